@@ -1,0 +1,58 @@
+//! The accounts port: users, sessions, API tokens and the instance record, as the use cases
+//! need them. Each method is atomic; uniqueness (email, Google subject, token hash) is enforced
+//! by the store and reported as `Error::Conflict`.
+
+use async_trait::async_trait;
+
+use super::{ApiToken, Email, Instance, Session, User};
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::ids::{SessionId, TokenId, UserId};
+use crate::security::TokenHash;
+use crate::store::{Page, PageRequest};
+
+/// What `create_instance` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceCreated {
+    /// The owner was inserted and named in the new instance record.
+    Created,
+    /// An instance already existed; nothing was written.
+    Exists(Instance),
+}
+
+/// Persistence for accounts.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Inserts a new user; `Conflict` when the email or Google subject is taken.
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    /// Replaces a stored user (matched by id); `Conflict` on a taken email or subject.
+    async fn update_user(&self, user: &User) -> Result<()>;
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>>;
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
+    async fn user_by_google_subject(&self, subject: &str) -> Result<Option<User>>;
+    /// Users, newest first, keyset-paged on (created_at, id).
+    async fn list_users(&self, page: &PageRequest) -> Result<Page<User>>;
+
+    /// Inserts the owner and the instance record naming it, atomically, unless an instance
+    /// exists already.
+    async fn create_instance(&self, owner: &User) -> Result<InstanceCreated>;
+    async fn instance(&self) -> Result<Option<Instance>>;
+
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    async fn session_by_token(&self, hash: &TokenHash) -> Result<Option<Session>>;
+    /// Records activity; callers write it at most once a minute.
+    async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
+    /// Deletes the session with this token hash; whether one existed.
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool>;
+    /// Deletes every session of a user; how many.
+    async fn delete_user_sessions(&self, user: &UserId) -> Result<u64>;
+    /// Deletes sessions past their absolute end or idle since `idle_before`; how many.
+    async fn purge_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64>;
+
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>>;
+    async fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>>;
+    async fn touch_api_token(&self, id: &TokenId, at: Timestamp) -> Result<()>;
+    /// Deletes a user's token; false when it is not theirs or does not exist.
+    async fn delete_api_token(&self, user: &UserId, id: &TokenId) -> Result<bool>;
+}

@@ -1,0 +1,467 @@
+//! Configuration: one `Config` value, built from (highest first) command-line flags, `FACETRA_*`
+//! environment variables, a TOML file, and defaults (DESIGN §3). It is passed in, never global.
+//! Secrets are `Secret`s: their `Debug` and `Display` print `[redacted]`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A secret value (key, password, URL with credentials). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is used, never to print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Which backend holds the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded default: SQLite at this path, blobs beside it.
+    Sqlite { path: PathBuf },
+    /// MongoDB (or anything speaking its wire protocol).
+    Mongo { url: Secret, database: String },
+}
+
+impl Database {
+    /// A description safe to print: the path, or the URL without credentials or query.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite { path } => format!("SQLite at {}", path.display()),
+            Database::Mongo { url, database } => {
+                format!("MongoDB {} (database {database})", redact_url(url.expose()))
+            }
+        }
+    }
+}
+
+/// The URL with user-info and query removed.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split(['?', '/']).next().unwrap_or("");
+    let hosts = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    format!("{scheme}://{hosts}")
+}
+
+/// The whole configuration. See DESIGN §3 for every variable.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database: Database,
+    /// Root secret (≥ 32 bytes); `None` means "generate and keep one in the data dir", which
+    /// only the embedded default allows.
+    pub secret_key: Option<Secret>,
+    pub previous_secret_keys: Vec<Secret>,
+    pub public_url: Option<String>,
+    pub web_origin: Option<String>,
+    pub bind: SocketAddr,
+    pub dev_login: bool,
+    pub session_ttl_secs: i64,
+    pub session_idle_secs: i64,
+    pub max_body_bytes: usize,
+    pub link_ttl_secs: i64,
+    pub trial_credits: i64,
+    pub operator: Option<String>,
+}
+
+/// Names of the settings, as environment variables; the TOML key is the same name without the
+/// `FACETRA_` prefix, lower-cased (`FACETRA_BIND` → `bind`).
+pub mod keys {
+    pub const DATA_DIR: &str = "FACETRA_DATA_DIR";
+    pub const DATABASE_URL: &str = "FACETRA_DATABASE_URL";
+    pub const MONGODB_DATABASE: &str = "FACETRA_MONGODB_DATABASE";
+    pub const SECRET_KEY: &str = "FACETRA_SECRET_KEY";
+    pub const PREVIOUS_SECRET_KEYS: &str = "FACETRA_PREVIOUS_SECRET_KEYS";
+    pub const PUBLIC_URL: &str = "FACETRA_PUBLIC_URL";
+    pub const WEB_ORIGIN: &str = "FACETRA_WEB_ORIGIN";
+    pub const BIND: &str = "FACETRA_BIND";
+    pub const DEV_LOGIN: &str = "FACETRA_DEV_LOGIN";
+    pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
+    pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
+    pub const MAX_BODY_BYTES: &str = "FACETRA_MAX_BODY_BYTES";
+    pub const LINK_TTL_SECS: &str = "FACETRA_LINK_TTL_SECS";
+    pub const TRIAL_CREDITS: &str = "FACETRA_TRIAL_CREDITS";
+    pub const OPERATOR: &str = "FACETRA_OPERATOR";
+    pub const CONFIG: &str = "FACETRA_CONFIG";
+}
+
+/// The layers a `Config` is read from.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// Values from command-line flags, keyed by environment-variable name.
+    pub flags: BTreeMap<String, String>,
+    /// The environment (only `FACETRA_*` entries matter).
+    pub env: BTreeMap<String, String>,
+    /// An explicit config file (`--config`); else `<config dir>/facetra.toml` when it exists.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Sources {
+    /// Flags as given, plus this process's environment.
+    pub fn from_process(flags: BTreeMap<String, String>, config_file: Option<PathBuf>) -> Self {
+        let env = std::env::vars()
+            .filter(|(k, _)| k.starts_with("FACETRA_"))
+            .collect();
+        Sources {
+            flags,
+            env,
+            config_file,
+        }
+    }
+}
+
+struct Layers {
+    flags: BTreeMap<String, String>,
+    env: BTreeMap<String, String>,
+    file: toml::Table,
+}
+
+impl Layers {
+    fn get(&self, key: &str) -> Option<String> {
+        if let Some(v) = self.flags.get(key) {
+            return Some(v.clone());
+        }
+        if let Some(v) = self.env.get(key).filter(|v| !v.is_empty()) {
+            return Some(v.clone());
+        }
+        let file_key = key.trim_start_matches("FACETRA_").to_ascii_lowercase();
+        self.file.get(&file_key).map(|v| match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => format!("{other:?}"),
+        })
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &'static str, default: T) -> Result<T> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => raw.trim().parse().map_err(|_| {
+                Error::Config(format!(
+                    "{key} has an unusable value; see DESIGN §3 for its form"
+                ))
+            }),
+        }
+    }
+
+    fn flag(&self, key: &'static str) -> Result<bool> {
+        match self.get(key).as_deref().map(str::trim) {
+            None | Some("") => Ok(false),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(_) => Err(Error::Config(format!("{key} must be true or false"))),
+        }
+    }
+}
+
+/// The platform's directories for Facetra (XDG on Linux).
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("studio", "Facetra", "facetra")
+}
+
+/// The default TOML file, `<config dir>/facetra.toml`.
+pub fn default_config_file() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("facetra.toml"))
+}
+
+impl Config {
+    /// Builds the configuration from its layers.
+    pub fn load(sources: Sources) -> Result<Config> {
+        let explicit = sources
+            .config_file
+            .clone()
+            .or_else(|| sources.flags.get(keys::CONFIG).map(PathBuf::from))
+            .or_else(|| sources.env.get(keys::CONFIG).map(PathBuf::from));
+        let file = match explicit {
+            Some(path) => read_toml(&path)?,
+            None => match default_config_file().filter(|p| p.exists()) {
+                Some(path) => read_toml(&path)?,
+                None => toml::Table::new(),
+            },
+        };
+        let layers = Layers {
+            flags: sources.flags,
+            env: sources.env,
+            file,
+        };
+
+        let data_dir = match layers.get(keys::DATA_DIR) {
+            Some(d) => PathBuf::from(d),
+            None => project_dirs()
+                .map(|d| d.data_dir().to_path_buf())
+                .ok_or_else(|| {
+                    Error::Config(format!("no home directory found: set {}", keys::DATA_DIR))
+                })?,
+        };
+        let database = match layers.get(keys::DATABASE_URL) {
+            None => Database::Sqlite {
+                path: data_dir.join("facetra.db"),
+            },
+            Some(url) => parse_database_url(&url, &layers)?,
+        };
+        let secret_key = layers.get(keys::SECRET_KEY).map(Secret::new);
+        if let Some(key) = &secret_key {
+            check_secret_length(key, keys::SECRET_KEY)?;
+        }
+        let previous_secret_keys = layers
+            .get(keys::PREVIOUS_SECRET_KEYS)
+            .map(|all| {
+                all.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let bind: SocketAddr =
+            layers.parse(keys::BIND, SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let public_url = layers
+            .get(keys::PUBLIC_URL)
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Error::Config(format!(
+                    "{} must start with http:// or https://",
+                    keys::PUBLIC_URL
+                )));
+            }
+        }
+        let positive = |key: &'static str, default: i64| -> Result<i64> {
+            let v = layers.parse(key, default)?;
+            if v <= 0 {
+                return Err(Error::Config(format!("{key} must be a positive number")));
+            }
+            Ok(v)
+        };
+        Ok(Config {
+            database,
+            secret_key,
+            previous_secret_keys,
+            public_url,
+            web_origin: layers
+                .get(keys::WEB_ORIGIN)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            bind,
+            dev_login: layers.flag(keys::DEV_LOGIN)?,
+            session_ttl_secs: positive(keys::SESSION_TTL_SECS, 12 * 3600)?,
+            session_idle_secs: positive(keys::SESSION_IDLE_SECS, 2 * 3600)?,
+            max_body_bytes: layers.parse(keys::MAX_BODY_BYTES, 1024 * 1024)?,
+            link_ttl_secs: positive(keys::LINK_TTL_SECS, 900)?,
+            trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
+            operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),
+            data_dir,
+        })
+    }
+
+    /// A configuration for tests and tools: embedded SQLite in `data_dir`, defaults elsewhere.
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Result<Config> {
+        let mut sources = Sources {
+            config_file: Some(PathBuf::new()),
+            ..Sources::default()
+        };
+        sources
+            .flags
+            .insert(keys::DATA_DIR.into(), data_dir.into().display().to_string());
+        Config::load(sources)
+    }
+
+    /// The public URL: configured, else `http://<bound address>`.
+    pub fn public_url_or(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table> {
+    if path.as_os_str().is_empty() {
+        return Ok(toml::Table::new());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Config(format!(
+            "cannot read the config file {}: {e}",
+            path.display()
+        ))
+    })?;
+    text.parse::<toml::Table>().map_err(|e| {
+        Error::Config(format!(
+            "the config file {} is not valid TOML: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn parse_database_url(url: &str, layers: &Layers) -> Result<Database> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(Error::Config(format!(
+                "{} sqlite:// needs a path",
+                keys::DATABASE_URL
+            )));
+        }
+        return Ok(Database::Sqlite {
+            path: PathBuf::from(path),
+        });
+    }
+    if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
+        let database = layers
+            .get(keys::MONGODB_DATABASE)
+            .unwrap_or_else(|| "facetra".into());
+        if database.is_empty() || database.contains(['/', '.', ' ', '$']) {
+            return Err(Error::Config(format!(
+                "{} is not a valid name",
+                keys::MONGODB_DATABASE
+            )));
+        }
+        return Ok(Database::Mongo {
+            url: Secret::new(url),
+            database,
+        });
+    }
+    Err(Error::Config(format!(
+        "{} must start with sqlite://, mongodb:// or mongodb+srv://",
+        keys::DATABASE_URL
+    )))
+}
+
+/// Rejects a root secret shorter than 32 bytes.
+pub fn check_secret_length(key: &Secret, name: &str) -> Result<()> {
+    if key.expose().len() < 32 {
+        return Err(Error::Config(format!(
+            "{name} must be at least 32 bytes; generate one with `openssl rand -hex 32`"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(flags: &[(&str, &str)], env: &[(&str, &str)], file: Option<&str>) -> Sources {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let config_file = file.map(|text| {
+            let p = dir.join("facetra.toml");
+            std::fs::write(&p, text).unwrap();
+            p
+        });
+        Sources {
+            flags: flags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            config_file: config_file.or(Some(PathBuf::new())),
+        }
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let file = "bind = \"127.0.0.1:3000\"\ntrial_credits = 7\nlink_ttl_secs = 60\n";
+        let c = Config::load(sources(
+            &[("FACETRA_BIND", "127.0.0.1:1000")],
+            &[
+                ("FACETRA_BIND", "127.0.0.1:2000"),
+                ("FACETRA_TRIAL_CREDITS", "5"),
+                ("FACETRA_DATA_DIR", "/x"),
+            ],
+            Some(file),
+        ))
+        .unwrap();
+        assert_eq!(c.bind.port(), 1000);
+        assert_eq!(c.trial_credits, 5);
+        assert_eq!(c.link_ttl_secs, 60);
+        assert_eq!(c.session_ttl_secs, 12 * 3600);
+        assert_eq!(
+            c.database,
+            Database::Sqlite {
+                path: PathBuf::from("/x/facetra.db")
+            }
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Config::load(sources(
+            &[("FACETRA_DATA_DIR", "/x")],
+            &[
+                (
+                    "FACETRA_SECRET_KEY",
+                    "0123456789abcdef0123456789abcdef-very-secret",
+                ),
+                (
+                    "FACETRA_DATABASE_URL",
+                    "mongodb://alice:hunter2@db.example:27017/?tls=true",
+                ),
+            ],
+            None,
+        ))
+        .unwrap();
+        let shown = format!("{c:?} {}", c.database.describe());
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.example:27017"), "{shown}");
+    }
+
+    #[test]
+    fn bad_values_say_which_variable() {
+        let err = Config::load(sources(
+            &[("FACETRA_DATA_DIR", "/x"), ("FACETRA_BIND", "nope")],
+            &[],
+            None,
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("FACETRA_BIND"));
+        let err = Config::load(sources(
+            &[("FACETRA_DATA_DIR", "/x"), ("FACETRA_SECRET_KEY", "short")],
+            &[],
+            None,
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"));
+        assert!(!err.to_string().contains("short"));
+        let err = Config::load(sources(
+            &[
+                ("FACETRA_DATA_DIR", "/x"),
+                ("FACETRA_DATABASE_URL", "postgres://x"),
+            ],
+            &[],
+            None,
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("sqlite://"));
+    }
+
+    #[test]
+    fn embedded_defaults_load() {
+        let c = Config::embedded("/tmp/x").unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert!(!c.dev_login);
+    }
+}

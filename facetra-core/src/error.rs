@@ -1,0 +1,57 @@
+//! The one error type of the core. It names what went wrong in domain terms and carries no HTTP:
+//! the server maps it to statuses in one `IntoResponse`, the CLIs map it to exit codes in one
+//! place. Messages never contain secrets or personal values.
+
+/// Everything a core operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is not acceptable; `field` names what to fix.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The object does not exist, or belongs to someone else (never distinguished).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No valid session or token.
+    #[error("sign in first: {0}")]
+    Unauthenticated(&'static str),
+    /// The actor may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The request clashes with what is stored (a duplicate, a second owner, …).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The configuration is unusable; the message says what to set.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The store cannot be reached or answered with an error.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The stored data is not what Facetra wrote (a corrupt file, a broken audit chain).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A bug or an unexpected failure below the domain.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An `Invalid` error for `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Internal(format!("i/o: {e}"))
+    }
+}

@@ -1,0 +1,134 @@
+//! Facetra's core: the whole domain, behind one facade. Front ends (the server, the CLIs)
+//! parse input, call one operation of `Facetra`, and render the result; every rule —
+//! authorization, credits, retention, what erasure removes — is decided here. No HTTP and no
+//! terminal UI live in this crate, and nothing here panics on bad input.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod accounts;
+pub mod blobs;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod privacy;
+pub mod security;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use accounts::Actor;
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
+pub use config::{Config, Secret};
+pub use error::{Error, Result};
+pub use store::{OpenMode, Store};
+
+use privacy::audit::{self, AuditEntry, Verification};
+use security::Keys;
+
+/// The domain, opened on one configuration. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Facetra {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    clock: SharedClock,
+    keys: Keys,
+}
+
+impl Facetra {
+    /// Opens the store the configuration names. `MustExist` refuses to create a database.
+    pub async fn open(config: Config, clock: SharedClock, mode: OpenMode) -> Result<Facetra> {
+        let store = Store::open(&config.database, &config.data_dir, mode).await?;
+        let keys = match security::load_keys(&config, mode == OpenMode::CreateIfMissing) {
+            Ok(keys) => keys,
+            Err(e) => {
+                store.backend.close().await;
+                return Err(e);
+            }
+        };
+        Ok(Facetra {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                clock,
+                keys,
+            }),
+        })
+    }
+
+    /// The configuration this facade runs on.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The store (ports per domain). Front ends use the domain operations instead.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The root secret and its subkeys.
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    /// The current time, from the clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// Users, sessions, API tokens.
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts { f: self }
+    }
+
+    /// The audit log, for staff.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { f: self }
+    }
+
+    /// Whether the store answers.
+    pub async fn ready(&self) -> Result<()> {
+        self.inner.store.backend.ping().await
+    }
+
+    /// Releases the store's connections; call once on the way out.
+    pub async fn close(&self) {
+        self.inner.store.backend.close().await;
+    }
+}
+
+/// The audit log's staff operations.
+pub struct Audit<'a> {
+    f: &'a Facetra,
+}
+
+impl Audit<'_> {
+    /// Entries after `after_seq`, oldest first.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>> {
+        accounts::service_require_staff(actor)?;
+        self.f
+            .store()
+            .audit
+            .audit_entries(after_seq, limit.clamp(1, 1000))
+            .await
+    }
+
+    /// Checks the whole chain and names the first bad entry.
+    pub async fn verify(&self, actor: &Actor) -> Result<Verification> {
+        accounts::service_require_staff(actor)?;
+        audit::verify(self.f.store().audit.as_ref()).await
+    }
+}

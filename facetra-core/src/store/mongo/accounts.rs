@@ -1,0 +1,345 @@
+//! `AccountStore` in BSON.
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use mongodb::bson::{self, doc, Bson, Document};
+
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, Mongo};
+use crate::accounts::store::{AccountStore, InstanceCreated};
+use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{SessionId, TokenId, UserId};
+use crate::security::TokenHash;
+use crate::store::{Cursor, Page, PageRequest};
+
+const INSTANCE_ID: &str = "instance";
+
+fn user_doc(u: &User) -> Result<Document> {
+    let consents = bson::to_document(&u.consents).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut d = doc! {
+        "_id": u.id.as_str(),
+        "email": u.email.as_str(),
+        "name": &u.name,
+        "roles": u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "status": u.status.as_str(),
+        "consents": consents,
+        "age_confirmed_at": bdate(u.age_confirmed_at),
+        "created_at": bdate(u.created_at),
+        "updated_at": bdate(u.updated_at),
+    };
+    // Absent, not null: the partial unique index covers only strings.
+    if let Some(avatar) = &u.avatar_url {
+        d.insert("avatar_url", avatar);
+    }
+    if let Some(subject) = &u.google_subject {
+        d.insert("google_subject", subject);
+    }
+    Ok(d)
+}
+
+fn user_from(d: &Document) -> Result<User> {
+    let roles = need("roles", d.get_array("roles"))?
+        .iter()
+        .map(|r| Role::parse(r.as_str().unwrap_or_default()))
+        .collect::<Result<Vec<_>>>()?;
+    let consents = bson::from_document(need("consents", d.get_document("consents"))?.clone())
+        .map_err(|e| Error::Corrupt(format!("stored consents: {e}")))?;
+    Ok(User {
+        id: UserId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
+        email: Email::from_stored(need("email", d.get_str("email"))?.to_owned()),
+        name: need("name", d.get_str("name"))?.to_owned(),
+        avatar_url: d.get_str("avatar_url").ok().map(str::to_owned),
+        google_subject: d.get_str("google_subject").ok().map(str::to_owned),
+        roles,
+        status: UserStatus::parse(need("status", d.get_str("status"))?)?,
+        consents,
+        age_confirmed_at: from_bdate(*need(
+            "age_confirmed_at",
+            d.get_datetime("age_confirmed_at"),
+        )?),
+        created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
+        updated_at: from_bdate(*need("updated_at", d.get_datetime("updated_at"))?),
+    })
+}
+
+fn session_from(d: &Document) -> Result<Session> {
+    Ok(Session {
+        id: SessionId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
+        user_id: UserId::from_stored(need("user_id", d.get_str("user_id"))?.to_owned()),
+        token_hash: TokenHash(need("token_hash", d.get_str("token_hash"))?.to_owned()),
+        created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
+        expires_at: from_bdate(*need("expires_at", d.get_datetime("expires_at"))?),
+        last_seen_at: from_bdate(*need("last_seen_at", d.get_datetime("last_seen_at"))?),
+    })
+}
+
+fn token_from(d: &Document) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: TokenId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
+        user_id: UserId::from_stored(need("user_id", d.get_str("user_id"))?.to_owned()),
+        name: need("name", d.get_str("name"))?.to_owned(),
+        token_hash: Some(TokenHash(
+            need("token_hash", d.get_str("token_hash"))?.to_owned(),
+        )),
+        created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
+        expires_at: from_bdate(*need("expires_at", d.get_datetime("expires_at"))?),
+        last_used_at: d.get_datetime("last_used_at").ok().map(|t| from_bdate(*t)),
+    })
+}
+
+fn instance_from(d: &Document) -> Result<Instance> {
+    Ok(Instance {
+        owner_id: UserId::from_stored(need("owner_id", d.get_str("owner_id"))?.to_owned()),
+        created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
+    })
+}
+
+impl Mongo {
+    async fn one_user(&self, filter: Document) -> Result<Option<User>> {
+        self.users()
+            .find_one(filter)
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn create_instance_tx(&self, owner: &User) -> mongodb::error::Result<()> {
+        let mut session = self.client.start_session().await?;
+        session.start_transaction().await?;
+        let user = user_doc(owner).map_err(|e| mongodb::error::Error::custom(e.to_string()))?;
+        self.users().insert_one(user).session(&mut session).await?;
+        self.meta()
+            .insert_one(doc! {
+                "_id": INSTANCE_ID,
+                "owner_id": owner.id.as_str(),
+                "created_at": bdate(owner.created_at),
+            })
+            .session(&mut session)
+            .await?;
+        session.commit_transaction().await
+    }
+}
+
+#[async_trait]
+impl AccountStore for Mongo {
+    async fn insert_user(&self, user: &User) -> Result<()> {
+        self.users()
+            .insert_one(user_doc(user)?)
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        let replaced = self
+            .users()
+            .replace_one(doc! { "_id": user.id.as_str() }, user_doc(user)?)
+            .await
+            .map_err(mongo_err)?;
+        if replaced.matched_count == 0 {
+            return Err(Error::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
+        self.one_user(doc! { "_id": id.as_str() }).await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        self.one_user(doc! { "email": email.as_str() }).await
+    }
+
+    async fn user_by_google_subject(&self, subject: &str) -> Result<Option<User>> {
+        self.one_user(doc! { "google_subject": subject }).await
+    }
+
+    async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {
+        let filter = match &page.after {
+            Some(c) => doc! { "$or": [
+                { "created_at": { "$lt": bdate(c.created_at) } },
+                { "created_at": bdate(c.created_at), "_id": { "$lt": &c.id } },
+            ] },
+            None => doc! {},
+        };
+        let docs: Vec<Document> = self
+            .users()
+            .find(filter)
+            .sort(doc! { "created_at": -1, "_id": -1 })
+            .limit(page.limit as i64 + 1)
+            .await
+            .map_err(mongo_err)?
+            .try_collect()
+            .await
+            .map_err(mongo_err)?;
+        let users = docs.iter().map(user_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(users, page.limit, |u| Cursor {
+            created_at: u.created_at,
+            id: u.id.to_string(),
+        }))
+    }
+
+    async fn create_instance(&self, owner: &User) -> Result<InstanceCreated> {
+        if let Some(existing) = self.instance().await? {
+            return Ok(InstanceCreated::Exists(existing));
+        }
+        for _ in 0..5 {
+            match self.create_instance_tx(owner).await {
+                Ok(()) => return Ok(InstanceCreated::Created),
+                Err(e) if e.contains_label("TransientTransactionError") => continue,
+                Err(e) if is_duplicate(&e) => {
+                    return match self.instance().await? {
+                        Some(existing) => Ok(InstanceCreated::Exists(existing)),
+                        None => Err(mongo_err(e)),
+                    }
+                }
+                Err(e) => return Err(mongo_err(e)),
+            }
+        }
+        Err(Error::Unavailable(
+            "the instance record kept conflicting; try again".into(),
+        ))
+    }
+
+    async fn instance(&self) -> Result<Option<Instance>> {
+        self.meta()
+            .find_one(doc! { "_id": INSTANCE_ID })
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(instance_from)
+            .transpose()
+    }
+
+    async fn insert_session(&self, s: &Session) -> Result<()> {
+        self.sessions()
+            .insert_one(doc! {
+                "_id": s.id.as_str(),
+                "user_id": s.user_id.as_str(),
+                "token_hash": &s.token_hash.0,
+                "created_at": bdate(s.created_at),
+                "expires_at": bdate(s.expires_at),
+                "last_seen_at": bdate(s.last_seen_at),
+            })
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn session_by_token(&self, hash: &TokenHash) -> Result<Option<Session>> {
+        self.sessions()
+            .find_one(doc! { "token_hash": &hash.0 })
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(session_from)
+            .transpose()
+    }
+
+    async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
+        self.sessions()
+            .update_one(
+                doc! { "_id": id.as_str() },
+                doc! { "$max": { "last_seen_at": bdate(at) } },
+            )
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool> {
+        let r = self
+            .sessions()
+            .delete_one(doc! { "token_hash": &hash.0 })
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.deleted_count > 0)
+    }
+
+    async fn delete_user_sessions(&self, user: &UserId) -> Result<u64> {
+        let r = self
+            .sessions()
+            .delete_many(doc! { "user_id": user.as_str() })
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.deleted_count)
+    }
+
+    async fn purge_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64> {
+        let r = self
+            .sessions()
+            .delete_many(doc! { "$or": [
+                { "expires_at": { "$lte": bdate(now) } },
+                { "last_seen_at": { "$lt": bdate(idle_before) } },
+            ] })
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.deleted_count)
+    }
+
+    async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
+        let hash = t
+            .token_hash
+            .as_ref()
+            .ok_or_else(|| Error::Internal("an API token needs its hash".into()))?;
+        let mut d = doc! {
+            "_id": t.id.as_str(),
+            "user_id": t.user_id.as_str(),
+            "name": &t.name,
+            "token_hash": &hash.0,
+            "created_at": bdate(t.created_at),
+            "expires_at": bdate(t.expires_at),
+        };
+        if let Some(at) = t.last_used_at {
+            d.insert("last_used_at", Bson::DateTime(bdate(at)));
+        }
+        self.api_tokens().insert_one(d).await.map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
+        self.api_tokens()
+            .find_one(doc! { "token_hash": &hash.0 })
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(token_from)
+            .transpose()
+    }
+
+    async fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>> {
+        let docs: Vec<Document> = self
+            .api_tokens()
+            .find(doc! { "user_id": user.as_str() })
+            .sort(doc! { "created_at": -1, "_id": -1 })
+            .await
+            .map_err(mongo_err)?
+            .try_collect()
+            .await
+            .map_err(mongo_err)?;
+        docs.iter().map(token_from).collect()
+    }
+
+    async fn touch_api_token(&self, id: &TokenId, at: Timestamp) -> Result<()> {
+        self.api_tokens()
+            .update_one(
+                doc! { "_id": id.as_str() },
+                doc! { "$max": { "last_used_at": bdate(at) } },
+            )
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn delete_api_token(&self, user: &UserId, id: &TokenId) -> Result<bool> {
+        let r = self
+            .api_tokens()
+            .delete_one(doc! { "_id": id.as_str(), "user_id": user.as_str() })
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.deleted_count > 0)
+    }
+}

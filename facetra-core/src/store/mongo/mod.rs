@@ -1,0 +1,229 @@
+//! The MongoDB adapter (official driver): documents in BSON with update operators, blobs in
+//! GridFS (bucket `blobs`), unique and TTL indexes created idempotently at start-up, and a
+//! transaction only where two writes must land together (the local owner and its instance).
+
+mod accounts;
+mod audit;
+mod blobs;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mongodb::bson::{doc, Document};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+
+use super::{Backend, OpenMode};
+use crate::clock::Timestamp;
+use crate::config::{keys, redact_url};
+use crate::error::{Error, Result};
+
+/// The MongoDB adapter; cheap to clone.
+#[derive(Clone)]
+pub struct Mongo {
+    client: Client,
+    db: Database,
+}
+
+const META: &str = "meta";
+const SCHEMA_ID: &str = "schema";
+const SCHEMA_VERSION: i32 = 1;
+
+impl Mongo {
+    /// Connects, checks the server answers, and (in `CreateIfMissing` mode) creates the
+    /// schema record and the indexes.
+    pub async fn open(url: &str, database: &str, mode: OpenMode) -> Result<Mongo> {
+        let where_ = redact_url(url);
+        let mut options = ClientOptions::parse(url).await.map_err(|e| {
+            Error::Config(format!(
+                "{} is not a usable MongoDB URL ({where_}): {}",
+                keys::DATABASE_URL,
+                e.kind
+            ))
+        })?;
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(Duration::from_secs(5));
+        }
+        if options.connect_timeout.is_none() {
+            options.connect_timeout = Some(Duration::from_secs(5));
+        }
+        options.app_name.get_or_insert_with(|| "facetra".into());
+        let client = Client::with_options(options).map_err(|e| {
+            Error::Config(format!("cannot use the MongoDB URL {where_}: {}", e.kind))
+        })?;
+        let db = client.database(database);
+        let mongo = Mongo { client, db };
+        if let Err(e) = mongo.db.run_command(doc! { "ping": 1 }).await {
+            mongo.client.clone().shutdown().await;
+            return Err(Error::Unavailable(format!(
+                "cannot reach MongoDB at {where_}: {}; check that it is running and that {} is right",
+                e.kind,
+                keys::DATABASE_URL
+            )));
+        }
+        let schema = mongo
+            .meta()
+            .find_one(doc! { "_id": SCHEMA_ID })
+            .await
+            .map_err(mongo_err)?;
+        match (schema, mode) {
+            (None, OpenMode::MustExist) => {
+                mongo.client.clone().shutdown().await;
+                return Err(Error::Config(format!(
+                    "no Facetra database {database} at {where_}: start facetra-server once to \
+                     create it, or check {} and {}",
+                    keys::DATABASE_URL,
+                    keys::MONGODB_DATABASE
+                )));
+            }
+            (Some(s), _) if s.get_i32("version").unwrap_or(0) > SCHEMA_VERSION => {
+                mongo.client.clone().shutdown().await;
+                return Err(Error::Config(format!(
+                    "database {database} was written by a newer Facetra; upgrade"
+                )));
+            }
+            _ => {}
+        }
+        if let Err(e) = mongo.ensure_indexes().await {
+            mongo.client.clone().shutdown().await;
+            return Err(e);
+        }
+        Ok(mongo)
+    }
+
+    async fn ensure_indexes(&self) -> Result<()> {
+        let unique = || IndexOptions::builder().unique(true).build();
+        let index = |keys: Document, options: Option<IndexOptions>| {
+            IndexModel::builder().keys(keys).options(options).build()
+        };
+        self.users()
+            .create_indexes([
+                index(doc! { "email": 1 }, Some(unique())),
+                index(
+                    doc! { "google_subject": 1 },
+                    Some(
+                        IndexOptions::builder()
+                            .unique(true)
+                            .partial_filter_expression(
+                                doc! { "google_subject": { "$type": "string" } },
+                            )
+                            .build(),
+                    ),
+                ),
+                index(doc! { "created_at": -1, "_id": -1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        let ttl = IndexOptions::builder()
+            .expire_after(Duration::from_secs(0))
+            .build();
+        self.sessions()
+            .create_indexes([
+                index(doc! { "token_hash": 1 }, Some(unique())),
+                index(doc! { "user_id": 1 }, None),
+                index(doc! { "expires_at": 1 }, Some(ttl.clone())),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.api_tokens()
+            .create_indexes([
+                index(doc! { "token_hash": 1 }, Some(unique())),
+                index(doc! { "user_id": 1, "created_at": -1 }, None),
+                index(doc! { "expires_at": 1 }, Some(ttl)),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.db
+            .collection::<Document>("blobs.files")
+            .create_index(index(doc! { "metadata.owner": 1 }, None))
+            .await
+            .map_err(mongo_err)?;
+        self.db
+            .collection::<Document>("blobs.chunks")
+            .create_index(index(doc! { "files_id": 1, "n": 1 }, Some(unique())))
+            .await
+            .map_err(mongo_err)?;
+        self.meta()
+            .update_one(
+                doc! { "_id": SCHEMA_ID },
+                doc! { "$max": { "version": SCHEMA_VERSION } },
+            )
+            .upsert(true)
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    fn users(&self) -> Collection<Document> {
+        self.db.collection("users")
+    }
+
+    fn sessions(&self) -> Collection<Document> {
+        self.db.collection("sessions")
+    }
+
+    fn api_tokens(&self) -> Collection<Document> {
+        self.db.collection("api_tokens")
+    }
+
+    fn meta(&self) -> Collection<Document> {
+        self.db.collection(META)
+    }
+}
+
+#[async_trait]
+impl Backend for Mongo {
+    async fn ping(&self) -> Result<()> {
+        self.db
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map(|_| ())
+            .map_err(mongo_err)
+    }
+
+    async fn close(&self) {
+        self.client.clone().shutdown().await;
+    }
+}
+
+/// Whether a driver error is a duplicate-key violation (code 11000).
+fn is_duplicate(e: &mongodb::error::Error) -> bool {
+    match e.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::Command(c) => c.code == 11000,
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .is_some_and(|errs| errs.iter().any(|w| w.code == 11000)),
+        _ => false,
+    }
+}
+
+/// Maps a driver error to the core error.
+fn mongo_err(e: mongodb::error::Error) -> Error {
+    if is_duplicate(&e) {
+        return Error::Conflict("a unique value is already taken".into());
+    }
+    match e.kind.as_ref() {
+        ErrorKind::ServerSelection { .. }
+        | ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. } => {
+            Error::Unavailable(format!("MongoDB: {}", e.kind))
+        }
+        _ => Error::Internal(format!("MongoDB: {}", e.kind)),
+    }
+}
+
+fn bdate(t: Timestamp) -> mongodb::bson::DateTime {
+    mongodb::bson::DateTime::from_millis(t.timestamp_millis())
+}
+
+fn from_bdate(d: mongodb::bson::DateTime) -> Timestamp {
+    chrono::DateTime::from_timestamp_millis(d.timestamp_millis()).unwrap_or_default()
+}
+
+/// A field the adapter itself wrote; a missing or mistyped one means corruption.
+fn need<T>(key: &str, got: mongodb::bson::document::ValueAccessResult<T>) -> Result<T> {
+    got.map_err(|e| Error::Corrupt(format!("stored document field {key}: {e}")))
+}

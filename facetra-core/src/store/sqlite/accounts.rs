@@ -1,0 +1,420 @@
+//! `AccountStore` in SQL.
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{db_err, from_ms, ms, Sqlite};
+use crate::accounts::store::{AccountStore, InstanceCreated};
+use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{SessionId, TokenId, UserId};
+use crate::security::TokenHash;
+use crate::store::{Cursor, Page, PageRequest};
+
+const USER_COLUMNS: &str = "id, email, name, avatar_url, google_subject, roles, status, consents, \
+                            age_confirmed_at, created_at, updated_at";
+
+/// A user row with the columns that still need parsing: roles, status, consents.
+type UserRow = (User, String, String, String);
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    let roles: String = r.get(5)?;
+    let consents: String = r.get(7)?;
+    let status: String = r.get(6)?;
+    Ok((
+        User {
+            id: UserId::from_stored(r.get(0)?),
+            email: Email::from_stored(r.get(1)?),
+            name: r.get(2)?,
+            avatar_url: r.get(3)?,
+            google_subject: r.get(4)?,
+            roles: Vec::new(),
+            status: UserStatus::Active,
+            consents: Default::default(),
+            age_confirmed_at: from_ms(r.get(8)?),
+            created_at: from_ms(r.get(9)?),
+            updated_at: from_ms(r.get(10)?),
+        },
+        roles,
+        status,
+        consents,
+    ))
+}
+
+fn finish_user((mut user, roles, status, consents): UserRow) -> Result<User> {
+    user.roles = roles
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(Role::parse)
+        .collect::<Result<_>>()?;
+    user.status = UserStatus::parse(&status)?;
+    user.consents = serde_json::from_str(&consents)
+        .map_err(|e| Error::Corrupt(format!("consents of {}: {e}", user.id)))?;
+    Ok(user)
+}
+
+fn roles_text(user: &User) -> String {
+    user.roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn consents_text(user: &User) -> Result<String> {
+    serde_json::to_string(&user.consents).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn insert_user_tx(c: &rusqlite::Connection, u: &User) -> Result<()> {
+    c.execute(
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+        params![
+            u.id.as_str(),
+            u.email.as_str(),
+            u.name,
+            u.avatar_url,
+            u.google_subject,
+            roles_text(u),
+            u.status.as_str(),
+            consents_text(u)?,
+            ms(u.age_confirmed_at),
+            ms(u.created_at),
+            ms(u.updated_at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn one_user(c: &rusqlite::Connection, column: &str, value: &str) -> Result<Option<User>> {
+    c.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"),
+        [value],
+        user_from_row,
+    )
+    .optional()
+    .map_err(db_err)?
+    .map(finish_user)
+    .transpose()
+}
+
+fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: SessionId::from_stored(r.get(0)?),
+        user_id: UserId::from_stored(r.get(1)?),
+        token_hash: TokenHash(r.get(2)?),
+        created_at: from_ms(r.get(3)?),
+        expires_at: from_ms(r.get(4)?),
+        last_seen_at: from_ms(r.get(5)?),
+    })
+}
+
+fn token_from_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: TokenId::from_stored(r.get(0)?),
+        user_id: UserId::from_stored(r.get(1)?),
+        name: r.get(2)?,
+        token_hash: Some(TokenHash(r.get(3)?)),
+        created_at: from_ms(r.get(4)?),
+        expires_at: from_ms(r.get(5)?),
+        last_used_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
+    })
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, name, token_hash, created_at, expires_at, last_used_at";
+
+#[async_trait]
+impl AccountStore for Sqlite {
+    async fn insert_user(&self, user: &User) -> Result<()> {
+        let user = user.clone();
+        self.call(move |c| insert_user_tx(c, &user)).await
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        let u = user.clone();
+        self.call(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET email = ?2, name = ?3, avatar_url = ?4, google_subject = ?5,
+                        roles = ?6, status = ?7, consents = ?8, age_confirmed_at = ?9,
+                        updated_at = ?10
+                     WHERE id = ?1",
+                    params![
+                        u.id.as_str(),
+                        u.email.as_str(),
+                        u.name,
+                        u.avatar_url,
+                        u.google_subject,
+                        roles_text(&u),
+                        u.status.as_str(),
+                        consents_text(&u)?,
+                        ms(u.age_confirmed_at),
+                        ms(u.updated_at)
+                    ],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(Error::NotFound("user"));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| one_user(c, "id", &id)).await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        let email = email.as_str().to_owned();
+        self.call(move |c| one_user(c, "email", &email)).await
+    }
+
+    async fn user_by_google_subject(&self, subject: &str) -> Result<Option<User>> {
+        let subject = subject.to_owned();
+        self.call(move |c| one_user(c, "google_subject", &subject))
+            .await
+    }
+
+    async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {
+        let page = page.clone();
+        self.call(move |c| {
+            let (after_at, after_id) = match &page.after {
+                Some(cur) => (ms(cur.created_at), cur.id.clone()),
+                None => (i64::MAX, String::new()),
+            };
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT {USER_COLUMNS} FROM users
+                     WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)
+                     ORDER BY created_at DESC, id DESC LIMIT ?3"
+                ))
+                .map_err(db_err)?;
+            let after_id = if page.after.is_some() {
+                after_id
+            } else {
+                "\u{10FFFF}".to_owned()
+            };
+            let rows = stmt
+                .query_map(
+                    params![after_at, after_id, (page.limit + 1) as i64],
+                    user_from_row,
+                )
+                .map_err(db_err)?;
+            let mut users = Vec::new();
+            for row in rows {
+                users.push(finish_user(row.map_err(db_err)?)?);
+            }
+            Ok(Page::from_overfetch(users, page.limit, |u| Cursor {
+                created_at: u.created_at,
+                id: u.id.to_string(),
+            }))
+        })
+        .await
+    }
+
+    async fn create_instance(&self, owner: &User) -> Result<InstanceCreated> {
+        let owner = owner.clone();
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            if let Some(existing) = instance_tx(&tx)? {
+                return Ok(InstanceCreated::Exists(existing));
+            }
+            insert_user_tx(&tx, &owner)?;
+            tx.execute(
+                "INSERT INTO instance (id, owner_id, created_at) VALUES (1, ?1, ?2)",
+                params![owner.id.as_str(), ms(owner.created_at)],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+            Ok(InstanceCreated::Created)
+        })
+        .await
+    }
+
+    async fn instance(&self) -> Result<Option<Instance>> {
+        self.call(|c| instance_tx(c)).await
+    }
+
+    async fn insert_session(&self, s: &Session) -> Result<()> {
+        let s = s.clone();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    s.id.as_str(),
+                    s.user_id.as_str(),
+                    s.token_hash.0,
+                    ms(s.created_at),
+                    ms(s.expires_at),
+                    ms(s.last_seen_at)
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_by_token(&self, hash: &TokenHash) -> Result<Option<Session>> {
+        let hash = hash.0.clone();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT id, user_id, token_hash, created_at, expires_at, last_seen_at
+                 FROM sessions WHERE token_hash = ?1",
+                [hash],
+                session_from_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
+                params![id, ms(at)],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_session(&self, hash: &TokenHash) -> Result<bool> {
+        let hash = hash.0.clone();
+        self.call(move |c| {
+            Ok(
+                c.execute("DELETE FROM sessions WHERE token_hash = ?1", [hash])
+                    .map_err(db_err)?
+                    > 0,
+            )
+        })
+        .await
+    }
+
+    async fn delete_user_sessions(&self, user: &UserId) -> Result<u64> {
+        let user = user.as_str().to_owned();
+        self.call(move |c| {
+            Ok(c.execute("DELETE FROM sessions WHERE user_id = ?1", [user])
+                .map_err(db_err)? as u64)
+        })
+        .await
+    }
+
+    async fn purge_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64> {
+        self.call(move |c| {
+            Ok(c.execute(
+                "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at < ?2",
+                params![ms(now), ms(idle_before)],
+            )
+            .map_err(db_err)? as u64)
+        })
+        .await
+    }
+
+    async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
+        let t = t.clone();
+        self.call(move |c| {
+            let hash = t
+                .token_hash
+                .as_ref()
+                .ok_or_else(|| Error::Internal("an API token needs its hash".into()))?;
+            c.execute(
+                &format!(
+                    "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    t.id.as_str(),
+                    t.user_id.as_str(),
+                    t.name,
+                    hash.0,
+                    ms(t.created_at),
+                    ms(t.expires_at),
+                    t.last_used_at.map(ms)
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
+        let hash = hash.0.clone();
+        self.call(move |c| {
+            c.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"),
+                [hash],
+                token_from_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>> {
+        let user = user.as_str().to_owned();
+        self.call(move |c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = ?1
+                     ORDER BY created_at DESC, id DESC"
+                ))
+                .map_err(db_err)?;
+            let rows = stmt.query_map([user], token_from_row).map_err(db_err)?;
+            rows.map(|r| r.map_err(db_err)).collect()
+        })
+        .await
+    }
+
+    async fn touch_api_token(&self, id: &TokenId, at: Timestamp) -> Result<()> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
+                params![id, ms(at)],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_api_token(&self, user: &UserId, id: &TokenId) -> Result<bool> {
+        let (user, id) = (user.as_str().to_owned(), id.as_str().to_owned());
+        self.call(move |c| {
+            Ok(c.execute(
+                "DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2",
+                params![id, user],
+            )
+            .map_err(db_err)?
+                > 0)
+        })
+        .await
+    }
+}
+
+fn instance_tx(c: &rusqlite::Connection) -> Result<Option<Instance>> {
+    c.query_row(
+        "SELECT owner_id, created_at FROM instance WHERE id = 1",
+        [],
+        |r| {
+            Ok(Instance {
+                owner_id: UserId::from_stored(r.get(0)?),
+                created_at: from_ms(r.get(1)?),
+            })
+        },
+    )
+    .optional()
+    .map_err(db_err)
+}

@@ -1,0 +1,153 @@
+//! `BlobStore` on the file system: one file per blob under `blobs/<2 chars>/<id>`, written to a
+//! temporary name and renamed, with its metadata in the `blobs` table. Deleting overwrites the
+//! file with zeros before unlinking it, then drops the row.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension};
+use tokio::io::{AsyncRead, AsyncWriteExt};
+
+use super::{db_err, from_ms, ms, Sqlite};
+use crate::blobs::{copy_hashing, BlobMeta, BlobReader, BlobStore};
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::ids::{BlobId, UserId};
+
+impl Sqlite {
+    fn blob_path(&self, id: &BlobId) -> PathBuf {
+        let tail = id.as_str().trim_start_matches("blb_");
+        self.blob_dir
+            .join(&tail[..2.min(tail.len())])
+            .join(id.as_str())
+    }
+}
+
+#[async_trait]
+impl BlobStore for Sqlite {
+    async fn put_blob(
+        &self,
+        owner: &UserId,
+        content_type: &str,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        at: Timestamp,
+    ) -> Result<BlobMeta> {
+        let id = BlobId::new();
+        let path = self.blob_path(&id);
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let partial = path.with_extension("partial");
+        let mut file = tokio::fs::File::create(&partial).await?;
+        let copied = copy_hashing(body, &mut file).await;
+        let (size, sha256) = match copied {
+            Ok(done) => done,
+            Err(e) => {
+                drop(file);
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(e);
+            }
+        };
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&partial, &path).await?;
+        let meta = BlobMeta {
+            id,
+            owner: owner.clone(),
+            content_type: content_type.to_owned(),
+            size,
+            sha256,
+            created_at: at,
+        };
+        let row = meta.clone();
+        let inserted = self
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO blobs (id, owner_id, content_type, size, sha256, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        row.id.as_str(),
+                        row.owner.as_str(),
+                        row.content_type,
+                        row.size as i64,
+                        row.sha256,
+                        ms(row.created_at)
+                    ],
+                )
+                .map_err(db_err)
+            })
+            .await;
+        if let Err(e) = inserted {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e);
+        }
+        Ok(meta)
+    }
+
+    async fn open_blob(&self, id: &BlobId) -> Result<Option<(BlobMeta, BlobReader)>> {
+        let key = id.as_str().to_owned();
+        let meta = self
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id, owner_id, content_type, size, sha256, created_at FROM blobs WHERE id = ?1",
+                    [key],
+                    |r| {
+                        Ok(BlobMeta {
+                            id: BlobId::from_stored(r.get(0)?),
+                            owner: UserId::from_stored(r.get(1)?),
+                            content_type: r.get(2)?,
+                            size: r.get::<_, i64>(3)? as u64,
+                            sha256: r.get(4)?,
+                            created_at: from_ms(r.get(5)?),
+                        })
+                    },
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await?;
+        let Some(meta) = meta else { return Ok(None) };
+        match tokio::fs::File::open(self.blob_path(id)).await {
+            Ok(file) => Ok(Some((meta, Box::new(file)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete_blob(&self, id: &BlobId) -> Result<bool> {
+        let path = self.blob_path(id);
+        let file_existed = match tokio::fs::metadata(&path).await {
+            Ok(meta) => {
+                overwrite_with_zeros(&path, meta.len()).await?;
+                tokio::fs::remove_file(&path).await?;
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e.into()),
+        };
+        let key = id.as_str().to_owned();
+        let row_existed = self
+            .call(move |c| {
+                Ok(c.execute("DELETE FROM blobs WHERE id = ?1", [key])
+                    .map_err(db_err)?
+                    > 0)
+            })
+            .await?;
+        Ok(file_existed || row_existed)
+    }
+}
+
+/// Overwrites a file's bytes in place, so they do not linger in free blocks of simple
+/// file systems once it is unlinked.
+async fn overwrite_with_zeros(path: &std::path::Path, len: u64) -> Result<()> {
+    let mut file = tokio::fs::OpenOptions::new().write(true).open(path).await?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        file.write_all(&zeros[..n]).await?;
+        left -= n as u64;
+    }
+    file.sync_all().await?;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`. Append new steps; never edit
+//! a released one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+const STEPS: &[&str] = &[
+    // 1: accounts, the instance, the audit log, blobs.
+    "CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        avatar_url TEXT,
+        google_subject TEXT UNIQUE,
+        roles TEXT NOT NULL,
+        status TEXT NOT NULL,
+        consents TEXT NOT NULL,
+        age_confirmed_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX users_newest ON users (created_at DESC, id DESC);
+    CREATE TABLE instance (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        owner_id TEXT NOT NULL REFERENCES users (id),
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user_id);
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_used_at INTEGER
+    );
+    CREATE INDEX api_tokens_user ON api_tokens (user_id);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE blobs (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX blobs_owner ON blobs (owner_id);",
+];
+
+/// Brings the schema up to date in one transaction per step.
+pub fn run(conn: &mut Connection, path: &Path) -> Result<()> {
+    let corrupt = |e: rusqlite::Error| {
+        Error::Corrupt(format!(
+            "{} is not a usable Facetra database ({e}); restore it from a backup",
+            path.display()
+        ))
+    };
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(corrupt)?
+        .try_into()
+        .unwrap_or(usize::MAX);
+    if current > STEPS.len() {
+        return Err(Error::Config(format!(
+            "{} was written by a newer Facetra (schema {current}, this one knows {}); upgrade",
+            path.display(),
+            STEPS.len()
+        )));
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(corrupt)?;
+        tx.execute_batch(step).map_err(corrupt)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(corrupt)?;
+        tx.commit().map_err(corrupt)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! The embedded default: SQLite (bundled) in WAL mode with foreign keys and secure delete on,
+//! versioned migrations, and blobs as files under `<data dir>/blobs/`. One connection serves
+//! every call on the blocking pool, so writes are serialised and transactions never conflict.
+
+mod accounts;
+mod audit;
+mod blobs;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+
+use super::{Backend, OpenMode};
+use crate::clock::Timestamp;
+use crate::config::keys;
+use crate::error::{Error, Result};
+
+/// The SQLite adapter; cheap to clone.
+#[derive(Clone)]
+pub struct Sqlite {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+    blob_dir: PathBuf,
+}
+
+impl Sqlite {
+    /// Opens (or, in `CreateIfMissing` mode, creates) the database at `path`.
+    pub async fn open(path: &Path, blob_dir: &Path, mode: OpenMode) -> Result<Sqlite> {
+        let path = path.to_path_buf();
+        let blob_dir = blob_dir.to_path_buf();
+        tokio::task::spawn_blocking(move || Self::open_blocking(path, blob_dir, mode))
+            .await
+            .map_err(|e| Error::Internal(format!("opening the database panicked: {e}")))?
+    }
+
+    fn open_blocking(path: PathBuf, blob_dir: PathBuf, mode: OpenMode) -> Result<Sqlite> {
+        let exists = path.exists();
+        if !exists && mode == OpenMode::MustExist {
+            return Err(Error::Config(format!(
+                "no Facetra database at {}: run `facetra init` or start facetra-server to \
+                 create one, or point {} (or {}) at the right place",
+                path.display(),
+                keys::DATA_DIR,
+                keys::DATABASE_URL
+            )));
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Error::Config(format!(
+                    "cannot create the data directory {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+        std::fs::create_dir_all(&blob_dir).map_err(|e| {
+            Error::Config(format!(
+                "cannot create the blob directory {}: {e}",
+                blob_dir.display()
+            ))
+        })?;
+        let corrupt = |e: rusqlite::Error| {
+            Error::Corrupt(format!(
+                "{} is not a usable Facetra database ({e}); restore it from a backup or set {} \
+                 to another location",
+                path.display(),
+                keys::DATA_DIR
+            ))
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(corrupt)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(corrupt)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )
+        .map_err(corrupt)?;
+        migrations::run(&mut conn, &path)?;
+        Ok(Sqlite {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+            blob_dir,
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn call<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("a database call panicked: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Backend for Sqlite {
+    async fn ping(&self) -> Result<()> {
+        let path = self.path.clone();
+        self.call(move |c| {
+            if !path.exists() {
+                return Err(Error::Unavailable(format!("{} has gone", path.display())));
+            }
+            c.query_row("SELECT count(*) FROM instance", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        let _ = self
+            .call(|c| {
+                c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                    .map_err(db_err)
+            })
+            .await;
+    }
+}
+
+/// Maps a SQLite error to the core error: unique violations become `Conflict`.
+fn db_err(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation {
+            let what = msg.as_deref().unwrap_or("constraint");
+            let what = what
+                .strip_prefix("UNIQUE constraint failed: ")
+                .unwrap_or(what);
+            return Error::Conflict(format!("{what} is already taken"));
+        }
+        if matches!(
+            f.code,
+            rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+        ) {
+            return Error::Corrupt(e.to_string());
+        }
+        if matches!(
+            f.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        ) {
+            return Error::Unavailable(e.to_string());
+        }
+    }
+    Error::Internal(format!("sqlite: {e}"))
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
