@@ -1,1 +1,159 @@
-//! placeholder
+//! `facetra-server`: the HTTP API of API.md over the core facade. Handlers parse a request,
+//! call one core operation and render its result; they never decide who may see what (core
+//! does). The server takes a bound listener and a shutdown future, so tests bind port 0.
+
+pub mod cli;
+mod error;
+mod http;
+mod openapi;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use facetra_core::config::keys;
+use facetra_core::{Error, Facetra};
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+pub use openapi::ApiDoc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub facetra: Facetra,
+    pub web: Arc<WebSettings>,
+}
+
+/// Settings derived from the configuration and the bound address.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// The public base URL (configured, else `http://<bound address>`).
+    pub public_url: String,
+    /// Origins allowed for cookie-authenticated writes.
+    pub allowed_origins: Vec<String>,
+    /// Whether the session cookie carries `Secure`.
+    pub secure_cookie: bool,
+    /// How long a request may take before 408.
+    pub request_timeout: std::time::Duration,
+}
+
+impl WebSettings {
+    /// Derives the settings; refuses dev login anywhere but on loopback over plain HTTP.
+    pub fn new(facetra: &Facetra, bound: SocketAddr) -> Result<WebSettings, Error> {
+        let config = facetra.config();
+        let public_url = config.public_url_or(bound);
+        let public_origin = origin_of(&public_url).ok_or_else(|| {
+            Error::Config(format!("{} is not a URL with a host", keys::PUBLIC_URL))
+        })?;
+        let loopback_public = is_loopback_http(&public_url);
+        if config.dev_login && !(bound.ip().is_loopback() && loopback_public) {
+            return Err(Error::Config(format!(
+                "{}=true is only allowed on a loopback address with a loopback http:// public URL; \
+                 bind 127.0.0.1 (or unset {})",
+                keys::DEV_LOGIN,
+                keys::DEV_LOGIN
+            )));
+        }
+        let mut allowed_origins = vec![public_origin];
+        if let Some(web) = &config.web_origin {
+            allowed_origins.push(origin_of(web).unwrap_or_else(|| web.clone()));
+        }
+        Ok(WebSettings {
+            public_url,
+            allowed_origins,
+            secure_cookie: !loopback_public,
+            request_timeout: std::time::Duration::from_secs(30),
+        })
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    if host.is_empty() || host.contains('@') {
+        return None;
+    }
+    Some(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    ))
+}
+
+/// Whether the URL is plain `http://` on 127.0.0.1 / localhost / ::1.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.facetra.config().max_body_bytes;
+    routes::routes(&state)
+        .fallback(routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::guard,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    facetra: Facetra,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let bound = listener.local_addr()?;
+    let web = Arc::new(WebSettings::new(&facetra, bound)?);
+    let app = router(AppState { facetra, web });
+    tracing::info!("listening on http://{bound}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_and_loopback_are_parsed_strictly() {
+        assert_eq!(
+            origin_of("https://App.Example.com/x?y").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert!(origin_of("https://user@evil.com").is_none());
+        assert!(is_loopback_http("http://127.0.0.1:9000/"));
+        assert!(is_loopback_http("http://localhost"));
+        assert!(is_loopback_http("http://[::1]:80"));
+        assert!(!is_loopback_http("https://127.0.0.1"));
+        assert!(!is_loopback_http("http://127.0.0.1.evil.com"));
+        assert!(!is_loopback_http("http://10.0.0.1"));
+    }
+}

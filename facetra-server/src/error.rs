@@ -1,0 +1,72 @@
+//! The one place core errors become HTTP: status, code and message of the error envelope
+//! `{"error": {"code", "message", "request_id"}}`. Internal details go to the process log by
+//! request id, never into the response.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use facetra_core::Error;
+use serde_json::json;
+
+use crate::http::current_request_id;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with an explicit status and code.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        use StatusCode as S;
+        match e {
+            Error::Invalid { .. } => {
+                ApiError::new(S::BAD_REQUEST, "invalid_request", e.to_string())
+            }
+            Error::NotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", e.to_string()),
+            Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
+            Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
+            Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
+            Error::Unavailable(_) => {
+                tracing::warn!(request_id = %current_request_id(), error = %e, "store unavailable");
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is temporarily unavailable; try again shortly",
+                )
+            }
+            Error::Config(_) | Error::Corrupt(_) | Error::Internal(_) => {
+                tracing::error!(request_id = %current_request_id(), error = %e, "internal error");
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; quote the request id if you report it",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": {
+            "code": self.code,
+            "message": self.message,
+            "request_id": current_request_id(),
+        }});
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,209 @@
+//! Request plumbing shared by every route: the request id, the origin check for
+//! cookie-authenticated writes, the request timeout, the process log line, the JSON body
+//! extractor with API-style rejections, and authentication from cookie or bearer token.
+//! Process logs carry only request id, route template, status and latency.
+
+use std::time::Instant;
+
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, REFERER};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use facetra_core::accounts::Principal;
+use facetra_core::security::RawToken;
+use serde::de::DeserializeOwned;
+
+use crate::{origin_of, ApiError, AppState};
+
+/// The session cookie's name; the policy promises it is the only cookie.
+pub const SESSION_COOKIE: &str = "session_token";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served ("-" outside one).
+pub fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".into())
+}
+
+/// Wraps every request: id, origin check, timeout, one log line.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let id = facetra_core::ids::random("req");
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |m| m.as_str().to_owned());
+    let timeout = state.web.request_timeout;
+    let mut response = REQUEST_ID
+        .scope(id.clone(), async move {
+            if let Err(refused) = check_origin(&state, req.method(), req.headers()) {
+                return refused.into_response();
+            }
+            match tokio::time::timeout(timeout, next.run(req)).await {
+                Ok(response) => response,
+                Err(_) => ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    "the request took too long; try again",
+                )
+                .into_response(),
+            }
+        })
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    tracing::info!(
+        request_id = %id,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// Cookie-authenticated writes need an `Origin` (or `Referer`) we serve; bearer requests and
+/// requests without a session cookie are not subject to it.
+fn check_origin(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    let unsafe_method = matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if !unsafe_method || bearer_token(headers).is_some() || session_cookie(headers).is_none() {
+        return Ok(());
+    }
+    let claimed = headers
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            headers
+                .get(REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(origin_of)
+        });
+    match claimed.and_then(|o| origin_of(&o)) {
+        Some(origin) if state.web.allowed_origins.contains(&origin) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this request must come from the Facetra web app (Origin check failed)",
+        )),
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<RawToken> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then(|| RawToken::from_client(token))
+}
+
+/// The `session_token` cookie, if sent.
+pub fn session_cookie(headers: &HeaderMap) -> Option<RawToken> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| RawToken::from_client(value))
+}
+
+/// The `Set-Cookie` value that hands out `token`.
+pub fn session_set_cookie(state: &AppState, token: &RawToken) -> String {
+    let max_age = state.facetra.config().session_ttl_secs;
+    let secure = if state.web.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age={max_age}",
+        token.expose()
+    )
+}
+
+/// The `Set-Cookie` value that clears the session cookie.
+pub fn session_clear_cookie(state: &AppState) -> String {
+    let secure = if state.web.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{SESSION_COOKIE}=; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age=0")
+}
+
+/// The signed-in caller, from `Authorization: Bearer` or the session cookie.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)
+            .or_else(|| session_cookie(&parts.headers))
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first")
+            })?;
+        let principal = state.facetra.accounts().authenticate(&token).await?;
+        Ok(Authenticated(principal))
+    }
+}
+
+/// A JSON body; rejections use the API's error envelope (415, 413, 400).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        "the request body is too large",
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "the request body could not be read",
+                    )
+                }
+            })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("the JSON body is not valid: {e}"),
+            )
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! The OpenAPI document, assembled from the routes' annotations.
+
+use utoipa::OpenApi;
+
+use crate::routes::{auth, health, me};
+
+/// Facetra's HTTP API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Facetra API",
+        version = "1",
+        description = "The HTTP contract of API.md."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        health::openapi,
+        auth::dev_login,
+        auth::logout,
+        me::get_me,
+        me::patch_me,
+    ),
+    components(schemas(
+        me::UserView,
+        me::ConsentsView,
+        me::PatchMe,
+        auth::DevLoginBody,
+        auth::SignedIn
+    ))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,74 @@
+//! Sign-in and sign-out. Dev login exists only when enabled on a loopback server.
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use facetra_core::accounts::DevLogin;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::me::UserView;
+use crate::http::{session_clear_cookie, session_cookie, session_set_cookie, ApiJson};
+use crate::{ApiError, AppState};
+
+/// `POST /auth/dev-login` body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DevLoginBody {
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub age_confirmed: bool,
+}
+
+/// `POST /auth/dev-login` answer.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SignedIn {
+    pub user: UserView,
+    pub new_account: bool,
+}
+
+/// Signs in by email (development only). Sets the session cookie; a session presented with
+/// the request is revoked (the token rotates).
+#[utoipa::path(post, path = "/auth/dev-login", tag = "auth", request_body = DevLoginBody,
+    responses((status = 200, body = SignedIn), (status = 400), (status = 403), (status = 404, description = "Dev login is disabled")))]
+pub async fn dev_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<DevLoginBody>,
+) -> Result<Response, ApiError> {
+    let previous = session_cookie(&headers);
+    let req = DevLogin {
+        email: body.email,
+        name: body.name,
+        age_confirmed: body.age_confirmed,
+    };
+    let (user, token, new_account) = state
+        .facetra
+        .accounts()
+        .dev_login(req, previous.as_ref())
+        .await?;
+    let cookie = session_set_cookie(&state, &token);
+    let body = SignedIn {
+        user: UserView::from(user),
+        new_account,
+    };
+    Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Ends the session and clears the cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = session_cookie(&headers) {
+        state.facetra.accounts().logout(&token).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, session_clear_cookie(&state))],
+    )
+        .into_response())
+}

@@ -1,0 +1,34 @@
+//! The routes, one file per resource. Each handler carries its OpenAPI annotation.
+
+pub mod auth;
+pub mod health;
+pub mod me;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::{ApiError, AppState};
+
+/// Every route of the API; dev login only when enabled.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(health::openapi))
+        .route("/auth/logout", post(auth::logout))
+        .route("/v1/me", get(me::get_me).patch(me::patch_me));
+    if state.facetra.config().dev_login {
+        router = router.route("/auth/dev-login", post(auth::dev_login));
+    }
+    router
+}
+
+/// The JSON 404 for unknown routes.
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route; see /openapi.json",
+    )
+}
