@@ -1,1 +1,24 @@
-//! placeholder
+//! `facetra-admin`: the operator's and DPO's command line. It opens the database exactly as
+//! the server does, says which one it opened, and never creates one. Every mutating command
+//! needs an operator identity (`--operator` / `FACETRA_OPERATOR`), confirms unless `--yes`,
+//! and is audited by core. `--operator` is an accountability label, not authentication:
+//! whoever can run this can read the database.
+
+pub mod cli;
+mod commands;
+mod context;
+
+pub use cli::Cli;
+
+use std::process::ExitCode;
+
+/// Runs a parsed command line to completion.
+pub async fn run(cli: Cli) -> ExitCode {
+    match commands::dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("facetra-admin: {e:#}");
+            ExitCode::from(facetra_cli::exit::code_for(&e))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The command-line definition (clap derive); man pages and completions come from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{audit, completions, users};
+
+/// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
+/// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
+#[derive(Debug, Parser)]
+#[command(name = "facetra-admin", version, about, long_about = None, after_help = facetra_cli::exit::EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Who is acting, for the audit log (FACETRA_OPERATOR); required by every command that
+    /// changes data.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Print data as JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// TOML configuration file (default: <config dir>/facetra.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory of the embedded database (FACETRA_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, show and change user accounts.
+    #[command(subcommand)]
+    Users(users::Cmd),
+    /// Read and verify the audit log.
+    #[command(subcommand)]
+    Audit(audit::Cmd),
+    /// Print a shell completion script.
+    Completions(completions::Cmd),
+}

@@ -1,0 +1,75 @@
+//! `facetra-admin audit list|verify`.
+
+use std::process::ExitCode;
+
+use crate::context::{print_json, table, Ctx};
+
+/// The audit log.
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
+    /// List entries, oldest first.
+    List {
+        /// Start after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Check the hash chain; exits 1 and names the first bad entry when it is broken.
+    Verify,
+}
+
+impl Cmd {
+    pub async fn run(&self, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+        let audit = ctx.facetra.audit();
+        match self {
+            Cmd::List { after, limit } => {
+                let entries = audit.list(&ctx.reader(), *after, *limit).await?;
+                if ctx.global.json {
+                    print_json(&entries)?;
+                } else {
+                    let mut t = table(&["seq", "at", "actor", "action", "target", "details"]);
+                    for e in &entries {
+                        t.add_row(vec![
+                            e.seq.to_string(),
+                            e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            e.actor.clone(),
+                            e.action.clone(),
+                            e.target.clone().unwrap_or_default(),
+                            e.details.to_string(),
+                        ]);
+                    }
+                    println!("{t}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Cmd::Verify => {
+                let v = audit.verify(&ctx.reader()).await?;
+                if ctx.global.json {
+                    print_json(&serde_json::json!({
+                        "entries": v.entries,
+                        "ok": v.first_break.is_none(),
+                        "first_bad_seq": v.first_break.as_ref().map(|b| b.seq()),
+                        "problem": v.first_break.as_ref().map(|b| b.to_string()),
+                    }))?;
+                }
+                match &v.first_break {
+                    None => {
+                        if !ctx.global.json {
+                            println!("audit log intact: {} entries, chain verified", v.entries);
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Some(b) => {
+                        eprintln!(
+                            "facetra-admin: the audit log is broken at entry {}: {b}",
+                            b.seq()
+                        );
+                        Ok(ExitCode::from(1))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! One module per command group.
+
+pub mod audit;
+pub mod completions;
+pub mod users;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::context::Ctx;
+
+/// Runs the chosen subcommand; its exit code.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Completions(cmd) = &cli.command {
+        cmd.run()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ctx = Ctx::open(&cli.global).await?;
+    let result = match &cli.command {
+        Command::Users(cmd) => cmd.run(&ctx).await,
+        Command::Audit(cmd) => cmd.run(&ctx).await,
+        Command::Completions(_) => Ok(ExitCode::SUCCESS),
+    };
+    ctx.close().await;
+    result
+}

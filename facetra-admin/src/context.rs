@@ -1,0 +1,110 @@
+//! What every command needs: the opened core, the actor, confirmation and output helpers.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use facetra_core::accounts::Role;
+use facetra_core::config::{keys, Config, Sources};
+use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
+
+use crate::cli::Global;
+
+/// An opened deployment and who is acting on it.
+pub struct Ctx {
+    pub facetra: Facetra,
+    pub global: Global,
+}
+
+impl Ctx {
+    /// Opens the existing database as the server would, and says which one on stderr.
+    pub async fn open(global: &Global) -> anyhow::Result<Ctx> {
+        let mut flags = BTreeMap::new();
+        if let Some(dir) = &global.data_dir {
+            flags.insert(keys::DATA_DIR.to_owned(), dir.display().to_string());
+        }
+        if let Some(op) = &global.operator {
+            flags.insert(keys::OPERATOR.to_owned(), op.clone());
+        }
+        let config = Config::load(Sources::from_process(flags, global.config.clone()))?;
+        let described = config.database.describe();
+        let facetra = Facetra::open(config, Arc::new(SystemClock), OpenMode::MustExist)
+            .await
+            .with_context(|| format!("opening {described}"))?;
+        eprintln!("facetra-admin: opened {}", facetra.store().description());
+        Ok(Ctx {
+            facetra,
+            global: global.clone(),
+        })
+    }
+
+    /// The operator, required for a command that changes data.
+    pub fn operator_for(&self, what: &str) -> anyhow::Result<Actor> {
+        match self.facetra.config().operator.clone() {
+            Some(operator) => Ok(Actor::Admin {
+                operator,
+                role: Role::Admin,
+            }),
+            None => Err(Error::invalid(
+                "operator",
+                format!(
+                    "{what} changes data: say who you are with --operator NAME or {}",
+                    keys::OPERATOR
+                ),
+            )
+            .into()),
+        }
+    }
+
+    /// The actor for a read-only command (the operator if named).
+    pub fn reader(&self) -> Actor {
+        let operator = self
+            .facetra
+            .config()
+            .operator
+            .clone()
+            .unwrap_or_else(|| "unnamed".into());
+        Actor::Admin {
+            operator,
+            role: Role::Admin,
+        }
+    }
+
+    /// Asks before a change; `--yes` skips; without a terminal it refuses unless `--yes`.
+    pub fn confirm(&self, question: &str) -> anyhow::Result<bool> {
+        if self.global.yes {
+            return Ok(true);
+        }
+        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+            return Err(Error::invalid(
+                "yes",
+                "there is no terminal to confirm on; pass --yes to proceed",
+            )
+            .into());
+        }
+        Ok(dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()?)
+    }
+
+    /// Releases the store.
+    pub async fn close(self) {
+        self.facetra.close().await;
+    }
+}
+
+/// Prints `value` as pretty JSON.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A table with the given header.
+pub fn table(header: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}

@@ -1,0 +1,43 @@
+//! The command-line definition (clap derive); man pages and completions come from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{completions, init, whoami};
+
+/// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
+/// server is configured.
+#[derive(Debug, Parser)]
+#[command(name = "facetra", version, about, long_about = None, after_help = crate::exit::EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Print data as JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// TOML configuration file (default: <config dir>/facetra.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory of the local studio (FACETRA_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up the local studio and its owner account.
+    Init(init::Cmd),
+    /// Show the account this command line acts as.
+    Whoami(whoami::Cmd),
+    /// Print a shell completion script.
+    Completions(completions::Cmd),
+}

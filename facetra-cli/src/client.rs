@@ -1,0 +1,129 @@
+//! The one interface under every command. `Embedded` runs the core in-process on the local
+//! studio and acts as its owner; a remote client speaking the HTTP API implements the same
+//! trait, so every command works the same either way.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use facetra_core::accounts::User;
+use facetra_core::config::{keys, Config, Sources};
+use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::Global;
+
+/// An account as the CLI shows it (the API's `User`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub roles: Vec<String>,
+    pub status: String,
+    pub created_at: String,
+}
+
+impl From<User> for UserInfo {
+    fn from(u: User) -> Self {
+        UserInfo {
+            id: u.id.to_string(),
+            email: u.email.as_str().to_owned(),
+            name: u.name,
+            avatar_url: u.avatar_url,
+            roles: u.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            status: u.status.as_str().to_owned(),
+            created_at: u.created_at.to_rfc3339_opts(chrono_secs(), true),
+        }
+    }
+}
+
+fn chrono_secs() -> chrono::SecondsFormat {
+    chrono::SecondsFormat::Secs
+}
+
+/// What every command can ask of Facetra.
+#[async_trait]
+pub trait Client: Send + Sync {
+    /// The account this client acts as.
+    async fn whoami(&self) -> anyhow::Result<UserInfo>;
+    /// Releases connections.
+    async fn close(&self);
+}
+
+/// The configuration from the global flags and the environment.
+pub fn load_config(global: &Global) -> anyhow::Result<Config> {
+    let mut flags = BTreeMap::new();
+    if let Some(dir) = &global.data_dir {
+        flags.insert(keys::DATA_DIR.to_owned(), dir.display().to_string());
+    }
+    Ok(Config::load(Sources::from_process(
+        flags,
+        global.config.clone(),
+    ))?)
+}
+
+/// Opens the local studio's core.
+pub async fn open_embedded(config: Config, mode: OpenMode) -> anyhow::Result<Facetra> {
+    let described = config.database.describe();
+    Facetra::open(config, Arc::new(SystemClock), mode)
+        .await
+        .map_err(|e| match e {
+            Error::Config(msg)
+                if mode == OpenMode::MustExist && msg.starts_with("no Facetra database") =>
+            {
+                Error::Config("this studio is not set up yet: run `facetra init` first".into())
+            }
+            other => other,
+        })
+        .with_context(|| format!("opening {described}"))
+}
+
+/// The in-process client, acting as the local owner.
+pub struct Embedded {
+    facetra: Facetra,
+    owner: Actor,
+}
+
+impl Embedded {
+    /// Opens the existing local studio and finds its owner.
+    pub async fn open(global: &Global) -> anyhow::Result<Embedded> {
+        let facetra = open_embedded(load_config(global)?, OpenMode::MustExist).await?;
+        let owner = match facetra.accounts().owner().await {
+            Ok(Some(owner)) => owner,
+            Ok(None) => {
+                facetra.close().await;
+                return Err(Error::Config(
+                    "this studio is not set up yet: run `facetra init` first".into(),
+                )
+                .into());
+            }
+            Err(e) => {
+                facetra.close().await;
+                return Err(e.into());
+            }
+        };
+        Ok(Embedded {
+            facetra,
+            owner: Actor::User(owner.id),
+        })
+    }
+}
+
+#[async_trait]
+impl Client for Embedded {
+    async fn whoami(&self) -> anyhow::Result<UserInfo> {
+        Ok(self.facetra.accounts().me(&self.owner).await?.into())
+    }
+
+    async fn close(&self) {
+        self.facetra.close().await;
+    }
+}
+
+/// The client for this invocation.
+pub async fn connect(global: &Global) -> anyhow::Result<Box<dyn Client>> {
+    Ok(Box::new(Embedded::open(global).await?))
+}

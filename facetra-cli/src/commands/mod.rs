@@ -1,0 +1,16 @@
+//! One file per subcommand.
+
+pub mod completions;
+pub mod init;
+pub mod whoami;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init(cmd) => cmd.run(&cli.global).await,
+        Command::Whoami(cmd) => cmd.run(&cli.global).await,
+        Command::Completions(cmd) => cmd.run(),
+    }
+}

@@ -1,0 +1,30 @@
+//! `facetra whoami`.
+
+use crate::cli::Global;
+use crate::client::connect;
+use crate::output;
+
+/// Show the account this command line acts as.
+#[derive(Debug, clap::Args)]
+pub struct Cmd {}
+
+impl Cmd {
+    pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let client = connect(global).await?;
+        let me = client.whoami().await;
+        client.close().await;
+        let me = me?;
+        if global.json {
+            return output::json(&me);
+        }
+        output::fields(&[
+            ("id", me.id),
+            ("email", me.email),
+            ("name", me.name),
+            ("roles", me.roles.join(", ")),
+            ("status", me.status),
+            ("since", me.created_at),
+        ]);
+        Ok(())
+    }
+}
