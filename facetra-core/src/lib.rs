@@ -46,6 +46,10 @@ struct Inner {
 impl Facetra {
     /// Opens the store the configuration names. `MustExist` refuses to create a database.
     pub async fn open(config: Config, clock: SharedClock, mode: OpenMode) -> Result<Facetra> {
+        // A shared deployment without a configured key is refused before anything connects.
+        if matches!(config.database, config::Database::Mongo { .. }) {
+            security::load_keys(&config, false)?;
+        }
         let store = Store::open(&config.database, &config.data_dir, mode).await?;
         let keys = match security::load_keys(&config, mode == OpenMode::CreateIfMissing) {
             Ok(keys) => keys,

@@ -1,1 +1,11 @@
-//! test support
+//! Test support for the end-to-end suite and the storage conformance suite: a harness per
+//! backend (fresh SQLite directory or fresh MongoDB database, a manual clock), an in-process
+//! server on a real socket, the built binaries, raw views of what is stored (for privacy
+//! scans and tampering), and a counting allocator for memory-flatness checks.
+
+pub mod alloc;
+pub mod binaries;
+pub mod harness;
+pub mod server;
+
+pub use harness::{Backend, Harness};

@@ -1,7 +1,7 @@
 //! The audit log: every admin and DPO action, append-only and hash-chained. Each entry holds
-//! the hash of the one before it and a unique, contiguous `seq`, and the store keeps a head
-//! record (a lower bound on the last seq and its hash), so `verify` notices an entry that was
-//! changed, inserted or removed, including the last one. Concurrent appends retry on a seq
+//! the hash of the one before it and a unique, contiguous `seq`, and the store moves a head
+//! record (the last seq and its hash) in the same transaction as each append, so `verify`
+//! notices an entry that was changed, inserted or removed, the last one included. Concurrent appends retry on a seq
 //! conflict instead of forking the chain.
 
 use async_trait::async_trait;
@@ -107,6 +107,8 @@ pub enum ChainBreak {
     Truncated { head_seq: u64, last_seq: u64 },
     /// The entry at the head's seq is not the one the head recorded.
     HeadMismatch { seq: u64 },
+    /// Entries from this seq on were never recorded by Facetra (the head ends before them).
+    Unrecorded { seq: u64 },
 }
 
 impl std::fmt::Display for ChainBreak {
@@ -127,6 +129,9 @@ impl std::fmt::Display for ChainBreak {
             ChainBreak::HeadMismatch { seq } => {
                 write!(f, "entry {seq} differs from the one recorded as the log's head")
             }
+            ChainBreak::Unrecorded { seq } => {
+                write!(f, "entry {seq} and any after it were added outside Facetra")
+            }
         }
     }
 }
@@ -138,7 +143,8 @@ impl ChainBreak {
             ChainBreak::Gap { expected, .. } => *expected,
             ChainBreak::Altered { seq }
             | ChainBreak::Unlinked { seq }
-            | ChainBreak::HeadMismatch { seq } => *seq,
+            | ChainBreak::HeadMismatch { seq }
+            | ChainBreak::Unrecorded { seq } => *seq,
             ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
         }
     }
@@ -193,12 +199,14 @@ pub async fn verify(store: &dyn AuditStore) -> Result<Verification> {
         }
     }
     let last_seq = prev.as_ref().map_or(0, |p| p.seq);
-    let first_break = head
-        .filter(|h| h.seq > last_seq)
-        .map(|h| ChainBreak::Truncated {
-            head_seq: h.seq,
-            last_seq,
-        });
+    let head_seq = head.map_or(0, |h| h.seq);
+    let first_break = if head_seq > last_seq {
+        Some(ChainBreak::Truncated { head_seq, last_seq })
+    } else if last_seq > head_seq {
+        Some(ChainBreak::Unrecorded { seq: head_seq + 1 })
+    } else {
+        None
+    };
     Ok(Verification {
         entries: count,
         first_break,

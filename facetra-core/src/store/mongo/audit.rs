@@ -1,6 +1,6 @@
-//! `AuditStore` in BSON: the entry's `_id` is its seq, so two appends that read the same last
-//! entry collide on the unique `_id` and the loser re-reads and retries. The head record in
-//! `meta` only moves forward (`$max`-style conditional update).
+//! `AuditStore` in BSON: the entry's `_id` is its seq, and each append reads the last entry,
+//! inserts the next and moves the head record in one transaction. Two appends that read the
+//! same last entry collide (duplicate `_id` or a write conflict) and the loser retries.
 
 use std::time::Duration;
 
@@ -37,52 +37,59 @@ impl Mongo {
     }
 }
 
+impl Mongo {
+    /// One attempt: read the last entry, insert the next, move the head, in one transaction.
+    async fn append_audit_once(
+        &self,
+        entry: &NewAuditEntry,
+        at: Timestamp,
+    ) -> mongodb::error::Result<AuditEntry> {
+        let mut session = self.client.start_session().await?;
+        session.start_transaction().await?;
+        let last = self
+            .audit()
+            .find_one(doc! {})
+            .sort(doc! { "_id": -1 })
+            .session(&mut session)
+            .await?
+            .as_ref()
+            .map(entry_from)
+            .transpose()
+            .map_err(|e| mongodb::error::Error::custom(e.to_string()))?;
+        let sealed = AuditEntry::seal(last.as_ref().map(|l| (l.seq, l.hash.as_str())), entry, at);
+        let mut d = doc! {
+            "_id": sealed.seq as i64,
+            "at": bdate(sealed.at),
+            "actor": &sealed.actor,
+            "action": &sealed.action,
+            "details": serde_json::to_string(&sealed.details).unwrap_or_default(),
+            "prev_hash": &sealed.prev_hash,
+            "hash": &sealed.hash,
+        };
+        if let Some(target) = &sealed.target {
+            d.insert("target", target);
+        }
+        self.audit().insert_one(d).session(&mut session).await?;
+        self.meta()
+            .update_one(
+                doc! { "_id": HEAD_ID },
+                doc! { "$set": { "seq": sealed.seq as i64, "hash": &sealed.hash } },
+            )
+            .upsert(true)
+            .session(&mut session)
+            .await?;
+        session.commit_transaction().await?;
+        Ok(sealed)
+    }
+}
+
 #[async_trait]
 impl AuditStore for Mongo {
     async fn append_audit(&self, entry: &NewAuditEntry, at: Timestamp) -> Result<AuditEntry> {
         for attempt in 0..200u32 {
-            let last = self
-                .audit()
-                .find_one(doc! {})
-                .sort(doc! { "_id": -1 })
-                .await
-                .map_err(mongo_err)?
-                .as_ref()
-                .map(entry_from)
-                .transpose()?;
-            let sealed =
-                AuditEntry::seal(last.as_ref().map(|l| (l.seq, l.hash.as_str())), entry, at);
-            let mut d = doc! {
-                "_id": sealed.seq as i64,
-                "at": bdate(sealed.at),
-                "actor": &sealed.actor,
-                "action": &sealed.action,
-                "details": serde_json::to_string(&sealed.details).map_err(|e| Error::Internal(e.to_string()))?,
-                "prev_hash": &sealed.prev_hash,
-                "hash": &sealed.hash,
-            };
-            if let Some(target) = &sealed.target {
-                d.insert("target", target);
-            }
-            match self.audit().insert_one(d).await {
-                Ok(_) => {
-                    let moved = self
-                        .meta()
-                        .update_one(
-                            doc! { "_id": HEAD_ID, "seq": { "$lt": sealed.seq as i64 } },
-                            doc! { "$set": { "seq": sealed.seq as i64, "hash": &sealed.hash } },
-                        )
-                        .upsert(true)
-                        .await;
-                    // A duplicate here means the head is already past this entry: fine.
-                    if let Err(e) = moved {
-                        if !is_duplicate(&e) {
-                            return Err(mongo_err(e));
-                        }
-                    }
-                    return Ok(sealed);
-                }
-                Err(e) if is_duplicate(&e) => {
+            match self.append_audit_once(entry, at).await {
+                Ok(sealed) => return Ok(sealed),
+                Err(e) if is_duplicate(&e) || e.contains_label("TransientTransactionError") => {
                     let backoff = rand::thread_rng().gen_range(0..=(1u64 << attempt.min(5)));
                     tokio::time::sleep(Duration::from_millis(backoff)).await;
                 }

@@ -1,0 +1,387 @@
+//! The real binaries, run as a user or an operator would: start-up refusals and errors, the
+//! server's life cycle, `facetra init` and `whoami`, and `facetra-admin`.
+
+use std::process::Output;
+
+use facetra_core::config::keys;
+use facetra_tests::binaries::{command, RunningServer};
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_clean_failure(out: &Output, expected: &str) {
+    let all = text(out);
+    assert!(!out.status.success(), "expected a failure:\n{all}");
+    assert!(all.contains(expected), "expected {expected:?} in:\n{all}");
+    assert!(
+        !all.contains("panicked"),
+        "a panic is not an error message:\n{all}"
+    );
+}
+
+fn init(dir: &std::path::Path) -> Output {
+    command("facetra")
+        .arg("--data-dir")
+        .arg(dir)
+        .args([
+            "init",
+            "--name",
+            "Asha Rao",
+            "--email",
+            "Asha@Example.com",
+            "--confirm-age",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_server_announces_its_address_serves_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path());
+    let server = RunningServer::start(cmd);
+    let body = facetra_tests::binaries::http_get(&server.base, "/healthz");
+    assert_eq!(body, r#"{"status":"ok"}"#);
+    let status = server.terminate();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+#[test]
+fn the_embedded_secret_is_generated_once_and_kept_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = command("facetra-server");
+    first
+        .args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path());
+    RunningServer::start(first).terminate();
+    let key_path = dir.path().join("secret.key");
+    let key = std::fs::read(&key_path).unwrap();
+    assert_eq!(
+        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let mut second = command("facetra-server");
+    second
+        .args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path());
+    let server = RunningServer::start(second);
+    assert!(
+        !server
+            .log()
+            .contains(&String::from_utf8_lossy(&key).to_string()),
+        "the key reached the log"
+    );
+    server.terminate();
+    assert_eq!(
+        std::fs::read(&key_path).unwrap(),
+        key,
+        "the key must not change between starts"
+    );
+}
+
+#[test]
+fn dev_login_refuses_to_start_on_a_non_loopback_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command("facetra-server")
+        .args(["--bind", "0.0.0.0:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(keys::DEV_LOGIN, "true")
+        .output()
+        .unwrap();
+    assert_clean_failure(
+        &out,
+        "FACETRA_DEV_LOGIN=true is only allowed on a loopback address",
+    );
+    let out = command("facetra-server")
+        .args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(keys::DEV_LOGIN, "true")
+        .env(keys::PUBLIC_URL, "https://studio.example.com")
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "loopback");
+}
+
+#[test]
+fn a_mongodb_url_without_a_secret_key_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command("facetra-server")
+        .args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(keys::DATABASE_URL, "mongodb://127.0.0.1:1/")
+        .output()
+        .unwrap();
+    assert_clean_failure(
+        &out,
+        "FACETRA_SECRET_KEY is required with a MongoDB database",
+    );
+}
+
+#[test]
+fn an_unreachable_mongodb_gives_a_clear_error_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command("facetra-server")
+        .args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(
+            keys::DATABASE_URL,
+            "mongodb://user:pa55word@127.0.0.1:1/?serverSelectionTimeoutMS=300",
+        )
+        .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET)
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "cannot reach MongoDB at mongodb://127.0.0.1:1");
+    assert!(
+        !text(&out).contains("pa55word"),
+        "credentials reached the output"
+    );
+    let admin = command("facetra-admin")
+        .args(["users", "list"])
+        .env(
+            keys::DATABASE_URL,
+            "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300",
+        )
+        .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET)
+        .output()
+        .unwrap();
+    assert_clean_failure(&admin, "cannot reach MongoDB");
+    assert_eq!(admin.status.code(), Some(6));
+}
+
+#[test]
+fn a_corrupt_database_gives_a_clear_error_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("facetra.db"), vec![0x42u8; 8192]).unwrap();
+    let out = command("facetra-server")
+        .args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "is not a usable Facetra database");
+    let admin = command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&admin, "is not a usable Facetra database");
+    let who = command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("whoami")
+        .output()
+        .unwrap();
+    assert_clean_failure(&who, "is not a usable Facetra database");
+}
+
+#[test]
+fn init_twice_keeps_one_owner_and_whoami_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = init(dir.path());
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("Your studio is ready"));
+    let again = command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "init",
+            "--name",
+            "Someone Else",
+            "--email",
+            "else@example.com",
+            "--confirm-age",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", text(&again));
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["created"], false);
+    assert_eq!(report["owner"]["email"], "asha@example.com");
+
+    let who = command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["whoami", "--json"])
+        .output()
+        .unwrap();
+    assert!(who.status.success(), "{}", text(&who));
+    let me: serde_json::Value = serde_json::from_slice(&who.stdout).unwrap();
+    assert_eq!(me["email"], "asha@example.com");
+    assert_eq!(me["name"], "Asha Rao");
+
+    let list = command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["users", "list", "--json"])
+        .output()
+        .unwrap();
+    let users: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        users["items"].as_array().unwrap().len(),
+        1,
+        "one owner, no second account"
+    );
+}
+
+#[test]
+fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("studio");
+    let out = command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["init", "--email", "a@example.com"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "pass --name NAME --confirm-age");
+    assert!(
+        !data.exists(),
+        "nothing is created before the owner is known"
+    );
+    let who = command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("whoami")
+        .output()
+        .unwrap();
+    assert_clean_failure(&who, "run `facetra init`");
+    assert_eq!(who.status.code(), Some(3));
+}
+
+#[test]
+fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "no Facetra database at");
+    assert!(
+        !dir.path().join("facetra.db").exists(),
+        "facetra-admin created a database"
+    );
+    init(dir.path());
+    let out = command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&format!(
+        "opened SQLite at {}",
+        dir.path().join("facetra.db").display()
+    )));
+}
+
+#[test]
+fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let admin = |args: &[&str]| {
+        command("facetra-admin")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let no_operator = admin(&["users", "set-role", "asha@example.com", "dpo", "--yes"]);
+    assert_clean_failure(&no_operator, "--operator");
+    let no_terminal = admin(&[
+        "--operator",
+        "alice",
+        "users",
+        "set-role",
+        "asha@example.com",
+        "dpo",
+    ]);
+    assert_clean_failure(&no_terminal, "--yes");
+    let shown = admin(&["users", "show", "asha@example.com", "--json"]);
+    let user: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(
+        user["roles"],
+        serde_json::json!(["user"]),
+        "refused commands changed nothing"
+    );
+
+    let done = command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "users",
+            "set-role",
+            "asha@example.com",
+            "dpo",
+            "--yes",
+            "--json",
+        ])
+        .env(keys::OPERATOR, "alice")
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", text(&done));
+    let user: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(user["roles"], serde_json::json!(["user", "dpo"]));
+
+    let log = admin(&["audit", "list", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
+    let last = entries.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "user.set_roles");
+    assert_eq!(last["actor"], "admin:alice");
+    assert_eq!(last["target"], user["id"]);
+    assert!(
+        !last.to_string().contains("asha"),
+        "audit entries hold ids, never personal values: {last}"
+    );
+    let verify = admin(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+}
+
+#[test]
+fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    for role in ["dpo", "support", "admin"] {
+        let out = command("facetra-admin")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args([
+                "--operator",
+                "alice",
+                "--yes",
+                "users",
+                "set-role",
+                "asha@example.com",
+                role,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let db = rusqlite::Connection::open(dir.path().join("facetra.db")).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET details = '{\"after\":[\"admin\"]}' WHERE seq = 3;",
+    )
+    .unwrap();
+    drop(db);
+    let out = command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("broken at entry 3"), "{}", text(&out));
+}

@@ -1,0 +1,83 @@
+//! The command-line definitions are valid, and the committed man pages match them.
+//! Regenerate with `FACETRA_UPDATE_MAN=1 cargo test -p facetra-tests --test e2e docs::`.
+
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+
+fn commands() -> Vec<clap::Command> {
+    vec![
+        facetra_cli::Cli::command(),
+        facetra_admin::Cli::command(),
+        facetra_server::cli::Args::command(),
+    ]
+}
+
+#[test]
+fn every_cli_definition_passes_clap_debug_assert() {
+    for c in commands() {
+        c.debug_assert();
+    }
+}
+
+/// Renders a command and its subcommands, recursively, as `(file name, roff)`.
+fn render(cmd: &clap::Command, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    let name = if prefix.is_empty() {
+        cmd.get_name().to_owned()
+    } else {
+        format!("{prefix}-{}", cmd.get_name())
+    };
+    let page_cmd = cmd.clone().name(name.clone()).disable_help_subcommand(true);
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page_cmd)
+        .render(&mut roff)
+        .expect("render");
+    out.push((format!("{name}.1"), roff));
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        render(sub, &name, out);
+    }
+}
+
+fn man_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("man")
+}
+
+#[test]
+fn man_pages_match_the_cli_definitions() {
+    let mut pages = Vec::new();
+    for mut c in commands() {
+        c.build();
+        render(&c, "", &mut pages);
+    }
+    let dir = man_dir();
+    if std::env::var("FACETRA_UPDATE_MAN").is_ok() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, roff) in &pages {
+            std::fs::write(dir.join(name), roff).unwrap();
+        }
+        return;
+    }
+    let mut stale = Vec::new();
+    for (name, roff) in &pages {
+        if std::fs::read(dir.join(name)).ok().as_deref() != Some(roff.as_slice()) {
+            stale.push(name.clone());
+        }
+    }
+    let committed: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let extra: Vec<_> = committed
+        .iter()
+        .filter(|c| !pages.iter().any(|(n, _)| n == *c))
+        .collect();
+    assert!(
+        stale.is_empty() && extra.is_empty(),
+        "man/ is out of step with the CLIs (stale: {stale:?}, extra: {extra:?}); regenerate with \
+         `FACETRA_UPDATE_MAN=1 cargo test -p facetra-tests --test e2e docs::`"
+    );
+}

@@ -1,0 +1,461 @@
+//! The HTTP API through a real socket: envelope, request ids, cookies, the origin check,
+//! content types, body limits, dev login and logout, readiness.
+
+use facetra_core::accounts::{Consents, Email, Role, User, UserStatus};
+use facetra_core::config::keys;
+use facetra_core::ids::UserId;
+use facetra_tests::server::{session_token, set_cookie, Req, TestApp};
+use facetra_tests::{Backend, Harness};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+async fn app() -> (Harness, TestApp) {
+    let h = Harness::with(Backend::Sqlite, &[(keys::DEV_LOGIN, "true")]).await;
+    let app = TestApp::spawn(&h).await;
+    (h, app)
+}
+
+async fn error_code(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("a JSON error body");
+    assert!(
+        body["error"]["request_id"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("req_")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_unknown_routes_are_json_404() {
+    let (_h, app) = app().await;
+    let ok = app.send(Method::GET, "/healthz", Req::default()).await;
+    assert_eq!(ok.status(), 200);
+    let id1 = ok.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(ok.json::<Value>().await.unwrap(), json!({ "status": "ok" }));
+    let missing = app
+        .send(Method::GET, "/v1/nothing-here", Req::default())
+        .await;
+    let id2 = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id1, id2);
+    assert_eq!(error_code(missing).await, (404, "not_found".into()));
+    let ready = app.send(Method::GET, "/readyz", Req::default()).await;
+    assert_eq!(ready.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn dev_login_sets_the_one_session_cookie_with_the_documented_attributes() {
+    let (_h, app) = app().await;
+    let body = json!({ "email": "Ada@Example.com", "name": "Ada", "age_confirmed": true });
+    let res = app
+        .send(Method::POST, "/auth/dev-login", Req::json(&body))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers().get_all("set-cookie").iter().count(),
+        1,
+        "a single cookie"
+    );
+    let cookie = set_cookie(&res).unwrap();
+    assert!(cookie.starts_with("session_token="), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on loopback may drop Secure: {cookie}"
+    );
+    let token = session_token(&res).unwrap();
+    assert_eq!(token.len(), 64, "256 bits, hex");
+    let signed_in: Value = res.json().await.unwrap();
+    assert_eq!(signed_in["user"]["email"], "ada@example.com");
+    assert_eq!(signed_in["new_account"], true);
+    assert_eq!(
+        signed_in["user"]["consents"],
+        json!({ "analytics": false, "marketing": false })
+    );
+
+    let me = app
+        .send(Method::GET, "/v1/me", Req::default().cookie(&token))
+        .await;
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    for field in [
+        "id",
+        "email",
+        "name",
+        "avatar_url",
+        "roles",
+        "status",
+        "created_at",
+        "consents",
+    ] {
+        assert!(me.get(field).is_some(), "User lacks {field}: {me}");
+    }
+    assert_eq!(me["roles"], json!(["user"]));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cookie_write_without_a_matching_origin_is_refused() {
+    let (h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let rename = json!({ "name": "Ada L." });
+
+    let none = app
+        .send(Method::PATCH, "/v1/me", Req::json(&rename).cookie(&token))
+        .await;
+    assert_eq!(error_code(none).await, (403, "forbidden".into()));
+    let evil = app
+        .send(
+            Method::PATCH,
+            "/v1/me",
+            Req::json(&rename)
+                .cookie(&token)
+                .origin("https://evil.example"),
+        )
+        .await;
+    assert_eq!(error_code(evil).await, (403, "forbidden".into()));
+    let lookalike = format!("{}.evil.example", app.origin());
+    let evil2 = app
+        .send(
+            Method::PATCH,
+            "/v1/me",
+            Req::json(&rename).cookie(&token).origin(&lookalike),
+        )
+        .await;
+    assert_eq!(evil2.status(), 403);
+    let me = h
+        .facetra
+        .store()
+        .accounts
+        .user_by_email(&Email::parse("ada@example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        me.unwrap().name,
+        "Test Person",
+        "a refused write changed nothing"
+    );
+
+    let ok = app
+        .send(
+            Method::PATCH,
+            "/v1/me",
+            Req::json(&rename).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<Value>().await.unwrap()["name"], "Ada L.");
+
+    // Bearer requests are exempt from the origin check.
+    let actor = h
+        .facetra
+        .accounts()
+        .authenticate(&facetra_core::security::RawToken::from_client(&token))
+        .await
+        .unwrap()
+        .actor();
+    let (_, api) = h
+        .facetra
+        .accounts()
+        .create_token(&actor, "cli", 30)
+        .await
+        .unwrap();
+    let bearer = app
+        .send(
+            Method::PATCH,
+            "/v1/me",
+            Req::json(&json!({ "name": "Ada B." })).bearer(api.expose()),
+        )
+        .await;
+    assert_eq!(bearer.status(), 200);
+    // A read needs no origin.
+    assert_eq!(
+        app.send(Method::GET, "/v1/me", Req::default().cookie(&token))
+            .await
+            .status(),
+        200
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn json_routes_need_json_and_bodies_have_a_limit() {
+    let (_h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let form = Req {
+        raw: Some(("application/x-www-form-urlencoded", b"name=x".to_vec())),
+        ..Req::default()
+    }
+    .cookie(&token)
+    .origin(app.origin());
+    assert_eq!(
+        error_code(app.send(Method::PATCH, "/v1/me", form).await).await,
+        (415, "unsupported_media_type".into())
+    );
+    let big = json!({ "name": "x".repeat(2 * 1024 * 1024) });
+    let res = app
+        .send(
+            Method::PATCH,
+            "/v1/me",
+            Req::json(&big).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(error_code(res).await, (413, "too_large".into()));
+    let bad = Req {
+        raw: Some(("application/json", b"{not json".to_vec())),
+        ..Req::default()
+    }
+    .cookie(&token)
+    .origin(app.origin());
+    assert_eq!(
+        error_code(app.send(Method::PATCH, "/v1/me", bad).await).await,
+        (400, "invalid_request".into())
+    );
+    let empty_name = app
+        .send(
+            Method::PATCH,
+            "/v1/me",
+            Req::json(&json!({ "name": "  " }))
+                .cookie(&token)
+                .origin(app.origin()),
+        )
+        .await;
+    assert_eq!(
+        error_code(empty_name).await,
+        (400, "invalid_request".into())
+    );
+    assert_eq!(
+        app.send(Method::GET, "/healthz", Req::default())
+            .await
+            .status(),
+        200,
+        "still up"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn dev_login_never_signs_into_google_or_staff_accounts_over_http() {
+    let (h, app) = app().await;
+    let now = h.facetra.now();
+    let base = User {
+        id: UserId::new(now),
+        email: Email::parse("google@example.com").unwrap(),
+        name: "G".into(),
+        avatar_url: None,
+        google_subject: Some("1234567890".into()),
+        roles: vec![Role::User],
+        status: UserStatus::Active,
+        consents: Consents::default(),
+        age_confirmed_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    h.facetra.store().accounts.insert_user(&base).await.unwrap();
+    let admin = User {
+        id: UserId::new(now),
+        email: Email::parse("admin@example.com").unwrap(),
+        google_subject: None,
+        roles: vec![Role::User, Role::Admin],
+        ..base
+    };
+    h.facetra
+        .store()
+        .accounts
+        .insert_user(&admin)
+        .await
+        .unwrap();
+    for email in ["google@example.com", "admin@example.com"] {
+        let body = json!({ "email": email, "name": "X", "age_confirmed": true });
+        let res = app
+            .send(Method::POST, "/auth/dev-login", Req::json(&body))
+            .await;
+        assert!(set_cookie(&res).is_none(), "no session for {email}");
+        assert_eq!(error_code(res).await, (403, "forbidden".into()));
+    }
+    let minor = json!({ "email": "kid@example.com", "name": "Kid", "age_confirmed": false });
+    let res = app
+        .send(Method::POST, "/auth/dev-login", Req::json(&minor))
+        .await;
+    assert_eq!(error_code(res).await, (400, "invalid_request".into()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signing_in_again_rotates_the_token_and_logout_revokes_it() {
+    let (_h, app) = app().await;
+    let (first, _) = app.dev_login("ada@example.com").await;
+    let body = json!({ "email": "ada@example.com", "name": "Ada", "age_confirmed": true });
+    let res = app
+        .send(
+            Method::POST,
+            "/auth/dev-login",
+            Req::json(&body).cookie(&first).origin(app.origin()),
+        )
+        .await;
+    let second = session_token(&res).unwrap();
+    assert_ne!(first, second);
+    let old = app
+        .send(Method::GET, "/v1/me", Req::default().cookie(&first))
+        .await;
+    assert_eq!(error_code(old).await, (401, "unauthenticated".into()));
+
+    let out = app
+        .send(
+            Method::POST,
+            "/auth/logout",
+            Req::default().cookie(&second).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(out.status(), 204);
+    let cleared = set_cookie(&out).unwrap();
+    assert!(
+        cleared.starts_with("session_token=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert_eq!(
+        app.send(Method::GET, "/v1/me", Req::default().cookie(&second))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.send(Method::GET, "/v1/me", Req::default())
+            .await
+            .status(),
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn dev_login_does_not_exist_unless_enabled() {
+    let h = Harness::new(Backend::Sqlite).await;
+    let app = TestApp::spawn(&h).await;
+    let body = json!({ "email": "ada@example.com", "name": "Ada", "age_confirmed": true });
+    let res = app
+        .send(Method::POST, "/auth/dev-login", Req::json(&body))
+        .await;
+    assert_eq!(error_code(res).await, (404, "not_found".into()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let (_h, app) = app().await;
+    let doc: Value = app
+        .send(Method::GET, "/openapi.json", Req::default())
+        .await
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/auth/dev-login",
+        "/auth/logout",
+        "/v1/me",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from /openapi.json"
+        );
+    }
+    assert!(doc["paths"]["/v1/me"].get("patch").is_some());
+    app.stop().await;
+}
+
+/// A TCP relay in front of the MongoDB server, so a test can cut the store off.
+struct Relay {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            loop {
+                let mut stopped_accept = stopped.clone();
+                tokio::select! {
+                    _ = stopped_accept.changed() => return,
+                    conn = listener.accept() => {
+                        let Ok((mut inbound, _)) = conn else { return };
+                        let target = target.clone();
+                        let mut stopped_conn = stopped.clone();
+                        tokio::spawn(async move {
+                            let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = stopped_conn.changed() => {}
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        Relay { addr, stop }
+    }
+
+    fn cut(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs FACETRA_TEST_MONGODB_URI"]
+async fn readyz_answers_503_while_the_mongo_store_is_down() {
+    let uri = facetra_tests::harness::mongo_uri();
+    let host = uri
+        .trim_start_matches("mongodb://")
+        .split(['/', '?'])
+        .next()
+        .unwrap()
+        .to_owned();
+    let relay = Relay::start(host.clone()).await;
+    let relayed = uri.replacen(&host, &relay.addr.to_string(), 1);
+    let sep = if relayed.contains('?') { '&' } else { '?' };
+    let relayed = format!("{relayed}{sep}serverSelectionTimeoutMS=1000&directConnection=true");
+    let h = Harness::with(Backend::Mongo, &[(keys::DATABASE_URL, relayed.as_str())]).await;
+    let app = TestApp::spawn(&h).await;
+    assert_eq!(
+        app.send(Method::GET, "/readyz", Req::default())
+            .await
+            .status(),
+        200
+    );
+    relay.cut();
+    let down = app.send(Method::GET, "/readyz", Req::default()).await;
+    assert_eq!(error_code(down).await, (503, "unavailable".into()));
+    assert_eq!(
+        app.send(Method::GET, "/healthz", Req::default())
+            .await
+            .status(),
+        200,
+        "alive while not ready"
+    );
+    app.stop().await;
+    h.finish().await;
+}
