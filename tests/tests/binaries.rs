@@ -4,7 +4,7 @@
 use std::process::Output;
 
 use facetra_core::config::keys;
-use facetra_tests::binaries::{command, RunningServer};
+use facetra_tests::binaries::{command, run, RunningServer};
 
 fn text(out: &Output) -> String {
     format!(
@@ -25,19 +25,14 @@ fn assert_clean_failure(out: &Output, expected: &str) {
 }
 
 fn init(dir: &std::path::Path) -> Output {
-    command("facetra")
-        .arg("--data-dir")
-        .arg(dir)
-        .args([
-            "init",
-            "--name",
-            "Asha Rao",
-            "--email",
-            "Asha@Example.com",
-            "--confirm-age",
-        ])
-        .output()
-        .unwrap()
+    run(&mut command("facetra").arg("--data-dir").arg(dir).args([
+        "init",
+        "--name",
+        "Asha Rao",
+        "--email",
+        "Asha@Example.com",
+        "--confirm-age",
+    ]))
 }
 
 #[test]
@@ -90,35 +85,29 @@ fn the_embedded_secret_is_generated_once_and_kept_private() {
 #[test]
 fn dev_login_refuses_to_start_on_a_non_loopback_address() {
     let dir = tempfile::tempdir().unwrap();
-    let out = command("facetra-server")
+    let out = run(&mut command("facetra-server")
         .args(["--bind", "0.0.0.0:0"])
         .env(keys::DATA_DIR, dir.path())
-        .env(keys::DEV_LOGIN, "true")
-        .output()
-        .unwrap();
+        .env(keys::DEV_LOGIN, "true"));
     assert_clean_failure(
         &out,
         "FACETRA_DEV_LOGIN=true is only allowed on a loopback address",
     );
-    let out = command("facetra-server")
+    let out = run(&mut command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path())
         .env(keys::DEV_LOGIN, "true")
-        .env(keys::PUBLIC_URL, "https://studio.example.com")
-        .output()
-        .unwrap();
+        .env(keys::PUBLIC_URL, "https://studio.example.com"));
     assert_clean_failure(&out, "loopback");
 }
 
 #[test]
 fn a_mongodb_url_without_a_secret_key_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let out = command("facetra-server")
+    let out = run(&mut command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path())
-        .env(keys::DATABASE_URL, "mongodb://127.0.0.1:1/")
-        .output()
-        .unwrap();
+        .env(keys::DATABASE_URL, "mongodb://127.0.0.1:1/"));
     assert_clean_failure(
         &out,
         "FACETRA_SECRET_KEY is required with a MongoDB database",
@@ -128,30 +117,26 @@ fn a_mongodb_url_without_a_secret_key_is_refused_with_a_clear_message() {
 #[test]
 fn an_unreachable_mongodb_gives_a_clear_error_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let out = command("facetra-server")
+    let out = run(&mut command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path())
         .env(
             keys::DATABASE_URL,
             "mongodb://user:pa55word@127.0.0.1:1/?serverSelectionTimeoutMS=300",
         )
-        .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET)
-        .output()
-        .unwrap();
+        .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET));
     assert_clean_failure(&out, "cannot reach MongoDB at mongodb://127.0.0.1:1");
     assert!(
         !text(&out).contains("pa55word"),
         "credentials reached the output"
     );
-    let admin = command("facetra-admin")
+    let admin = run(&mut command("facetra-admin")
         .args(["users", "list"])
         .env(
             keys::DATABASE_URL,
             "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300",
         )
-        .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET)
-        .output()
-        .unwrap();
+        .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET));
     assert_clean_failure(&admin, "cannot reach MongoDB");
     assert_eq!(admin.status.code(), Some(6));
 }
@@ -160,25 +145,19 @@ fn an_unreachable_mongodb_gives_a_clear_error_and_a_non_zero_exit() {
 fn a_corrupt_database_gives_a_clear_error_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("facetra.db"), vec![0x42u8; 8192]).unwrap();
-    let out = command("facetra-server")
+    let out = run(&mut command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
-        .env(keys::DATA_DIR, dir.path())
-        .output()
-        .unwrap();
+        .env(keys::DATA_DIR, dir.path()));
     assert_clean_failure(&out, "is not a usable Facetra database");
-    let admin = command("facetra-admin")
+    let admin = run(&mut command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
+        .args(["audit", "verify"]));
     assert_clean_failure(&admin, "is not a usable Facetra database");
-    let who = command("facetra")
+    let who = run(&mut command("facetra")
         .arg("--data-dir")
         .arg(dir.path())
-        .arg("whoami")
-        .output()
-        .unwrap();
+        .arg("whoami"));
     assert_clean_failure(&who, "is not a usable Facetra database");
 }
 
@@ -188,10 +167,8 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
     let first = init(dir.path());
     assert!(first.status.success(), "{}", text(&first));
     assert!(text(&first).contains("Your studio is ready"));
-    let again = command("facetra")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
+    let again = run(
+        &mut command("facetra").arg("--data-dir").arg(dir.path()).args([
             "init",
             "--name",
             "Someone Else",
@@ -199,31 +176,26 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
             "else@example.com",
             "--confirm-age",
             "--json",
-        ])
-        .output()
-        .unwrap();
+        ]),
+    );
     assert!(again.status.success(), "{}", text(&again));
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["created"], false);
     assert_eq!(report["owner"]["email"], "asha@example.com");
 
-    let who = command("facetra")
+    let who = run(&mut command("facetra")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["whoami", "--json"])
-        .output()
-        .unwrap();
+        .args(["whoami", "--json"]));
     assert!(who.status.success(), "{}", text(&who));
     let me: serde_json::Value = serde_json::from_slice(&who.stdout).unwrap();
     assert_eq!(me["email"], "asha@example.com");
     assert_eq!(me["name"], "Asha Rao");
 
-    let list = command("facetra-admin")
+    let list = run(&mut command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["users", "list", "--json"])
-        .output()
-        .unwrap();
+        .args(["users", "list", "--json"]));
     let users: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(
         users["items"].as_array().unwrap().len(),
@@ -236,23 +208,20 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
 fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("studio");
-    let out = command("facetra")
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["init", "--email", "a@example.com"])
-        .output()
-        .unwrap();
+    let out = run(&mut command("facetra").arg("--data-dir").arg(&data).args([
+        "init",
+        "--email",
+        "a@example.com",
+    ]));
     assert_clean_failure(&out, "pass --name NAME --confirm-age");
     assert!(
         !data.exists(),
         "nothing is created before the owner is known"
     );
-    let who = command("facetra")
+    let who = run(&mut command("facetra")
         .arg("--data-dir")
         .arg(&data)
-        .arg("whoami")
-        .output()
-        .unwrap();
+        .arg("whoami"));
     assert_clean_failure(&who, "run `facetra init`");
     assert_eq!(who.status.code(), Some(3));
 }
@@ -260,24 +229,20 @@ fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
 #[test]
 fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let out = command("facetra-admin")
+    let out = run(&mut command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["users", "list"])
-        .output()
-        .unwrap();
+        .args(["users", "list"]));
     assert_clean_failure(&out, "no Facetra database at");
     assert!(
         !dir.path().join("facetra.db").exists(),
         "facetra-admin created a database"
     );
     init(dir.path());
-    let out = command("facetra-admin")
+    let out = run(&mut command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["users", "list"])
-        .output()
-        .unwrap();
+        .args(["users", "list"]));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains(&format!(
         "opened SQLite at {}",
@@ -290,12 +255,10 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     let admin = |args: &[&str]| {
-        command("facetra-admin")
+        run(&mut command("facetra-admin")
             .arg("--data-dir")
             .arg(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
+            .args(args))
     };
     let no_operator = admin(&["users", "set-role", "asha@example.com", "dpo", "--yes"]);
     assert_clean_failure(&no_operator, "--operator");
@@ -316,7 +279,7 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
         "refused commands changed nothing"
     );
 
-    let done = command("facetra-admin")
+    let done = run(&mut command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args([
@@ -327,9 +290,7 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
             "--yes",
             "--json",
         ])
-        .env(keys::OPERATOR, "alice")
-        .output()
-        .unwrap();
+        .env(keys::OPERATOR, "alice"));
     assert!(done.status.success(), "{}", text(&done));
     let user: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
     assert_eq!(user["roles"], serde_json::json!(["user", "dpo"]));
@@ -353,7 +314,7 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     for role in ["dpo", "support", "admin"] {
-        let out = command("facetra-admin")
+        let out = run(&mut command("facetra-admin")
             .arg("--data-dir")
             .arg(dir.path())
             .args([
@@ -364,9 +325,7 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
                 "set-role",
                 "asha@example.com",
                 role,
-            ])
-            .output()
-            .unwrap();
+            ]));
         assert!(out.status.success(), "{}", text(&out));
     }
     let db = rusqlite::Connection::open(dir.path().join("facetra.db")).unwrap();
@@ -376,12 +335,10 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     )
     .unwrap();
     drop(db);
-    let out = command("facetra-admin")
+    let out = run(&mut command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
+        .args(["audit", "verify"]));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("broken at entry 3"), "{}", text(&out));
 }
