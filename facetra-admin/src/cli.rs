@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{audit, completions, users};
+use crate::commands::{audit, completions, credits, users};
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
 /// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
@@ -47,6 +47,9 @@ pub enum Command {
     /// Read and verify the audit log.
     #[command(subcommand)]
     Audit(audit::Cmd),
+    /// Grant credits, read and verify the ledgers.
+    #[command(subcommand)]
+    Credits(credits::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{completions, init, whoami};
+use crate::commands::{completions, credits, init, packs, whoami};
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
 /// server is configured.
@@ -38,6 +38,10 @@ pub enum Command {
     Init(init::Cmd),
     /// Show the account this command line acts as.
     Whoami(whoami::Cmd),
+    /// List the credit packs on sale.
+    Packs(packs::Cmd),
+    /// Show your credit balance (and, with --history, the ledger).
+    Credits(credits::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -9,6 +9,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use facetra_core::accounts::User;
 use facetra_core::config::{keys, Config, Sources};
+use facetra_core::credits::{LedgerEntry, Pack};
+use facetra_core::store::PageRequest;
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 use serde::{Deserialize, Serialize};
 
@@ -44,11 +46,47 @@ fn chrono_secs() -> chrono::SecondsFormat {
     chrono::SecondsFormat::Secs
 }
 
+/// A ledger entry as the CLI shows it (the API's transaction).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransactionInfo {
+    pub id: String,
+    pub kind: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reason: String,
+    pub reference: Option<String>,
+    pub created_at: String,
+}
+
+impl From<LedgerEntry> for TransactionInfo {
+    fn from(e: LedgerEntry) -> Self {
+        TransactionInfo {
+            id: e.id.to_string(),
+            kind: e.kind.as_str().to_owned(),
+            amount: e.amount,
+            balance_after: e.balance_after,
+            reason: e.reason,
+            reference: e.reference,
+            created_at: e.created_at.to_rfc3339_opts(chrono_secs(), true),
+        }
+    }
+}
+
 /// What every command can ask of Facetra.
 #[async_trait]
 pub trait Client: Send + Sync {
     /// The account this client acts as.
     async fn whoami(&self) -> anyhow::Result<UserInfo>;
+    /// The packs on sale.
+    async fn packs(&self) -> anyhow::Result<Vec<Pack>>;
+    /// The balance.
+    async fn balance(&self) -> anyhow::Result<i64>;
+    /// Ledger entries, newest first: one page and the cursor of the next.
+    async fn transactions(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<(Vec<TransactionInfo>, Option<String>)>;
     /// Releases connections.
     async fn close(&self);
 }
@@ -116,6 +154,31 @@ impl Embedded {
 impl Client for Embedded {
     async fn whoami(&self) -> anyhow::Result<UserInfo> {
         Ok(self.facetra.accounts().me(&self.owner).await?.into())
+    }
+
+    async fn packs(&self) -> anyhow::Result<Vec<Pack>> {
+        Ok(self.facetra.credits().packs().to_vec())
+    }
+
+    async fn balance(&self) -> anyhow::Result<i64> {
+        Ok(self.facetra.credits().balance(&self.owner).await?)
+    }
+
+    async fn transactions(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<(Vec<TransactionInfo>, Option<String>)> {
+        let page = PageRequest::parse(cursor, Some(limit))?;
+        let page = self
+            .facetra
+            .credits()
+            .transactions(&self.owner, &page)
+            .await?;
+        Ok((
+            page.items.into_iter().map(Into::into).collect(),
+            page.next.map(|c| c.encode()),
+        ))
     }
 
     async fn close(&self) {

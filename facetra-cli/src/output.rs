@@ -18,3 +18,41 @@ pub fn fields(rows: &[(&str, String)]) {
     }
     println!("{table}");
 }
+
+/// A table with the given header.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+/// Paise as rupees: `₹1,499.00`.
+pub fn rupees(paise: i64) -> String {
+    let rupees = paise / 100;
+    let digits = rupees.to_string();
+    // Indian grouping: the last three digits, then groups of two.
+    let (head, tail) = digits.split_at(digits.len().saturating_sub(3));
+    let mut groups = Vec::new();
+    let mut rest = head;
+    while rest.len() > 2 {
+        let (a, b) = rest.split_at(rest.len() - 2);
+        groups.insert(0, b.to_owned());
+        rest = a;
+    }
+    if !rest.is_empty() {
+        groups.insert(0, rest.to_owned());
+    }
+    groups.push(tail.to_owned());
+    format!("₹{}.{:02}", groups.join(","), paise % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rupees_use_indian_grouping() {
+        assert_eq!(super::rupees(49_900), "₹499.00");
+        assert_eq!(super::rupees(149_900), "₹1,499.00");
+        assert_eq!(super::rupees(12_345_678_950), "₹12,34,56,789.50");
+    }
+}

@@ -84,6 +84,8 @@ pub struct Config {
     pub link_ttl_secs: i64,
     pub trial_credits: i64,
     pub operator: Option<String>,
+    /// The credit packs on sale.
+    pub packs: Vec<crate::credits::Pack>,
 }
 
 /// Names of the settings, as environment variables; the TOML key is the same name without the
@@ -105,6 +107,7 @@ pub mod keys {
     pub const TRIAL_CREDITS: &str = "FACETRA_TRIAL_CREDITS";
     pub const OPERATOR: &str = "FACETRA_OPERATOR";
     pub const CONFIG: &str = "FACETRA_CONFIG";
+    pub const PACKS: &str = "FACETRA_PACKS";
 }
 
 /// The layers a `Config` is read from.
@@ -272,6 +275,10 @@ impl Config {
             link_ttl_secs: positive(keys::LINK_TTL_SECS, 900)?,
             trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
             operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),
+            packs: match layers.get(keys::PACKS) {
+                Some(spec) => crate::credits::parse_packs(&spec)?,
+                None => crate::credits::default_packs(),
+            },
             data_dir,
         })
     }

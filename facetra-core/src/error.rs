@@ -20,6 +20,21 @@ pub enum Error {
     /// The actor may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The account's balance does not cover the charge.
+    #[error("not enough credits: this needs {needed}, the balance is {balance}")]
+    InsufficientCredits { needed: i64, balance: i64 },
+    /// Payments are not configured on this deployment.
+    #[error("payments are not configured: {0}")]
+    PaymentsDisabled(String),
+    /// A signature (webhook, checkout, signed URL) did not verify.
+    #[error("the signature does not verify")]
+    InvalidSignature,
+    /// An outside provider (Razorpay, Resend, Gemini) failed or is unreachable.
+    #[error("{provider} is unavailable: {message}")]
+    Provider {
+        provider: &'static str,
+        message: String,
+    },
     /// The request clashes with what is stored (a duplicate, a second owner, …).
     #[error("conflict: {0}")]
     Conflict(String),

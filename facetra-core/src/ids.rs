@@ -71,6 +71,7 @@ macro_rules! typed_id {
             }
 
             /// Wraps a string read back from our own store.
+            #[allow(dead_code)]
             pub(crate) fn from_stored(s: String) -> Self {
                 $name(s)
             }
@@ -92,6 +93,14 @@ typed_id!(/// An API token.
     TokenId, "tok");
 typed_id!(/// A stored blob (random, never time-ordered).
     BlobId, "blb");
+typed_id!(/// A credit-ledger entry.
+    LedgerId, "led");
+typed_id!(/// A payment (our record of a Razorpay order or payment link).
+    PaymentId, "pay");
+typed_id!(/// A security event.
+    SecurityEventId, "sev");
+typed_id!(/// An outbox message.
+    MessageId, "msg");
 
 impl UserId {
     /// A new id created at `at`.
@@ -113,6 +122,18 @@ impl TokenId {
         TokenId(time_ordered(Self::PREFIX, at))
     }
 }
+
+macro_rules! time_ordered_new {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// A new id created at `at`.
+            pub fn new(at: Timestamp) -> Self {
+                $name(time_ordered(Self::PREFIX, at))
+            }
+        }
+    )*};
+}
+time_ordered_new!(LedgerId, PaymentId, SecurityEventId, MessageId);
 
 impl BlobId {
     /// A new random blob id.

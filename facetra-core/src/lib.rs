@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod credits;
 pub mod error;
 pub mod ids;
 pub mod privacy;
@@ -91,6 +92,11 @@ impl Facetra {
     /// Users, sessions, API tokens.
     pub fn accounts(&self) -> accounts::Accounts<'_> {
         accounts::Accounts { f: self }
+    }
+
+    /// Packs, balances and the ledger.
+    pub fn credits(&self) -> credits::Credits<'_> {
+        credits::Credits { f: self }
     }
 
     /// The audit log, for staff.

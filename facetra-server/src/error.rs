@@ -40,6 +40,25 @@ impl From<Error> for ApiError {
             Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
             Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
+            Error::InsufficientCredits { .. } => {
+                ApiError::new(S::PAYMENT_REQUIRED, "insufficient_credits", e.to_string())
+            }
+            Error::PaymentsDisabled(_) => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "payments_disabled",
+                "payments are not available on this server",
+            ),
+            Error::InvalidSignature => {
+                ApiError::new(S::FORBIDDEN, "invalid_signature", e.to_string())
+            }
+            Error::Provider { provider, .. } => {
+                tracing::warn!(request_id = %current_request_id(), error = %e, "provider failure");
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "provider_unavailable",
+                    format!("{provider} is unavailable; try again shortly"),
+                )
+            }
             Error::Unavailable(_) => {
                 tracing::warn!(request_id = %current_request_id(), error = %e, "store unavailable");
                 ApiError::new(

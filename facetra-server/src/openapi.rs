@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, health, me};
+use crate::routes::{auth, credits, health, me};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -20,6 +20,9 @@ use crate::routes::{auth, health, me};
         auth::logout,
         me::get_me,
         me::patch_me,
+        credits::packs,
+        credits::balance,
+        credits::transactions,
     ),
     components(schemas(
         me::UserView,

@@ -342,3 +342,103 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("broken at entry 3"), "{}", text(&out));
 }
+
+#[test]
+fn credits_grant_needs_a_reason_and_an_operator_and_verify_replays_every_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let admin = |args: &[&str]| {
+        run(command("facetra-admin")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args))
+    };
+    let no_reason = admin(&[
+        "--operator",
+        "alice",
+        "--yes",
+        "credits",
+        "grant",
+        "asha@example.com",
+        "25",
+    ]);
+    assert_clean_failure(&no_reason, "--reason");
+    let no_operator = admin(&[
+        "--yes",
+        "credits",
+        "grant",
+        "asha@example.com",
+        "25",
+        "--reason",
+        "goodwill",
+    ]);
+    assert_clean_failure(&no_operator, "--operator");
+    let granted = admin(&[
+        "--operator",
+        "alice",
+        "--yes",
+        "credits",
+        "grant",
+        "asha@example.com",
+        "25",
+        "--reason",
+        "goodwill",
+        "--idempotency-key",
+        "ticket-7",
+    ]);
+    assert!(granted.status.success(), "{}", text(&granted));
+    let again = admin(&[
+        "--operator",
+        "alice",
+        "--yes",
+        "credits",
+        "grant",
+        "asha@example.com",
+        "25",
+        "--reason",
+        "goodwill",
+        "--idempotency-key",
+        "ticket-7",
+    ]);
+    assert!(text(&again).contains("already granted"), "{}", text(&again));
+
+    let me = run(command("facetra").arg("--data-dir").arg(dir.path()).args([
+        "credits",
+        "--history",
+        "--json",
+    ]));
+    let me: serde_json::Value = serde_json::from_slice(&me.stdout).unwrap();
+    assert_eq!(me["balance"], 35, "10 trial + 25 granted once");
+    assert_eq!(me["items"][0]["kind"], "grant");
+
+    let log = admin(&["audit", "list", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
+    let grants: Vec<_> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "credits.grant")
+        .collect();
+    assert_eq!(grants.len(), 1, "one grant, one audit entry");
+    assert_eq!(grants[0]["details"]["amount"], 25);
+    assert!(
+        !grants[0].to_string().contains("goodwill"),
+        "free text stays out of the audit log"
+    );
+
+    let ok = admin(&["credits", "verify"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    let db = rusqlite::Connection::open(dir.path().join("facetra.db")).unwrap();
+    db.execute("UPDATE ledger SET amount = 26 WHERE kind = 'grant'", [])
+        .unwrap();
+    drop(db);
+    let bad = admin(&["credits", "verify"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("entry 2"), "{}", text(&bad));
+
+    let packs = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("packs"));
+    assert!(text(&packs).contains("₹1,499.00"), "{}", text(&packs));
+}

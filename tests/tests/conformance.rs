@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod credits;
 
 /// Expands scenarios `async fn name(backend: Backend)` into one test per backend.
 macro_rules! conformance {

@@ -459,3 +459,68 @@ async fn readyz_answers_503_while_the_mongo_store_is_down() {
     app.stop().await;
     h.finish().await;
 }
+
+#[tokio::test]
+async fn packs_are_public_and_a_new_account_starts_with_trial_credits() {
+    let (_h, app) = app().await;
+    let packs: Value = app
+        .send(Method::GET, "/v1/packs", Req::default())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        packs["packs"][0],
+        json!({ "id": "starter", "name": "Starter", "credits": 50, "price_paise": 49900, "currency": "INR" })
+    );
+    assert_eq!(packs["packs"].as_array().unwrap().len(), 3);
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let balance: Value = app
+        .send(Method::GET, "/v1/credits", Req::default().cookie(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(balance, json!({ "balance": 10 }));
+    // Signing in again gives no second trial.
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let list: Value = app
+        .send(
+            Method::GET,
+            "/v1/credits/transactions?limit=10",
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let t = &list["items"][0];
+    assert_eq!(
+        (
+            t["kind"].as_str(),
+            t["amount"].as_i64(),
+            t["balance_after"].as_i64()
+        ),
+        (Some("trial"), Some(10), Some(10))
+    );
+    for field in ["id", "reason", "reference", "created_at"] {
+        assert!(t.get(field).is_some(), "transaction lacks {field}");
+    }
+    assert!(list["next_cursor"].is_null());
+    let bad = app
+        .send(
+            Method::GET,
+            "/v1/credits/transactions?limit=500",
+            Req::default().cookie(&token),
+        )
+        .await;
+    assert_eq!(error_code(bad).await, (400, "invalid_request".into()));
+    assert_eq!(
+        app.send(Method::GET, "/v1/credits", Req::default())
+            .await
+            .status(),
+        401
+    );
+    app.stop().await;
+}

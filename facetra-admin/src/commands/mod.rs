@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod completions;
+pub mod credits;
 pub mod users;
 
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match &cli.command {
         Command::Users(cmd) => cmd.run(&ctx).await,
         Command::Audit(cmd) => cmd.run(&ctx).await,
+        Command::Credits(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

@@ -1,7 +1,9 @@
 //! One file per subcommand.
 
 pub mod completions;
+pub mod credits;
 pub mod init;
+pub mod packs;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
@@ -11,6 +13,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(cmd) => cmd.run(&cli.global).await,
         Command::Whoami(cmd) => cmd.run(&cli.global).await,
+        Command::Packs(cmd) => cmd.run(&cli.global).await,
+        Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
 }

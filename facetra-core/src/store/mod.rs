@@ -17,6 +17,7 @@ use crate::accounts::store::AccountStore;
 use crate::blobs::BlobStore;
 use crate::clock::Timestamp;
 use crate::config::Database;
+use crate::credits::store::LedgerStore;
 use crate::error::{Error, Result};
 use crate::privacy::audit::AuditStore;
 
@@ -43,6 +44,7 @@ pub trait Backend: Send + Sync {
 pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub audit: Arc<dyn AuditStore>,
+    pub ledger: Arc<dyn LedgerStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -67,6 +69,7 @@ impl Store {
                 Ok(Store {
                     accounts: db.clone(),
                     audit: db.clone(),
+                    ledger: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -77,6 +80,7 @@ impl Store {
                 Ok(Store {
                     accounts: db.clone(),
                     audit: db.clone(),
+                    ledger: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

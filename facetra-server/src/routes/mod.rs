@@ -1,6 +1,7 @@
 //! The routes, one file per resource. Each handler carries its OpenAPI annotation.
 
 pub mod auth;
+pub mod credits;
 pub mod health;
 pub mod me;
 
@@ -17,7 +18,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(health::openapi))
         .route("/auth/logout", post(auth::logout))
-        .route("/v1/me", get(me::get_me).patch(me::patch_me));
+        .route("/v1/me", get(me::get_me).patch(me::patch_me))
+        .route("/v1/packs", get(credits::packs))
+        .route("/v1/credits", get(credits::balance))
+        .route("/v1/credits/transactions", get(credits::transactions));
     if state.facetra.config().dev_login {
         router = router.route("/auth/dev-login", post(auth::dev_login));
     }

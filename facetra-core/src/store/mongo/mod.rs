@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod ledger;
 
 use std::time::Duration;
 
@@ -134,6 +135,14 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        self.ledger()
+            .create_indexes([
+                index(doc! { "idempotency_key": 1 }, Some(unique())),
+                index(doc! { "user_id": 1, "seq": 1 }, Some(unique())),
+                index(doc! { "user_id": 1, "created_at": -1, "_id": -1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
         self.db
             .collection::<Document>("blobs.files")
             .create_index(index(doc! { "metadata.owner": 1 }, None))
@@ -165,6 +174,10 @@ impl Mongo {
 
     fn api_tokens(&self) -> Collection<Document> {
         self.db.collection("api_tokens")
+    }
+
+    fn ledger(&self) -> Collection<Document> {
+        self.db.collection("ledger")
     }
 
     fn meta(&self) -> Collection<Document> {

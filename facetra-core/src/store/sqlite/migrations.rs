@@ -75,6 +75,22 @@ const STEPS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     CREATE INDEX blobs_owner ON blobs (owner_id);",
+    // 2: the credit ledger. No foreign key to users: purchase entries outlive an erased
+    // account, re-keyed to a pseudonym.
+    "CREATE TABLE ledger (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+        reason TEXT NOT NULL,
+        reference TEXT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        UNIQUE (user_id, seq)
+    );
+    CREATE INDEX ledger_newest ON ledger (user_id, created_at DESC, id DESC);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

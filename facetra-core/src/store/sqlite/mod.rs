@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod ledger;
 mod migrations;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,67 @@
+//! `facetra credits [--history]`.
+
+use crate::cli::Global;
+use crate::client::connect;
+use crate::output;
+
+/// Show your credit balance; with --history, the ledger, newest first.
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// Also list the ledger entries.
+    #[arg(long)]
+    pub history: bool,
+    /// Entries per page (1–100).
+    #[arg(long, default_value_t = 50, requires = "history")]
+    pub limit: usize,
+    /// Continue after this cursor (printed under the previous page).
+    #[arg(long, requires = "history")]
+    pub cursor: Option<String>,
+}
+
+impl Cmd {
+    pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let client = connect(global).await?;
+        let result = async {
+            let balance = client.balance().await?;
+            let history = if self.history {
+                Some(
+                    client
+                        .transactions(self.cursor.as_deref(), self.limit)
+                        .await?,
+                )
+            } else {
+                None
+            };
+            anyhow::Ok((balance, history))
+        }
+        .await;
+        client.close().await;
+        let (balance, history) = result?;
+        if global.json {
+            let mut v = serde_json::json!({ "balance": balance });
+            if let Some((items, next)) = &history {
+                v["items"] = serde_json::to_value(items)?;
+                v["next_cursor"] = serde_json::to_value(next)?;
+            }
+            return output::json(&v);
+        }
+        println!("Balance: {balance} credits");
+        if let Some((items, next)) = history {
+            let mut t = output::table(&["when", "kind", "amount", "balance", "reason"]);
+            for e in &items {
+                t.add_row(vec![
+                    e.created_at.clone(),
+                    e.kind.clone(),
+                    format!("{:+}", e.amount),
+                    e.balance_after.to_string(),
+                    e.reason.clone(),
+                ]);
+            }
+            println!("{t}");
+            if let Some(next) = next {
+                println!("more: facetra credits --history --cursor {next}");
+            }
+        }
+        Ok(())
+    }
+}
