@@ -86,6 +86,19 @@ pub struct Config {
     pub operator: Option<String>,
     /// The credit packs on sale.
     pub packs: Vec<crate::credits::Pack>,
+    /// Razorpay, when configured.
+    pub razorpay: Option<RazorpayConfig>,
+}
+
+/// Razorpay's credentials and base URL.
+#[derive(Debug, Clone)]
+pub struct RazorpayConfig {
+    pub key_id: String,
+    pub key_secret: Secret,
+    /// Needed to accept webhooks; without it only checkout verification and link polling work.
+    pub webhook_secret: Option<Secret>,
+    /// `https://api.razorpay.com` unless pointed at a stub.
+    pub base_url: String,
 }
 
 /// Names of the settings, as environment variables; the TOML key is the same name without the
@@ -108,6 +121,10 @@ pub mod keys {
     pub const OPERATOR: &str = "FACETRA_OPERATOR";
     pub const CONFIG: &str = "FACETRA_CONFIG";
     pub const PACKS: &str = "FACETRA_PACKS";
+    pub const RAZORPAY_KEY_ID: &str = "FACETRA_RAZORPAY_KEY_ID";
+    pub const RAZORPAY_KEY_SECRET: &str = "FACETRA_RAZORPAY_KEY_SECRET";
+    pub const RAZORPAY_WEBHOOK_SECRET: &str = "FACETRA_RAZORPAY_WEBHOOK_SECRET";
+    pub const RAZORPAY_BASE_URL: &str = "FACETRA_RAZORPAY_BASE_URL";
 }
 
 /// The layers a `Config` is read from.
@@ -275,6 +292,7 @@ impl Config {
             link_ttl_secs: positive(keys::LINK_TTL_SECS, 900)?,
             trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
             operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),
+            razorpay: razorpay(&layers)?,
             packs: match layers.get(keys::PACKS) {
                 Some(spec) => crate::credits::parse_packs(&spec)?,
                 None => crate::credits::default_packs(),
@@ -301,6 +319,66 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"))
     }
+}
+
+fn razorpay(layers: &Layers) -> Result<Option<RazorpayConfig>> {
+    let (id, secret) = (
+        layers.get(keys::RAZORPAY_KEY_ID),
+        layers.get(keys::RAZORPAY_KEY_SECRET),
+    );
+    let (key_id, key_secret) = match (id, secret) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) if !id.trim().is_empty() && !secret.trim().is_empty() => {
+            (id, secret)
+        }
+        _ => {
+            return Err(Error::Config(format!(
+                "set both {} and {} (or neither, to run without payments)",
+                keys::RAZORPAY_KEY_ID,
+                keys::RAZORPAY_KEY_SECRET
+            )))
+        }
+    };
+    let base_url = layers
+        .get(keys::RAZORPAY_BASE_URL)
+        .unwrap_or_else(|| "https://api.razorpay.com".into())
+        .trim_end_matches('/')
+        .to_owned();
+    check_outbound_url(&base_url, keys::RAZORPAY_BASE_URL)?;
+    Ok(Some(RazorpayConfig {
+        key_id: key_id.trim().to_owned(),
+        key_secret: Secret::new(key_secret.trim()),
+        webhook_secret: layers
+            .get(keys::RAZORPAY_WEBHOOK_SECRET)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new),
+        base_url,
+    }))
+}
+
+/// Outbound base URLs must be `https`, unless their host is loopback (a local stub).
+pub fn check_outbound_url(url: &str, name: &str) -> Result<()> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|r| r.split(['/', '?']).next())
+        .unwrap_or("");
+    let host = host
+        .rsplit_once(':')
+        .map_or(host, |(h, _)| h)
+        .trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "{name} must be an https:// URL (plain http is allowed only on loopback)"
+    )))
 }
 
 fn read_toml(path: &Path) -> Result<toml::Table> {

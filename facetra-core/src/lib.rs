@@ -15,6 +15,7 @@ pub mod config;
 pub mod credits;
 pub mod error;
 pub mod ids;
+pub mod payments;
 pub mod privacy;
 pub mod security;
 pub mod store;
@@ -39,6 +40,7 @@ pub struct Facetra {
 #[derive(Debug)]
 struct Inner {
     config: Config,
+    gateway: Option<Arc<dyn payments::razorpay::Gateway>>,
     store: Store,
     clock: SharedClock,
     keys: Keys,
@@ -59,9 +61,20 @@ impl Facetra {
                 return Err(e);
             }
         };
+        let gateway = match &config.razorpay {
+            Some(r) => match payments::razorpay::Client::new(r.clone()) {
+                Ok(client) => Some(Arc::new(client) as Arc<dyn payments::razorpay::Gateway>),
+                Err(e) => {
+                    store.backend.close().await;
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,
+                gateway,
                 store,
                 clock,
                 keys,
@@ -97,6 +110,16 @@ impl Facetra {
     /// Packs, balances and the ledger.
     pub fn credits(&self) -> credits::Credits<'_> {
         credits::Credits { f: self }
+    }
+
+    /// Orders, checkout verification, payment links, webhooks.
+    pub fn payments(&self) -> payments::Payments<'_> {
+        payments::Payments { f: self }
+    }
+
+    /// Razorpay, when configured.
+    pub(crate) fn gateway(&self) -> Option<&Arc<dyn payments::razorpay::Gateway>> {
+        self.inner.gateway.as_ref()
     }
 
     /// The audit log, for staff.

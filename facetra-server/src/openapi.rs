@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, credits, health, me};
+use crate::routes::{auth, credits, health, me, payments};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -23,8 +23,17 @@ use crate::routes::{auth, credits, health, me};
         credits::packs,
         credits::balance,
         credits::transactions,
+        payments::create_order,
+        payments::verify,
+        payments::create_link,
+        payments::link_status,
+        payments::webhook,
     ),
     components(schemas(
+        payments::PackChoice,
+        payments::OrderView,
+        payments::VerifyBody,
+        payments::PaymentLinkView,
         me::UserView,
         me::ConsentsView,
         me::PatchMe,

@@ -1,6 +1,8 @@
 //! Security primitives shared by every domain: random tokens and their hashes, the root secret
 //! and its HKDF-derived subkeys. It never logs or returns a secret; only hashes are stored.
 
+pub mod events;
+
 use std::path::Path;
 
 use hkdf::Hkdf;

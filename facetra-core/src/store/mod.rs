@@ -19,7 +19,9 @@ use crate::clock::Timestamp;
 use crate::config::Database;
 use crate::credits::store::LedgerStore;
 use crate::error::{Error, Result};
+use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
+use crate::security::events::SecurityEventStore;
 
 /// Whether opening may create a new, empty database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,8 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub audit: Arc<dyn AuditStore>,
     pub ledger: Arc<dyn LedgerStore>,
+    pub payments: Arc<dyn PaymentStore>,
+    pub security: Arc<dyn SecurityEventStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -70,6 +74,8 @@ impl Store {
                     accounts: db.clone(),
                     audit: db.clone(),
                     ledger: db.clone(),
+                    payments: db.clone(),
+                    security: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -81,6 +87,8 @@ impl Store {
                     accounts: db.clone(),
                     audit: db.clone(),
                     ledger: db.clone(),
+                    payments: db.clone(),
+                    security: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

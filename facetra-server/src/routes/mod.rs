@@ -4,6 +4,7 @@ pub mod auth;
 pub mod credits;
 pub mod health;
 pub mod me;
+pub mod payments;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -21,7 +22,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/me", get(me::get_me).patch(me::patch_me))
         .route("/v1/packs", get(credits::packs))
         .route("/v1/credits", get(credits::balance))
-        .route("/v1/credits/transactions", get(credits::transactions));
+        .route("/v1/credits/transactions", get(credits::transactions))
+        .route("/v1/orders", post(payments::create_order))
+        .route("/v1/payments/verify", post(payments::verify))
+        .route("/v1/payment-links", post(payments::create_link))
+        .route("/v1/payment-links/{id}", get(payments::link_status))
+        .route("/webhooks/razorpay", post(payments::webhook));
     if state.facetra.config().dev_login {
         router = router.route("/auth/dev-login", post(auth::dev_login));
     }

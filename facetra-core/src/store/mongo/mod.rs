@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod blobs;
 mod ledger;
+mod payments;
 
 use std::time::Duration;
 
@@ -143,6 +144,25 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        let sparse_unique = |field: &str| {
+            IndexOptions::builder()
+                .unique(true)
+                .partial_filter_expression(doc! { field: { "$type": "string" } })
+                .build()
+        };
+        self.payments()
+            .create_indexes([
+                index(doc! { "order_id": 1 }, Some(sparse_unique("order_id"))),
+                index(doc! { "link_id": 1 }, Some(sparse_unique("link_id"))),
+                index(doc! { "razorpay_payment_id": 1 }, None),
+                index(doc! { "user_id": 1, "created_at": -1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.security_events()
+            .create_index(index(doc! { "at": -1, "_id": -1 }, None))
+            .await
+            .map_err(mongo_err)?;
         self.db
             .collection::<Document>("blobs.files")
             .create_index(index(doc! { "metadata.owner": 1 }, None))
@@ -178,6 +198,18 @@ impl Mongo {
 
     fn ledger(&self) -> Collection<Document> {
         self.db.collection("ledger")
+    }
+
+    fn payments(&self) -> Collection<Document> {
+        self.db.collection("payments")
+    }
+
+    fn webhook_events(&self) -> Collection<Document> {
+        self.db.collection("webhook_events")
+    }
+
+    fn security_events(&self) -> Collection<Document> {
+        self.db.collection("security_events")
     }
 
     fn meta(&self) -> Collection<Document> {

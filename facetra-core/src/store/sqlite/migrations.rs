@@ -91,6 +91,40 @@ const STEPS: &[&str] = &[
         UNIQUE (user_id, seq)
     );
     CREATE INDEX ledger_newest ON ledger (user_id, created_at DESC, id DESC);",
+    // 3: payments (nothing about the payer), webhook events seen, security events.
+    "CREATE TABLE payments (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        pack_id TEXT NOT NULL,
+        credits INTEGER NOT NULL,
+        amount_paise INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        order_id TEXT UNIQUE,
+        link_id TEXT UNIQUE,
+        link_url TEXT,
+        razorpay_payment_id TEXT,
+        status TEXT NOT NULL,
+        status_rank INTEGER NOT NULL,
+        credits_refunded INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX payments_razorpay_payment ON payments (razorpay_payment_id);
+    CREATE INDEX payments_user ON payments (user_id, created_at DESC, id DESC);
+    CREATE TABLE webhook_events (
+        event_id TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL
+    );
+    CREATE TABLE security_events (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        user_id TEXT,
+        ip TEXT,
+        details TEXT NOT NULL
+    );
+    CREATE INDEX security_events_newest ON security_events (at DESC, id DESC);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -1,0 +1,38 @@
+//! The security-event port: sign-in failures, rate-limit hits, bad signatures, payment
+//! webhooks that do not match their order, admin actions worth a second look. Built in its
+//! final form at first use (payments) so later issues only add kinds. Events hold ids, kinds
+//! and counts; an IP only where the event is about a request (kept under the 90-day log
+//! retention).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::ids::{SecurityEventId, UserId};
+use crate::store::{Page, PageRequest};
+
+/// A recorded security event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub id: SecurityEventId,
+    pub at: Timestamp,
+    /// Dotted kind, e.g. `payment.webhook_mismatch`, `auth.dev_login`.
+    pub kind: String,
+    pub user_id: Option<UserId>,
+    pub ip: Option<String>,
+    /// Ids and counts only.
+    pub details: serde_json::Value,
+}
+
+/// Persistence for security events.
+#[async_trait]
+pub trait SecurityEventStore: Send + Sync {
+    async fn record_security_event(&self, event: &SecurityEvent) -> Result<()>;
+    /// Events, newest first; only those of `kind` when given.
+    async fn security_events(
+        &self,
+        kind: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<SecurityEvent>>;
+}
