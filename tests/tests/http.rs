@@ -524,3 +524,175 @@ async fn packs_are_public_and_a_new_account_starts_with_trial_credits() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn payment_routes_answer_503_payments_disabled_without_razorpay() {
+    let (_h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let body = json!({ "pack_id": "starter" });
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/orders",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(error_code(res).await, (503, "payments_disabled".into()));
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/payment-links",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(error_code(res).await, (503, "payments_disabled".into()));
+    let hook = Req {
+        raw: Some(("application/json", b"{}".to_vec())),
+        ..Req::default()
+    };
+    assert_eq!(
+        error_code(app.send(Method::POST, "/webhooks/razorpay", hook).await).await,
+        (503, "payments_disabled".into())
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn checkout_over_http_orders_verifies_and_takes_signed_webhooks_only() {
+    use facetra_tests::razorpay_stub::RazorpayStub;
+    let stub = RazorpayStub::start().await;
+    let settings = stub.settings();
+    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push((keys::DEV_LOGIN, "true"));
+    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let app = TestApp::spawn(&h).await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/orders",
+            Req::json(&json!({ "pack_id": "studio" }))
+                .cookie(&token)
+                .origin(app.origin()),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    assert_eq!(order["amount"], 149_900);
+    assert_eq!(order["currency"], "INR");
+    assert_eq!(order["key_id"], stub.key_id.as_str());
+    assert_eq!(order["pack_id"], "studio");
+    let order_id = order["order_id"].as_str().unwrap().to_owned();
+
+    let paid = stub.pay_order(&order_id, "authorized");
+    let verify = json!({
+        "razorpay_order_id": order_id, "razorpay_payment_id": paid,
+        "razorpay_signature": stub.checkout_signature(&order_id, &paid),
+    });
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/payments/verify",
+            Req::json(&verify).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "status": "pending" })
+    );
+    let mut forged = verify.clone();
+    forged["razorpay_signature"] = json!("00".repeat(32));
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/payments/verify",
+            Req::json(&forged).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(error_code(res).await, (403, "invalid_signature".into()));
+
+    stub.capture(&paid);
+    let (body, sig) = stub.webhook("payment.captured", &paid);
+    let pretty =
+        serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(&body).unwrap()).unwrap();
+    let resent = app
+        .http
+        .post(format!("{}/webhooks/razorpay", app.base))
+        .header("content-type", "application/json")
+        .header("x-razorpay-signature", &sig)
+        .header("x-razorpay-event-id", "evt_http")
+        .body(pretty)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(resent).await, (403, "invalid_signature".into()));
+    let balance: Value = app
+        .send(Method::GET, "/v1/credits", Req::default().cookie(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        balance["balance"], 10,
+        "a re-serialised body credits nothing"
+    );
+    for _ in 0..2 {
+        let ok = app
+            .http
+            .post(format!("{}/webhooks/razorpay", app.base))
+            .header("content-type", "application/json")
+            .header("x-razorpay-signature", &sig)
+            .header("x-razorpay-event-id", "evt_http")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+    }
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/payments/verify",
+            Req::json(&verify).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "status": "credited", "balance": 210 })
+    );
+
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/payment-links",
+            Req::json(&json!({ "pack_id": "starter" }))
+                .cookie(&token)
+                .origin(app.origin()),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let link: Value = res.json().await.unwrap();
+    for field in ["id", "status", "short_url", "pack_id"] {
+        assert!(link.get(field).is_some(), "PaymentLink lacks {field}");
+    }
+    let plink = stub.links().pop().unwrap();
+    stub.pay_link(&plink);
+    let path = format!("/v1/payment-links/{}", link["id"].as_str().unwrap());
+    let now: Value = app
+        .send(Method::GET, &path, Req::default().cookie(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["status"], "credited");
+    let (other, _) = app.dev_login("eve@example.com").await;
+    assert_eq!(
+        app.send(Method::GET, &path, Req::default().cookie(&other))
+            .await
+            .status(),
+        404
+    );
+    app.stop().await;
+}
