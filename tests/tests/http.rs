@@ -375,6 +375,14 @@ async fn the_openapi_document_describes_every_route() {
         "/auth/dev-login",
         "/auth/logout",
         "/v1/me",
+        "/v1/packs",
+        "/v1/credits",
+        "/v1/credits/transactions",
+        "/v1/orders",
+        "/v1/payments/verify",
+        "/v1/payment-links",
+        "/v1/payment-links/{id}",
+        "/webhooks/razorpay",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),
