@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{completions, credits, init, packs, whoami};
+use crate::commands::{buy, completions, credits, init, packs, whoami};
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
 /// server is configured.
@@ -42,6 +42,8 @@ pub enum Command {
     Packs(packs::Cmd),
     /// Show your credit balance (and, with --history, the ledger).
     Credits(credits::Cmd),
+    /// Buy a credit pack: prints a payment link and waits until it is paid.
+    Buy(buy::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

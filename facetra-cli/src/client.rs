@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use facetra_core::accounts::User;
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::credits::{LedgerEntry, Pack};
+use facetra_core::payments::LinkView;
 use facetra_core::store::PageRequest;
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,10 @@ pub trait Client: Send + Sync {
     async fn packs(&self) -> anyhow::Result<Vec<Pack>>;
     /// The balance.
     async fn balance(&self) -> anyhow::Result<i64>;
+    /// Creates a payment link for a pack.
+    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView>;
+    /// A payment link's state, reconciled with Razorpay.
+    async fn payment_link(&self, id: &str) -> anyhow::Result<LinkView>;
     /// Ledger entries, newest first: one page and the cursor of the next.
     async fn transactions(
         &self,
@@ -162,6 +167,18 @@ impl Client for Embedded {
 
     async fn balance(&self) -> anyhow::Result<i64> {
         Ok(self.facetra.credits().balance(&self.owner).await?)
+    }
+
+    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView> {
+        Ok(self
+            .facetra
+            .payments()
+            .create_link(&self.owner, pack_id)
+            .await?)
+    }
+
+    async fn payment_link(&self, id: &str) -> anyhow::Result<LinkView> {
+        Ok(self.facetra.payments().link_status(&self.owner, id).await?)
     }
 
     async fn transactions(

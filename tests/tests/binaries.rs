@@ -442,3 +442,49 @@ fn credits_grant_needs_a_reason_and_an_operator_and_verify_replays_every_ledger(
         .arg("packs"));
     assert!(text(&packs).contains("₹1,499.00"), "{}", text(&packs));
 }
+
+#[test]
+fn buy_without_razorpay_says_how_to_configure_it() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let out = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["buy", "starter"]));
+    assert_clean_failure(&out, "FACETRA_RAZORPAY_KEY_ID");
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buy_prints_a_payment_link_and_waits_until_it_is_credited() {
+    use facetra_tests::razorpay_stub::RazorpayStub;
+    let stub = RazorpayStub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let mut cmd = command("facetra");
+    cmd.arg("--data-dir")
+        .arg(dir.path())
+        .args(["buy", "starter", "--json", "--poll-secs", "1"]);
+    for (k, v) in stub.settings() {
+        cmd.env(k, v);
+    }
+    let child = tokio::task::spawn_blocking(move || run(&mut cmd));
+    let plink = loop {
+        if let Some(l) = stub.links().pop() {
+            break l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    stub.pay_link(&plink);
+    let out = child.await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["link"]["status"], "credited");
+    assert_eq!(result["balance"], 60);
+    let verify = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["credits", "verify"]));
+    assert!(verify.status.success(), "{}", text(&verify));
+}

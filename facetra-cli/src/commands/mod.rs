@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod buy;
 pub mod completions;
 pub mod credits;
 pub mod init;
@@ -14,6 +15,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Init(cmd) => cmd.run(&cli.global).await,
         Command::Whoami(cmd) => cmd.run(&cli.global).await,
         Command::Packs(cmd) => cmd.run(&cli.global).await,
+        Command::Buy(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
