@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{audit, completions, credits, users};
+use crate::commands::{audit, completions, credits, mail, users};
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
 /// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
@@ -50,6 +50,9 @@ pub enum Command {
     /// Grant credits, read and verify the ledgers.
     #[command(subcommand)]
     Credits(credits::Cmd),
+    /// The mail outbox: list, and retry failed messages.
+    #[command(subcommand)]
+    Mail(mail::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

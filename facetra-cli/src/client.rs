@@ -199,6 +199,10 @@ impl Client for Embedded {
     }
 
     async fn close(&self) {
+        // No server runs beside the embedded default: deliver what this command queued.
+        if let Err(e) = self.facetra.mail().deliver_due(50).await {
+            eprintln!("facetra: mail could not be delivered yet ({e}); it stays queued");
+        }
         self.facetra.close().await;
     }
 }

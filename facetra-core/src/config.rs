@@ -88,6 +88,20 @@ pub struct Config {
     pub packs: Vec<crate::credits::Pack>,
     /// Razorpay, when configured.
     pub razorpay: Option<RazorpayConfig>,
+    /// Resend, when configured; otherwise mail is written under `<data dir>/outbox/`.
+    pub resend: Option<ResendConfig>,
+    /// The sender of every email.
+    pub email_from: String,
+    /// How often the server's sender looks for due mail.
+    pub mail_poll_ms: u64,
+}
+
+/// Resend's key and base URL.
+#[derive(Debug, Clone)]
+pub struct ResendConfig {
+    pub api_key: Secret,
+    /// `https://api.resend.com` unless pointed at a stub.
+    pub base_url: String,
 }
 
 /// Razorpay's credentials and base URL.
@@ -125,6 +139,10 @@ pub mod keys {
     pub const RAZORPAY_KEY_SECRET: &str = "FACETRA_RAZORPAY_KEY_SECRET";
     pub const RAZORPAY_WEBHOOK_SECRET: &str = "FACETRA_RAZORPAY_WEBHOOK_SECRET";
     pub const RAZORPAY_BASE_URL: &str = "FACETRA_RAZORPAY_BASE_URL";
+    pub const RESEND_API_KEY: &str = "FACETRA_RESEND_API_KEY";
+    pub const RESEND_BASE_URL: &str = "FACETRA_RESEND_BASE_URL";
+    pub const EMAIL_FROM: &str = "FACETRA_EMAIL_FROM";
+    pub const MAIL_POLL_MS: &str = "FACETRA_MAIL_POLL_MS";
 }
 
 /// The layers a `Config` is read from.
@@ -293,6 +311,28 @@ impl Config {
             trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
             operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),
             razorpay: razorpay(&layers)?,
+            resend: match layers
+                .get(keys::RESEND_API_KEY)
+                .filter(|k| !k.trim().is_empty())
+            {
+                Some(key) => {
+                    let base_url = layers
+                        .get(keys::RESEND_BASE_URL)
+                        .unwrap_or_else(|| "https://api.resend.com".into())
+                        .trim_end_matches('/')
+                        .to_owned();
+                    check_outbound_url(&base_url, keys::RESEND_BASE_URL)?;
+                    Some(ResendConfig {
+                        api_key: Secret::new(key.trim()),
+                        base_url,
+                    })
+                }
+                None => None,
+            },
+            mail_poll_ms: layers.parse(keys::MAIL_POLL_MS, 2000)?.max(10),
+            email_from: layers
+                .get(keys::EMAIL_FROM)
+                .unwrap_or_else(|| "Facetra <hello@facetra.studio>".into()),
             packs: match layers.get(keys::PACKS) {
                 Some(spec) => crate::credits::parse_packs(&spec)?,
                 None => crate::credits::default_packs(),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod credits;
 pub mod error;
 pub mod ids;
+pub mod mail;
 pub mod payments;
 pub mod privacy;
 pub mod security;
@@ -41,6 +42,7 @@ pub struct Facetra {
 struct Inner {
     config: Config,
     gateway: Option<Arc<dyn payments::razorpay::Gateway>>,
+    mailer: Arc<dyn mail::Mailer>,
     store: Store,
     clock: SharedClock,
     keys: Keys,
@@ -71,10 +73,23 @@ impl Facetra {
             },
             None => None,
         };
+        let mailer: Arc<dyn mail::Mailer> = match &config.resend {
+            Some(r) => match mail::resend::Resend::new(r.clone()) {
+                Ok(resend) => Arc::new(resend),
+                Err(e) => {
+                    store.backend.close().await;
+                    return Err(e);
+                }
+            },
+            None => Arc::new(mail::file::FileMailer {
+                dir: config.data_dir.join("outbox"),
+            }),
+        };
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,
                 gateway,
+                mailer,
                 store,
                 clock,
                 keys,
@@ -115,6 +130,30 @@ impl Facetra {
     /// Orders, checkout verification, payment links, webhooks.
     pub fn payments(&self) -> payments::Payments<'_> {
         payments::Payments { f: self }
+    }
+
+    /// Templates, the outbox and its sender.
+    pub fn mail(&self) -> mail::Mail<'_> {
+        mail::Mail { f: self }
+    }
+
+    /// Resend, or the file mailer.
+    pub(crate) fn mailer(&self) -> &Arc<dyn mail::Mailer> {
+        &self.inner.mailer
+    }
+
+    /// What every new account gets: its trial credits and a welcome email, once each.
+    pub(crate) async fn on_account_created(&self, user: &accounts::User) -> Result<()> {
+        self.credits().grant_trial(&user.id).await?;
+        let welcome = mail::templates::welcome(&user.name, self.config().trial_credits.max(0));
+        self.mail()
+            .queue(
+                Some(&user.id),
+                user.email.as_str(),
+                &format!("welcome:{}", user.id),
+                welcome,
+            )
+            .await
     }
 
     /// Razorpay, when configured.

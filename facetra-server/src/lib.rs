@@ -123,15 +123,45 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let bound = listener.local_addr()?;
     let web = Arc::new(WebSettings::new(&facetra, bound)?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sender = tokio::spawn(send_mail(facetra.clone(), stopped));
     let app = router(AppState { facetra, web });
     tracing::info!("listening on http://{bound}");
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    })
+    .await;
+    let _ = sender.await;
+    served?;
     Ok(())
+}
+
+/// The outbox sender: delivers due mail until shutdown; a failed pass is logged and retried.
+async fn send_mail(facetra: Facetra, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let every = std::time::Duration::from_millis(facetra.config().mail_poll_ms);
+    loop {
+        match facetra.mail().deliver_due(50).await {
+            Ok(report) if report.sent + report.retried + report.failed > 0 => {
+                tracing::info!(
+                    sent = report.sent,
+                    retried = report.retried,
+                    failed = report.failed,
+                    "mail delivery pass"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "mail delivery pass failed"),
+        }
+        tokio::select! {
+            _ = stopped.changed() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod alloc;
 pub mod binaries;
 pub mod harness;
 pub mod razorpay_stub;
+pub mod resend_stub;
 pub mod server;
 
 pub use harness::{Backend, Harness};

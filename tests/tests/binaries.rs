@@ -25,7 +25,7 @@ fn assert_clean_failure(out: &Output, expected: &str) {
 }
 
 fn init(dir: &std::path::Path) -> Output {
-    run(&mut command("facetra").arg("--data-dir").arg(dir).args([
+    run(command("facetra").arg("--data-dir").arg(dir).args([
         "init",
         "--name",
         "Asha Rao",
@@ -85,7 +85,7 @@ fn the_embedded_secret_is_generated_once_and_kept_private() {
 #[test]
 fn dev_login_refuses_to_start_on_a_non_loopback_address() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(&mut command("facetra-server")
+    let out = run(command("facetra-server")
         .args(["--bind", "0.0.0.0:0"])
         .env(keys::DATA_DIR, dir.path())
         .env(keys::DEV_LOGIN, "true"));
@@ -93,7 +93,7 @@ fn dev_login_refuses_to_start_on_a_non_loopback_address() {
         &out,
         "FACETRA_DEV_LOGIN=true is only allowed on a loopback address",
     );
-    let out = run(&mut command("facetra-server")
+    let out = run(command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path())
         .env(keys::DEV_LOGIN, "true")
@@ -104,7 +104,7 @@ fn dev_login_refuses_to_start_on_a_non_loopback_address() {
 #[test]
 fn a_mongodb_url_without_a_secret_key_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(&mut command("facetra-server")
+    let out = run(command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path())
         .env(keys::DATABASE_URL, "mongodb://127.0.0.1:1/"));
@@ -117,7 +117,7 @@ fn a_mongodb_url_without_a_secret_key_is_refused_with_a_clear_message() {
 #[test]
 fn an_unreachable_mongodb_gives_a_clear_error_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(&mut command("facetra-server")
+    let out = run(command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path())
         .env(
@@ -130,7 +130,7 @@ fn an_unreachable_mongodb_gives_a_clear_error_and_a_non_zero_exit() {
         !text(&out).contains("pa55word"),
         "credentials reached the output"
     );
-    let admin = run(&mut command("facetra-admin")
+    let admin = run(command("facetra-admin")
         .args(["users", "list"])
         .env(
             keys::DATABASE_URL,
@@ -145,16 +145,16 @@ fn an_unreachable_mongodb_gives_a_clear_error_and_a_non_zero_exit() {
 fn a_corrupt_database_gives_a_clear_error_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("facetra.db"), vec![0x42u8; 8192]).unwrap();
-    let out = run(&mut command("facetra-server")
+    let out = run(command("facetra-server")
         .args(["--bind", "127.0.0.1:0"])
         .env(keys::DATA_DIR, dir.path()));
     assert_clean_failure(&out, "is not a usable Facetra database");
-    let admin = run(&mut command("facetra-admin")
+    let admin = run(command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["audit", "verify"]));
     assert_clean_failure(&admin, "is not a usable Facetra database");
-    let who = run(&mut command("facetra")
+    let who = run(command("facetra")
         .arg("--data-dir")
         .arg(dir.path())
         .arg("whoami"));
@@ -167,23 +167,21 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
     let first = init(dir.path());
     assert!(first.status.success(), "{}", text(&first));
     assert!(text(&first).contains("Your studio is ready"));
-    let again = run(
-        &mut command("facetra").arg("--data-dir").arg(dir.path()).args([
-            "init",
-            "--name",
-            "Someone Else",
-            "--email",
-            "else@example.com",
-            "--confirm-age",
-            "--json",
-        ]),
-    );
+    let again = run(command("facetra").arg("--data-dir").arg(dir.path()).args([
+        "init",
+        "--name",
+        "Someone Else",
+        "--email",
+        "else@example.com",
+        "--confirm-age",
+        "--json",
+    ]));
     assert!(again.status.success(), "{}", text(&again));
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["created"], false);
     assert_eq!(report["owner"]["email"], "asha@example.com");
 
-    let who = run(&mut command("facetra")
+    let who = run(command("facetra")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["whoami", "--json"]));
@@ -192,7 +190,7 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
     assert_eq!(me["email"], "asha@example.com");
     assert_eq!(me["name"], "Asha Rao");
 
-    let list = run(&mut command("facetra-admin")
+    let list = run(command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["users", "list", "--json"]));
@@ -208,7 +206,7 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
 fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("studio");
-    let out = run(&mut command("facetra").arg("--data-dir").arg(&data).args([
+    let out = run(command("facetra").arg("--data-dir").arg(&data).args([
         "init",
         "--email",
         "a@example.com",
@@ -218,7 +216,7 @@ fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
         !data.exists(),
         "nothing is created before the owner is known"
     );
-    let who = run(&mut command("facetra")
+    let who = run(command("facetra")
         .arg("--data-dir")
         .arg(&data)
         .arg("whoami"));
@@ -229,7 +227,7 @@ fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
 #[test]
 fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(&mut command("facetra-admin")
+    let out = run(command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["users", "list"]));
@@ -239,7 +237,7 @@ fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
         "facetra-admin created a database"
     );
     init(dir.path());
-    let out = run(&mut command("facetra-admin")
+    let out = run(command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["users", "list"]));
@@ -255,7 +253,7 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     let admin = |args: &[&str]| {
-        run(&mut command("facetra-admin")
+        run(command("facetra-admin")
             .arg("--data-dir")
             .arg(dir.path())
             .args(args))
@@ -279,7 +277,7 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
         "refused commands changed nothing"
     );
 
-    let done = run(&mut command("facetra-admin")
+    let done = run(command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args([
@@ -314,7 +312,7 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     for role in ["dpo", "support", "admin"] {
-        let out = run(&mut command("facetra-admin")
+        let out = run(command("facetra-admin")
             .arg("--data-dir")
             .arg(dir.path())
             .args([
@@ -335,7 +333,7 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     )
     .unwrap();
     drop(db);
-    let out = run(&mut command("facetra-admin")
+    let out = run(command("facetra-admin")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["audit", "verify"]));

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod blobs;
 mod credits;
+mod mail;
 mod payments;
 
 /// Expands scenarios `async fn name(backend: Backend)` into one test per backend.

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod completions;
 pub mod credits;
+pub mod mail;
 pub mod users;
 
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Users(cmd) => cmd.run(&ctx).await,
         Command::Audit(cmd) => cmd.run(&ctx).await,
         Command::Credits(cmd) => cmd.run(&ctx).await,
+        Command::Mail(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

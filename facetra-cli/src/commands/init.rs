@@ -49,6 +49,13 @@ impl Cmd {
         let owner = self.ask_owner()?;
         let facetra = open_embedded(config, OpenMode::CreateIfMissing).await?;
         let outcome = facetra.accounts().init(owner).await;
+        if outcome.is_ok() {
+            if let Err(e) = facetra.mail().deliver_due(50).await {
+                eprintln!(
+                    "facetra: the welcome email could not be delivered yet ({e}); it stays queued"
+                );
+            }
+        }
         facetra.close().await;
         match outcome? {
             InitOutcome::Created(user) => report(global, true, user.into()),

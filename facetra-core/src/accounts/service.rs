@@ -76,7 +76,7 @@ impl Accounts<'_> {
         let user = self.new_user(&owner.email, &owner.name, owner.age_confirmed)?;
         match store.create_instance(&user).await? {
             InstanceCreated::Created => {
-                self.f.credits().grant_trial(&user.id).await?;
+                self.f.on_account_created(&user).await?;
                 self.f
                     .audit_record(
                         &Actor::System,
@@ -167,7 +167,7 @@ impl Accounts<'_> {
             None => {
                 let user = self.new_user(email.as_str(), &req.name, req.age_confirmed)?;
                 store.insert_user(&user).await?;
-                self.f.credits().grant_trial(&user.id).await?;
+                self.f.on_account_created(&user).await?;
                 (user, true)
             }
         };

@@ -246,7 +246,35 @@ impl Payments<'_> {
                 self.f.now(),
             )
             .await?;
+        if let Appended::Applied(entry) = &appended {
+            self.queue_receipt(payment, entry.balance_after).await?;
+        }
         Ok(appended)
+    }
+
+    /// Queues the receipt for a credited payment (once per payment).
+    async fn queue_receipt(&self, payment: &Payment, balance: i64) -> Result<()> {
+        let Some(user) = self.f.store().accounts.user_by_id(&payment.user_id).await? else {
+            return Ok(());
+        };
+        let Ok(pack) = self.f.credits().pack(&payment.pack_id).cloned() else {
+            return Ok(());
+        };
+        let receipt = crate::mail::templates::payment_receipt(
+            &user.name,
+            &pack,
+            payment.id.as_str(),
+            balance,
+        );
+        self.f
+            .mail()
+            .queue(
+                Some(&user.id),
+                user.email.as_str(),
+                &format!("receipt:{}", payment.id),
+                receipt,
+            )
+            .await
     }
 
     /// Handles a webhook delivery: the signature over the exact raw body, dedupe on the event

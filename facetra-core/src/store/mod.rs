@@ -19,6 +19,7 @@ use crate::clock::Timestamp;
 use crate::config::Database;
 use crate::credits::store::LedgerStore;
 use crate::error::{Error, Result};
+use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::security::events::SecurityEventStore;
@@ -48,6 +49,7 @@ pub struct Store {
     pub audit: Arc<dyn AuditStore>,
     pub ledger: Arc<dyn LedgerStore>,
     pub payments: Arc<dyn PaymentStore>,
+    pub outbox: Arc<dyn OutboxStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
@@ -75,6 +77,7 @@ impl Store {
                     audit: db.clone(),
                     ledger: db.clone(),
                     payments: db.clone(),
+                    outbox: db.clone(),
                     security: db.clone(),
                     blobs: db.clone(),
                     backend: db,
@@ -88,6 +91,7 @@ impl Store {
                     audit: db.clone(),
                     ledger: db.clone(),
                     payments: db.clone(),
+                    outbox: db.clone(),
                     security: db.clone(),
                     blobs: db.clone(),
                     backend: db,

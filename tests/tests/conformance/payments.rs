@@ -108,6 +108,23 @@ async fn checkout_verification_credits_a_pack_once(backend: Backend) {
         .unwrap();
     assert_eq!(balance(&h, &buyer).await, 60);
     assert_eq!(purchases(&h, &buyer).await, 1);
+    let staff = Actor::Admin {
+        operator: "t".into(),
+        role: Role::Admin,
+    };
+    let outbox = h
+        .facetra
+        .mail()
+        .outbox(&staff, false, &PageRequest::first())
+        .await
+        .unwrap();
+    let receipts: Vec<_> = outbox
+        .items
+        .iter()
+        .filter(|m| m.template == "payment_receipt")
+        .collect();
+    assert_eq!(receipts.len(), 1, "one receipt per captured payment");
+    assert!(receipts[0].text.contains("Starter") && receipts[0].text.contains("60 credits"));
     assert!(matches!(
         h.facetra.payments().create_order(&buyer, "platinum").await,
         Err(Error::Invalid {

@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod blobs;
 mod ledger;
+mod outbox;
 mod payments;
 
 use std::time::Duration;
@@ -159,6 +160,14 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        self.outbox()
+            .create_indexes([
+                index(doc! { "idempotency_key": 1 }, Some(unique())),
+                index(doc! { "status": 1, "next_attempt_at": 1 }, None),
+                index(doc! { "created_at": -1, "_id": -1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
         self.security_events()
             .create_index(index(doc! { "at": -1, "_id": -1 }, None))
             .await
@@ -206,6 +215,10 @@ impl Mongo {
 
     fn webhook_events(&self) -> Collection<Document> {
         self.db.collection("webhook_events")
+    }
+
+    fn outbox(&self) -> Collection<Document> {
+        self.db.collection("outbox")
     }
 
     fn security_events(&self) -> Collection<Document> {

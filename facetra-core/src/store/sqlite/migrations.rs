@@ -125,6 +125,28 @@ const STEPS: &[&str] = &[
         details TEXT NOT NULL
     );
     CREATE INDEX security_events_newest ON security_events (at DESC, id DESC);",
+    // 4: the mail outbox, with a lease per message.
+    "CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        user_id TEXT,
+        to_email TEXT NOT NULL,
+        template TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text_body TEXT NOT NULL,
+        html_body TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        provider_message_id TEXT,
+        lease_holder TEXT,
+        lease_until INTEGER,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+    CREATE INDEX outbox_newest ON outbox (created_at DESC, id DESC);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

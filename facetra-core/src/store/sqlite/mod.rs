@@ -7,6 +7,7 @@ mod audit;
 mod blobs;
 mod ledger;
 mod migrations;
+mod outbox;
 mod payments;
 
 use std::path::{Path, PathBuf};

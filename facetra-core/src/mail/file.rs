@@ -1,0 +1,44 @@
+//! The embedded default's mailer: each message becomes a file `<data dir>/outbox/<id>.eml`
+//! (headers, then the text and HTML parts), so a local studio can read what would have been
+//! sent. Writing the same message again replaces the file: delivery stays idempotent.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use super::{Mailer, OutboxMessage, SendFailure};
+
+/// Writes messages as files.
+#[derive(Debug, Clone)]
+pub struct FileMailer {
+    pub dir: PathBuf,
+}
+
+#[async_trait]
+impl Mailer for FileMailer {
+    async fn send(
+        &self,
+        from: &str,
+        m: &OutboxMessage,
+    ) -> std::result::Result<String, SendFailure> {
+        let fail = |e: std::io::Error| SendFailure {
+            permanent: false,
+            retry_after: None,
+            reason: format!("writing {}: {e}", self.dir.display()),
+        };
+        tokio::fs::create_dir_all(&self.dir).await.map_err(fail)?;
+        let boundary = format!("facetra-{}", m.id);
+        let eml = format!(
+            "From: {from}\r\nTo: {}\r\nSubject: {}\r\nIdempotency-Key: facetra/{}\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+             --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n\
+             --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{}\r\n--{boundary}--\r\n",
+            m.to, m.subject, m.id, m.text, m.html
+        );
+        let path = self.dir.join(format!("{}.eml", m.id));
+        let partial = path.with_extension("partial");
+        tokio::fs::write(&partial, eml).await.map_err(fail)?;
+        tokio::fs::rename(&partial, &path).await.map_err(fail)?;
+        Ok(format!("file:{}", path.display()))
+    }
+}
