@@ -24,7 +24,11 @@ async fn run(h: &Harness, writers: usize, per_writer: usize) -> f64 {
                     reference: None,
                     idempotency_key: format!("bench:{w}:{i}:{}", user),
                 };
-                f.store().ledger.append_ledger(&entry, f.now()).await.expect("append");
+                f.store()
+                    .ledger
+                    .append_ledger(&entry, f.now())
+                    .await
+                    .expect("append");
             }
         }));
     }
@@ -35,7 +39,10 @@ async fn run(h: &Harness, writers: usize, per_writer: usize) -> f64 {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let mut backends = vec![(Backend::Sqlite, 20_000usize)];
         if std::env::var(facetra_tests::harness::MONGO_ENV).is_ok() {

@@ -492,13 +492,20 @@ fn the_embedded_default_writes_mail_to_files() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     let outbox = dir.path().join("outbox");
-    let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().flatten().map(|e| e.path()).collect();
+    let files: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let eml = std::fs::read_to_string(&files[0]).unwrap();
     assert!(eml.contains("To: asha@example.com"), "{eml}");
     assert!(eml.contains("Subject: Welcome to Facetra"), "{eml}");
     assert!(eml.contains("10 trial credits"), "{eml}");
-    let listed = run(command("facetra-admin").arg("--data-dir").arg(dir.path()).args(["mail", "outbox", "--json"]));
+    let listed = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["mail", "outbox", "--json"]));
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["items"][0]["status"], "sent");
 }
@@ -507,13 +514,24 @@ fn the_embedded_default_writes_mail_to_files() {
 async fn mail_outbox_lists_a_rejected_message_with_its_reason_and_retry_requeues_it() {
     use facetra_tests::resend_stub::{ResendStub, Scripted};
     let stub = ResendStub::start().await;
-    stub.fail_next(&[Scripted { status: 422, name: "invalid_from_address", retry_after: None }]);
+    stub.fail_next(&[Scripted {
+        status: 422,
+        name: "invalid_from_address",
+        retry_after: None,
+    }]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
     let settings = stub.settings();
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = command("facetra");
-        cmd.arg("--data-dir").arg(&path).args(["init", "--name", "Asha Rao", "--email", "asha@example.com", "--confirm-age"]);
+        cmd.arg("--data-dir").arg(&path).args([
+            "init",
+            "--name",
+            "Asha Rao",
+            "--email",
+            "asha@example.com",
+            "--confirm-age",
+        ]);
         for (k, v) in settings {
             cmd.env(k, v);
         }
@@ -522,19 +540,38 @@ async fn mail_outbox_lists_a_rejected_message_with_its_reason_and_retry_requeues
     .await
     .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    let admin = |args: &[&str]| run(command("facetra-admin").arg("--data-dir").arg(dir.path()).args(args));
+    let admin = |args: &[&str]| {
+        run(command("facetra-admin")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args))
+    };
     let failed = admin(&["mail", "outbox", "--failed"]);
     assert!(failed.status.success(), "{}", text(&failed));
-    assert!(text(&failed).contains("invalid_from_address"), "{}", text(&failed));
-    let listed: serde_json::Value = serde_json::from_slice(&admin(&["mail", "outbox", "--failed", "--json"]).stdout).unwrap();
+    assert!(
+        text(&failed).contains("invalid_from_address"),
+        "{}",
+        text(&failed)
+    );
+    let listed: serde_json::Value =
+        serde_json::from_slice(&admin(&["mail", "outbox", "--failed", "--json"]).stdout).unwrap();
     let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
     let no_operator = admin(&["--yes", "mail", "retry", &id]);
     assert_clean_failure(&no_operator, "--operator");
     let retried = admin(&["--operator", "alice", "--yes", "mail", "retry", &id]);
     assert!(retried.status.success(), "{}", text(&retried));
-    let left: serde_json::Value = serde_json::from_slice(&admin(&["mail", "outbox", "--failed", "--json"]).stdout).unwrap();
+    let left: serde_json::Value =
+        serde_json::from_slice(&admin(&["mail", "outbox", "--failed", "--json"]).stdout).unwrap();
     assert!(left["items"].as_array().unwrap().is_empty());
-    let log: serde_json::Value = serde_json::from_slice(&admin(&["audit", "list", "--json"]).stdout).unwrap();
-    assert!(log.as_array().unwrap().iter().any(|e| e["action"] == "mail.retry" && e["target"] == id.as_str()));
-    assert!(stub.sent().is_empty(), "nothing was delivered by the rejected attempt");
+    let log: serde_json::Value =
+        serde_json::from_slice(&admin(&["audit", "list", "--json"]).stdout).unwrap();
+    assert!(log
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "mail.retry" && e["target"] == id.as_str()));
+    assert!(
+        stub.sent().is_empty(),
+        "nothing was delivered by the rejected attempt"
+    );
 }

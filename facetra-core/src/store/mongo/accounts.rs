@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{self, doc, Bson, Document};
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
 use crate::accounts::store::{AccountStore, InstanceCreated};
 use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus};
 use crate::clock::Timestamp;
@@ -158,28 +158,13 @@ impl AccountStore for Mongo {
     }
 
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {
-        let filter = match &page.after {
-            Some(c) => doc! { "$or": [
-                { "created_at": { "$lt": bdate(c.created_at) } },
-                { "created_at": bdate(c.created_at), "_id": { "$lt": &c.id } },
-            ] },
-            None => doc! {},
-        };
-        let docs: Vec<Document> = self
-            .users()
-            .find(filter)
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(page.limit as i64 + 1)
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        let users = docs.iter().map(user_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(users, page.limit, |u| Cursor {
-            created_at: u.created_at,
-            id: u.id.to_string(),
-        }))
+        newest_first(&self.users(), doc! {}, "created_at", page, user_from, |u| {
+            Cursor {
+                created_at: u.created_at,
+                id: u.id.to_string(),
+            }
+        })
+        .await
     }
 
     async fn create_instance(&self, owner: &User) -> Result<InstanceCreated> {

@@ -1,7 +1,7 @@
 //! `LedgerStore` in BSON without transactions: an entry's (user_id, seq) and its idempotency
 //! key are both unique, so one insert is the whole atomic step. Two appends that read the same
-//! last entry collide on (user_id, seq); the loser re-reads and retries. The key is checked
-//! first and again after any collision, so a repeated key returns the first result.
+//! last entry collide on (user_id, seq); the loser re-reads and retries. A repeated key
+//! collides on its index (or finds the balance spent) and then returns the first result.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use rand::Rng;
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
 use crate::clock::Timestamp;
 use crate::credits::store::LedgerStore;
 use crate::credits::{Appended, LedgerEntry, LedgerKind, NewLedgerEntry};
@@ -77,12 +77,21 @@ impl Mongo {
 #[async_trait]
 impl LedgerStore for Mongo {
     async fn append_ledger(&self, new: &NewLedgerEntry, at: Timestamp) -> Result<Appended> {
-        if let Some(done) = self.replay(new).await? {
-            return Ok(done);
-        }
+        // The common path is two round trips (last entry, insert); a used key is found by its
+        // unique index and only then looked up.
         for attempt in 0..500u32 {
             let last = self.last_entry(&new.user_id).await?;
-            let entry = LedgerEntry::next(last.map(|l| (l.seq, l.balance_after)), new, at)?;
+            let entry = match LedgerEntry::next(last.map(|l| (l.seq, l.balance_after)), new, at) {
+                Ok(entry) => entry,
+                Err(short @ Error::InsufficientCredits { .. }) => {
+                    // A replayed charge must return its first result, not "insufficient".
+                    return match self.replay(new).await? {
+                        Some(done) => Ok(done),
+                        None => Err(short),
+                    };
+                }
+                Err(e) => return Err(e),
+            };
             match self.ledger().insert_one(entry_doc(&entry)).await {
                 Ok(_) => return Ok(Appended::Applied(entry)),
                 Err(e) if is_duplicate(&e) => {
@@ -116,31 +125,19 @@ impl LedgerStore for Mongo {
     }
 
     async fn ledger_page(&self, user: &UserId, page: &PageRequest) -> Result<Page<LedgerEntry>> {
-        let mut filter = doc! { "user_id": user.as_str() };
-        if let Some(c) = &page.after {
-            filter.insert(
-                "$or",
-                vec![
-                    doc! { "created_at": { "$lt": bdate(c.created_at) } },
-                    doc! { "created_at": bdate(c.created_at), "_id": { "$lt": &c.id } },
-                ],
-            );
-        }
-        let docs: Vec<Document> = self
-            .ledger()
-            .find(filter)
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(page.limit as i64 + 1)
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        let items = docs.iter().map(entry_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.limit, |e| Cursor {
-            created_at: e.created_at,
-            id: e.id.to_string(),
-        }))
+        let filter = doc! { "user_id": user.as_str() };
+        newest_first(
+            &self.ledger(),
+            filter,
+            "created_at",
+            page,
+            entry_from,
+            |e| Cursor {
+                created_at: e.created_at,
+                id: e.id.to_string(),
+            },
+        )
+        .await
     }
 
     async fn ledger_entries(

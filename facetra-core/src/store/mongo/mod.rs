@@ -17,7 +17,9 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::{Backend, OpenMode};
+use futures::TryStreamExt;
+
+use super::{Backend, Cursor, OpenMode, Page, PageRequest};
 use crate::clock::Timestamp;
 use crate::config::{keys, redact_url};
 use crate::error::{Error, Result};
@@ -243,6 +245,38 @@ impl Backend for Mongo {
     async fn close(&self) {
         self.client.clone().shutdown().await;
     }
+}
+
+/// One newest-first page of `collection` matching `filter`, keyset-paged on
+/// (`time_field`, `_id`).
+async fn newest_first<T>(
+    collection: &Collection<Document>,
+    mut filter: Document,
+    time_field: &str,
+    page: &PageRequest,
+    from: impl Fn(&Document) -> Result<T>,
+    key: impl Fn(&T) -> Cursor,
+) -> Result<Page<T>> {
+    if let Some(c) = &page.after {
+        filter.insert(
+            "$or",
+            vec![
+                doc! { time_field: { "$lt": bdate(c.created_at) } },
+                doc! { time_field: bdate(c.created_at), "_id": { "$lt": &c.id } },
+            ],
+        );
+    }
+    let docs: Vec<Document> = collection
+        .find(filter)
+        .sort(doc! { time_field: -1, "_id": -1 })
+        .limit(page.limit as i64 + 1)
+        .await
+        .map_err(mongo_err)?
+        .try_collect()
+        .await
+        .map_err(mongo_err)?;
+    let items = docs.iter().map(from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, key))
 }
 
 /// Whether a driver error is a duplicate-key violation (code 11000).

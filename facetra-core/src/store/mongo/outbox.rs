@@ -2,11 +2,10 @@
 //! lease, so concurrent senders never hold the same message.
 
 use async_trait::async_trait;
-use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::options::ReturnDocument;
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{MessageId, UserId};
@@ -167,30 +166,18 @@ impl OutboxStore for Mongo {
         if let Some(s) = status {
             filter.insert("status", s.as_str());
         }
-        if let Some(c) = &page.after {
-            filter.insert(
-                "$or",
-                vec![
-                    doc! { "created_at": { "$lt": bdate(c.created_at) } },
-                    doc! { "created_at": bdate(c.created_at), "_id": { "$lt": &c.id } },
-                ],
-            );
-        }
-        let docs: Vec<Document> = self
-            .outbox()
-            .find(filter)
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(page.limit as i64 + 1)
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        let items = docs.iter().map(message_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.limit, |m| Cursor {
-            created_at: m.created_at,
-            id: m.id.to_string(),
-        }))
+        newest_first(
+            &self.outbox(),
+            filter,
+            "created_at",
+            page,
+            message_from,
+            |m| Cursor {
+                created_at: m.created_at,
+                id: m.id.to_string(),
+            },
+        )
+        .await
     }
 
     async fn outbox_message(&self, id: &MessageId) -> Result<Option<OutboxMessage>> {

@@ -2,10 +2,9 @@
 //! update on its rank.
 
 use async_trait::async_trait;
-use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{PaymentId, SecurityEventId, UserId};
@@ -159,6 +158,20 @@ impl PaymentStore for Mongo {
     }
 }
 
+fn security_event_from(d: &Document) -> Result<SecurityEvent> {
+    Ok(SecurityEvent {
+        id: SecurityEventId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
+        at: from_bdate(*need("at", d.get_datetime("at"))?),
+        kind: need("kind", d.get_str("kind"))?.to_owned(),
+        user_id: d
+            .get_str("user_id")
+            .ok()
+            .map(|u| UserId::from_stored(u.to_owned())),
+        ip: opt(d, "ip"),
+        details: serde_json::from_str(d.get_str("details").unwrap_or("null")).unwrap_or_default(),
+    })
+}
+
 #[async_trait]
 impl SecurityEventStore for Mongo {
     async fn record_security_event(&self, e: &SecurityEvent) -> Result<()> {
@@ -190,45 +203,17 @@ impl SecurityEventStore for Mongo {
         if let Some(k) = kind {
             filter.insert("kind", k);
         }
-        if let Some(c) = &page.after {
-            filter.insert(
-                "$or",
-                vec![
-                    doc! { "at": { "$lt": bdate(c.created_at) } },
-                    doc! { "at": bdate(c.created_at), "_id": { "$lt": &c.id } },
-                ],
-            );
-        }
-        let docs: Vec<Document> = self
-            .security_events()
-            .find(filter)
-            .sort(doc! { "at": -1, "_id": -1 })
-            .limit(page.limit as i64 + 1)
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        let items = docs
-            .iter()
-            .map(|d| {
-                Ok(SecurityEvent {
-                    id: SecurityEventId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
-                    at: from_bdate(*need("at", d.get_datetime("at"))?),
-                    kind: need("kind", d.get_str("kind"))?.to_owned(),
-                    user_id: d
-                        .get_str("user_id")
-                        .ok()
-                        .map(|u| UserId::from_stored(u.to_owned())),
-                    ip: opt(d, "ip"),
-                    details: serde_json::from_str(d.get_str("details").unwrap_or("null"))
-                        .unwrap_or_default(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.limit, |e| Cursor {
-            created_at: e.at,
-            id: e.id.to_string(),
-        }))
+        newest_first(
+            &self.security_events(),
+            filter,
+            "at",
+            page,
+            security_event_from,
+            |e| Cursor {
+                created_at: e.at,
+                id: e.id.to_string(),
+            },
+        )
+        .await
     }
 }
