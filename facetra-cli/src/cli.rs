@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{buy, completions, credits, init, packs, whoami};
+use crate::commands::{buy, completions, credits, init, packs, upload, whoami};
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
 /// server is configured.
@@ -44,6 +44,8 @@ pub enum Command {
     Credits(credits::Cmd),
     /// Buy a credit pack: prints a payment link and waits until it is paid.
     Buy(buy::Cmd),
+    /// Upload a sketch or a reference image.
+    Upload(upload::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

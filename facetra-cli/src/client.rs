@@ -12,6 +12,7 @@ use facetra_core::config::{keys, Config, Sources};
 use facetra_core::credits::{LedgerEntry, Pack};
 use facetra_core::payments::LinkView;
 use facetra_core::store::PageRequest;
+use facetra_core::studio::{Upload, UploadKind};
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +74,32 @@ impl From<LedgerEntry> for TransactionInfo {
     }
 }
 
+/// An upload as the CLI shows it (the API's upload).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadInfo {
+    pub id: String,
+    pub kind: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl From<Upload> for UploadInfo {
+    fn from(u: Upload) -> Self {
+        UploadInfo {
+            id: u.id.to_string(),
+            kind: u.kind.as_str().to_owned(),
+            mime: u.mime,
+            width: u.width,
+            height: u.height,
+            size: u.size,
+            sha256: u.sha256,
+        }
+    }
+}
+
 /// What every command can ask of Facetra.
 #[async_trait]
 pub trait Client: Send + Sync {
@@ -86,6 +113,8 @@ pub trait Client: Send + Sync {
     async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView>;
     /// A payment link's state, reconciled with Razorpay.
     async fn payment_link(&self, id: &str) -> anyhow::Result<LinkView>;
+    /// Uploads an image (a sketch or a reference).
+    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<UploadInfo>;
     /// Ledger entries, newest first: one page and the cursor of the next.
     async fn transactions(
         &self,
@@ -167,6 +196,15 @@ impl Client for Embedded {
 
     async fn balance(&self) -> anyhow::Result<i64> {
         Ok(self.facetra.credits().balance(&self.owner).await?)
+    }
+
+    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<UploadInfo> {
+        Ok(self
+            .facetra
+            .studio()
+            .upload(&self.owner, kind, bytes)
+            .await?
+            .into())
     }
 
     async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView> {

@@ -13,7 +13,12 @@ pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 failure; 2 bad usage
 /// The exit code for an error.
 pub fn code_for(e: &anyhow::Error) -> u8 {
     match e.downcast_ref::<Error>() {
-        Some(Error::Invalid { .. }) => 2,
+        Some(
+            Error::Invalid { .. }
+            | Error::TooLarge(_)
+            | Error::UnsupportedMedia(_)
+            | Error::InvalidImage(_),
+        ) => 2,
         Some(Error::Config(_) | Error::PaymentsDisabled(_)) => 3,
         Some(Error::NotFound(_)) => 4,
         Some(Error::Unauthenticated(_) | Error::Forbidden(_) | Error::InvalidSignature) => 5,

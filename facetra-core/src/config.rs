@@ -94,6 +94,10 @@ pub struct Config {
     pub email_from: String,
     /// How often the server's sender looks for due mail.
     pub mail_poll_ms: u64,
+    /// The largest upload, in bytes (20 MB).
+    pub upload_max_bytes: u64,
+    /// The most pixels an upload may have (40 MP).
+    pub upload_max_pixels: u64,
 }
 
 /// Resend's key and base URL.
@@ -143,6 +147,8 @@ pub mod keys {
     pub const RESEND_BASE_URL: &str = "FACETRA_RESEND_BASE_URL";
     pub const EMAIL_FROM: &str = "FACETRA_EMAIL_FROM";
     pub const MAIL_POLL_MS: &str = "FACETRA_MAIL_POLL_MS";
+    pub const UPLOAD_MAX_BYTES: &str = "FACETRA_UPLOAD_MAX_BYTES";
+    pub const UPLOAD_MAX_PIXELS: &str = "FACETRA_UPLOAD_MAX_PIXELS";
 }
 
 /// The layers a `Config` is read from.
@@ -330,6 +336,8 @@ impl Config {
                 None => None,
             },
             mail_poll_ms: layers.parse(keys::MAIL_POLL_MS, 2000)?.max(10),
+            upload_max_bytes: layers.parse(keys::UPLOAD_MAX_BYTES, 20_000_000)?,
+            upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
             email_from: layers
                 .get(keys::EMAIL_FROM)
                 .unwrap_or_else(|| "Facetra <hello@facetra.studio>".into()),

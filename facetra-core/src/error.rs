@@ -20,6 +20,15 @@ pub enum Error {
     /// The actor may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The body or file is larger than allowed.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// The file is not of a type Facetra accepts.
+    #[error("unsupported file type: {0}")]
+    UnsupportedMedia(String),
+    /// The image is damaged or too big in pixels.
+    #[error("unusable image: {0}")]
+    InvalidImage(String),
     /// The account's balance does not cover the charge.
     #[error("not enough credits: this needs {needed}, the balance is {balance}")]
     InsufficientCredits { needed: i64, balance: i64 },

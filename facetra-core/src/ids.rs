@@ -101,6 +101,8 @@ typed_id!(/// A security event.
     SecurityEventId, "sev");
 typed_id!(/// An outbox message.
     MessageId, "msg");
+typed_id!(/// An uploaded sketch or reference image.
+    UploadId, "upl");
 
 impl UserId {
     /// A new id created at `at`.
@@ -133,7 +135,7 @@ macro_rules! time_ordered_new {
         }
     )*};
 }
-time_ordered_new!(LedgerId, PaymentId, SecurityEventId, MessageId);
+time_ordered_new!(LedgerId, PaymentId, SecurityEventId, MessageId, UploadId);
 
 impl BlobId {
     /// A new random blob id.

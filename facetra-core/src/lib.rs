@@ -20,6 +20,7 @@ pub mod payments;
 pub mod privacy;
 pub mod security;
 pub mod store;
+pub mod studio;
 
 use std::sync::Arc;
 
@@ -154,6 +155,31 @@ impl Facetra {
                 welcome,
             )
             .await
+    }
+
+    /// Records a security event (kind, user, ids and counts; never personal values).
+    pub(crate) async fn record_security_event(
+        &self,
+        kind: &str,
+        user: Option<&ids::UserId>,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let now = self.now();
+        let event = security::events::SecurityEvent {
+            id: ids::SecurityEventId::new(now),
+            at: now,
+            kind: kind.into(),
+            user_id: user.cloned(),
+            ip: None,
+            details,
+        };
+        tracing::warn!(kind, "security event");
+        self.store().security.record_security_event(&event).await
+    }
+
+    /// Uploads (and, later, renders, BOMs and portfolios).
+    pub fn studio(&self) -> studio::Studio<'_> {
+        studio::Studio { f: self }
     }
 
     /// Razorpay, when configured.

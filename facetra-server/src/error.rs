@@ -40,6 +40,15 @@ impl From<Error> for ApiError {
             Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
             Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
+            Error::TooLarge(_) => ApiError::new(S::PAYLOAD_TOO_LARGE, "too_large", e.to_string()),
+            Error::UnsupportedMedia(_) => ApiError::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                e.to_string(),
+            ),
+            Error::InvalidImage(_) => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_image", e.to_string())
+            }
             Error::InsufficientCredits { .. } => {
                 ApiError::new(S::PAYMENT_REQUIRED, "insufficient_credits", e.to_string())
             }

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, credits, health, me, payments};
+use crate::routes::{auth, credits, health, me, payments, uploads};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -28,8 +28,10 @@ use crate::routes::{auth, credits, health, me, payments};
         payments::create_link,
         payments::link_status,
         payments::webhook,
+        uploads::create,
     ),
     components(schemas(
+        uploads::UploadView,
         payments::PackChoice,
         payments::OrderView,
         payments::VerifyBody,

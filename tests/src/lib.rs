@@ -6,6 +6,7 @@
 pub mod alloc;
 pub mod binaries;
 pub mod harness;
+pub mod images;
 pub mod razorpay_stub;
 pub mod resend_stub;
 pub mod server;

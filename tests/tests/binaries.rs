@@ -575,3 +575,42 @@ async fn mail_outbox_lists_a_rejected_message_with_its_reason_and_retry_requeues
         "nothing was delivered by the rejected attempt"
     );
 }
+
+#[test]
+fn facetra_upload_stores_a_stripped_image_and_refuses_a_renamed_text_file() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let sketch = dir.path().join("sketch.jpg");
+    std::fs::write(&sketch, facetra_tests::images::jpeg_with_metadata(80, 60)).unwrap();
+    let out = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("upload")
+        .arg(&sketch)
+        .arg("--json"));
+    assert!(out.status.success(), "{}", text(&out));
+    let u: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            u["mime"].as_str(),
+            u["width"].as_u64(),
+            u["height"].as_u64()
+        ),
+        (Some("image/jpeg"), Some(80), Some(60))
+    );
+    let blobs: Vec<_> = facetra_tests::harness::walk(&dir.path().join("blobs"));
+    assert_eq!(blobs.len(), 1);
+    let stored = std::fs::read(&blobs[0]).unwrap();
+    assert!(!facetra_tests::harness::contains(
+        &stored,
+        facetra_tests::images::GPS_MARKER
+    ));
+    let fake = dir.path().join("notes.png");
+    std::fs::write(&fake, "meeting notes, not a picture").unwrap();
+    let out = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("upload")
+        .arg(&fake));
+    assert_clean_failure(&out, "not a PNG, JPEG or WebP image");
+}

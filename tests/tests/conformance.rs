@@ -9,6 +9,7 @@ mod blobs;
 mod credits;
 mod mail;
 mod payments;
+mod uploads;
 
 /// Expands scenarios `async fn name(backend: Backend)` into one test per backend.
 macro_rules! conformance {

@@ -704,3 +704,65 @@ async fn checkout_over_http_orders_verifies_and_takes_signed_webhooks_only() {
     );
     app.stop().await;
 }
+
+async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "sketch")
+        .part("file", part);
+    app.http
+        .post(format!("{}/v1/uploads", app.base))
+        .header("cookie", format!("session_token={token}"))
+        .header("origin", app.origin())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn uploads_refuse_text_oversized_and_absurd_images_with_a_clear_4xx_and_the_server_stays_up()
+{
+    use facetra_tests::images::{png, png_claiming};
+    let h = Harness::with(
+        Backend::Sqlite,
+        &[
+            (keys::DEV_LOGIN, "true"),
+            (keys::UPLOAD_MAX_BYTES, "2000000"),
+        ],
+    )
+    .await;
+    let app = TestApp::spawn(&h).await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let ok = upload(&app, &token, "sketch.png", png(120, 80)).await;
+    assert_eq!(ok.status(), 201);
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(
+        (
+            body["mime"].as_str(),
+            body["width"].as_u64(),
+            body["kind"].as_str()
+        ),
+        (Some("image/png"), Some(120), Some("sketch"))
+    );
+    for field in ["id", "height", "size", "sha256"] {
+        assert!(body.get(field).is_some(), "upload lacks {field}");
+    }
+    let text = upload(&app, &token, "sketch.png", b"not an image at all".to_vec()).await;
+    assert_eq!(
+        error_code(text).await,
+        (415, "unsupported_media_type".into())
+    );
+    let huge = upload(&app, &token, "huge.png", vec![0x89; 3_000_000]).await;
+    assert_eq!(error_code(huge).await, (413, "too_large".into()));
+    let absurd = upload(&app, &token, "absurd.png", png_claiming(100_000, 100_000)).await;
+    assert_eq!(error_code(absurd).await, (422, "invalid_image".into()));
+    assert_eq!(
+        app.send(Method::GET, "/healthz", Req::default())
+            .await
+            .status(),
+        200,
+        "still up"
+    );
+    app.stop().await;
+}

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod credits;
 pub mod init;
 pub mod packs;
+pub mod upload;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
@@ -16,6 +17,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Whoami(cmd) => cmd.run(&cli.global).await,
         Command::Packs(cmd) => cmd.run(&cli.global).await,
         Command::Buy(cmd) => cmd.run(&cli.global).await,
+        Command::Upload(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }

@@ -175,7 +175,13 @@ impl Accounts<'_> {
             store.delete_session(&old.hash()).await?;
         }
         let token = self.open_session(&user.id).await?;
-        tracing::info!(user = %user.id, "dev login");
+        self.f
+            .record_security_event(
+                "auth.dev_login",
+                Some(&user.id),
+                json!({ "new_account": created }),
+            )
+            .await?;
         Ok((user, token, created))
     }
 

@@ -12,8 +12,7 @@ use super::{Payment, PaymentKind, PaymentStatus};
 use crate::config::keys;
 use crate::credits::{Appended, LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
-use crate::ids::{PaymentId, SecurityEventId, UserId};
-use crate::security::events::SecurityEvent;
+use crate::ids::{PaymentId, UserId};
 use crate::{Actor, Facetra};
 
 /// `POST /v1/orders` answer.
@@ -70,17 +69,7 @@ impl Payments<'_> {
         user: Option<&UserId>,
         details: serde_json::Value,
     ) -> Result<()> {
-        let now = self.f.now();
-        let event = SecurityEvent {
-            id: SecurityEventId::new(now),
-            at: now,
-            kind: kind.into(),
-            user_id: user.cloned(),
-            ip: None,
-            details,
-        };
-        tracing::warn!(kind, "security event");
-        self.f.store().security.record_security_event(&event).await
+        self.f.record_security_event(kind, user, details).await
     }
 
     fn new_payment(&self, user: &UserId, pack_id: &str, kind: PaymentKind) -> Result<Payment> {

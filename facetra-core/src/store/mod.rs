@@ -23,6 +23,7 @@ use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::security::events::SecurityEventStore;
+use crate::studio::store::StudioStore;
 
 /// Whether opening may create a new, empty database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,7 @@ pub struct Store {
     pub payments: Arc<dyn PaymentStore>,
     pub outbox: Arc<dyn OutboxStore>,
     pub security: Arc<dyn SecurityEventStore>,
+    pub studio: Arc<dyn StudioStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -79,6 +81,7 @@ impl Store {
                     payments: db.clone(),
                     outbox: db.clone(),
                     security: db.clone(),
+                    studio: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -93,6 +96,7 @@ impl Store {
                     payments: db.clone(),
                     outbox: db.clone(),
                     security: db.clone(),
+                    studio: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

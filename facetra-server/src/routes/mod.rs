@@ -5,6 +5,7 @@ pub mod credits;
 pub mod health;
 pub mod me;
 pub mod payments;
+pub mod uploads;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -27,7 +28,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/payments/verify", post(payments::verify))
         .route("/v1/payment-links", post(payments::create_link))
         .route("/v1/payment-links/{id}", get(payments::link_status))
-        .route("/webhooks/razorpay", post(payments::webhook));
+        .route("/webhooks/razorpay", post(payments::webhook))
+        .route(
+            "/v1/uploads",
+            post(uploads::create).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(state.facetra.config().upload_max_bytes)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(64 * 1024),
+            )),
+        );
     if state.facetra.config().dev_login {
         router = router.route("/auth/dev-login", post(auth::dev_login));
     }

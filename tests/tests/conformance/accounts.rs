@@ -467,6 +467,19 @@ async fn dev_login_refuses_google_and_staff_accounts(backend: Backend) {
         .unwrap();
     assert!(created);
     assert_eq!(u.roles, vec![Role::User], "dev login grants no roles");
+    let events = h
+        .facetra
+        .store()
+        .security
+        .security_events(Some("auth.dev_login"), &PageRequest::first())
+        .await
+        .unwrap();
+    assert_eq!(
+        events.items.len(),
+        1,
+        "each dev login is recorded as a security event"
+    );
+    assert_eq!(events.items[0].user_id.as_ref(), Some(&u.id));
     assert!(matches!(
         accounts
             .set_roles(&Actor::User(u.id.clone()), u.id.as_str(), &[Role::Admin])

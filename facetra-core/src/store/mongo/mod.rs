@@ -8,6 +8,7 @@ mod blobs;
 mod ledger;
 mod outbox;
 mod payments;
+mod studio;
 
 use std::time::Duration;
 
@@ -170,6 +171,13 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        self.uploads()
+            .create_indexes([
+                index(doc! { "user_id": 1, "created_at": -1, "_id": -1 }, None),
+                index(doc! { "blob_id": 1 }, Some(unique())),
+            ])
+            .await
+            .map_err(mongo_err)?;
         self.security_events()
             .create_index(index(doc! { "at": -1, "_id": -1 }, None))
             .await
@@ -221,6 +229,10 @@ impl Mongo {
 
     fn outbox(&self) -> Collection<Document> {
         self.db.collection("outbox")
+    }
+
+    fn uploads(&self) -> Collection<Document> {
+        self.db.collection("uploads")
     }
 
     fn security_events(&self) -> Collection<Document> {

@@ -147,6 +147,20 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
     CREATE INDEX outbox_newest ON outbox (created_at DESC, id DESC);",
+    // 5: uploads (their bytes are blobs).
+    "CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        blob_id TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX uploads_user ON uploads (user_id, created_at DESC, id DESC);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

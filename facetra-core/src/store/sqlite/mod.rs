@@ -9,6 +9,7 @@ mod ledger;
 mod migrations;
 mod outbox;
 mod payments;
+mod studio;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

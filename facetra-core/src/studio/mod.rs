@@ -1,0 +1,9 @@
+//! The studio: uploads now; render jobs, renders, BOMs and portfolios arrive with the rest of
+//! issue 4. It owns what a user's images are allowed to be (format by content, size, pixels)
+//! and strips their metadata before anything is stored; it never shares a blob between users.
+
+pub mod store;
+pub mod strip;
+mod uploads;
+
+pub use uploads::{Studio, Upload, UploadKind};

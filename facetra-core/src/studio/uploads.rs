@@ -1,0 +1,154 @@
+//! Uploads (sketch, reference): recognised by content, probed under `image::Limits` on the
+//! blocking pool, stripped of metadata, then stored under a fresh random blob id.
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+
+use super::strip::{self, Format};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{BlobId, UploadId, UserId};
+use crate::{Actor, Facetra};
+
+/// What an upload is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadKind {
+    Sketch,
+    Reference,
+}
+
+impl UploadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadKind::Sketch => "sketch",
+            UploadKind::Reference => "reference",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<UploadKind> {
+        match s {
+            "sketch" => Ok(UploadKind::Sketch),
+            "reference" => Ok(UploadKind::Reference),
+            _ => Err(Error::invalid("kind", "must be sketch or reference")),
+        }
+    }
+}
+
+/// A stored upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub id: UploadId,
+    pub user_id: UserId,
+    pub kind: UploadKind,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    /// Bytes after stripping.
+    pub size: u64,
+    /// SHA-256 of the stripped bytes.
+    pub sha256: String,
+    pub blob_id: BlobId,
+    pub created_at: Timestamp,
+}
+
+/// The studio domain, borrowed from the facade.
+pub struct Studio<'a> {
+    pub(crate) f: &'a Facetra,
+}
+
+/// Checks an image's format, size and pixels, and returns it stripped, with its dimensions.
+pub fn ingest(
+    bytes: &[u8],
+    max_bytes: u64,
+    max_pixels: u64,
+) -> Result<(Format, u32, u32, Vec<u8>)> {
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::TooLarge(format!(
+            "the file is larger than {} MB",
+            max_bytes / 1_000_000
+        )));
+    }
+    let format = Format::sniff(bytes).ok_or_else(|| {
+        Error::UnsupportedMedia(
+            "the file is not a PNG, JPEG or WebP image (its name does not matter)".into(),
+        )
+    })?;
+    let stripped = strip::strip(format, bytes)?;
+    let image_format = match format {
+        Format::Png => image::ImageFormat::Png,
+        Format::Jpeg => image::ImageFormat::Jpeg,
+        Format::WebP => image::ImageFormat::WebP,
+    };
+    let reader = || image::ImageReader::with_format(Cursor::new(&stripped), image_format);
+    let (width, height) = reader()
+        .into_dimensions()
+        .map_err(|e| Error::InvalidImage(format!("the image cannot be read ({e})")))?;
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(Error::InvalidImage(format!(
+            "the image is {width}×{height}; at most {} megapixels are accepted",
+            max_pixels / 1_000_000
+        )));
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    limits.max_alloc = Some(max_pixels.saturating_mul(8).max(64 * 1024 * 1024));
+    let mut decoder = reader();
+    decoder.limits(limits);
+    decoder
+        .decode()
+        .map_err(|e| Error::InvalidImage(format!("the image data is damaged ({e})")))?;
+    Ok((format, width, height, stripped))
+}
+
+impl Studio<'_> {
+    /// Stores an upload for the actor.
+    pub async fn upload(&self, actor: &Actor, kind: UploadKind, bytes: Vec<u8>) -> Result<Upload> {
+        let me = self.f.accounts().me(actor).await?;
+        let cfg = self.f.config();
+        let (max_bytes, max_pixels) = (cfg.upload_max_bytes, cfg.upload_max_pixels);
+        let (format, width, height, stripped) =
+            tokio::task::spawn_blocking(move || ingest(&bytes, max_bytes, max_pixels))
+                .await
+                .map_err(|e| Error::Internal(format!("probing the image panicked: {e}")))??;
+        let now = self.f.now();
+        let mut body: &[u8] = &stripped;
+        let blob = self
+            .f
+            .store()
+            .blobs
+            .put_blob(&me.id, format.mime(), &mut body, now)
+            .await?;
+        let upload = Upload {
+            id: UploadId::new(now),
+            user_id: me.id,
+            kind,
+            mime: format.mime().to_owned(),
+            width,
+            height,
+            size: blob.size,
+            sha256: blob.sha256,
+            blob_id: blob.id,
+            created_at: now,
+        };
+        if let Err(e) = self.f.store().studio.insert_upload(&upload).await {
+            let _ = self.f.store().blobs.delete_blob(&upload.blob_id).await;
+            return Err(e);
+        }
+        Ok(upload)
+    }
+
+    /// One of the actor's uploads; anyone else's is "not found".
+    pub async fn get_upload(&self, actor: &Actor, id: &str) -> Result<Upload> {
+        let me = self.f.accounts().me(actor).await?;
+        let id = UploadId::parse(id).ok_or(Error::NotFound("upload"))?;
+        self.f
+            .store()
+            .studio
+            .upload(&me.id, &id)
+            .await?
+            .ok_or(Error::NotFound("upload"))
+    }
+}

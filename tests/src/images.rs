@@ -1,0 +1,77 @@
+//! Real image files for upload tests: small PNGs and JPEGs drawn here, with metadata chunks
+//! spliced in, and hostile headers.
+
+use std::io::Cursor;
+
+/// A marker that stands for a person's location in EXIF/XMP/text metadata.
+pub const GPS_MARKER: &str = "GPS 12.9716N 77.5946E home-of-the-designer";
+
+fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    c.extend_from_slice(kind);
+    c.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    c.extend_from_slice(&crc.finalize().to_be_bytes());
+    c
+}
+
+/// A `w`×`h` PNG with a gradient.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img =
+        image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 128]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
+}
+
+/// A PNG carrying the GPS marker in tEXt and iTXt chunks right after IHDR.
+pub fn png_with_metadata(w: u32, h: u32) -> Vec<u8> {
+    let plain = png(w, h);
+    let ihdr_end = 8 + 12 + 13;
+    let mut out = plain[..ihdr_end].to_vec();
+    out.extend(chunk(b"tEXt", format!("Location\0{GPS_MARKER}").as_bytes()));
+    out.extend(chunk(
+        b"iTXt",
+        format!("XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>{GPS_MARKER}</x:xmpmeta>").as_bytes(),
+    ));
+    out.extend_from_slice(&plain[ihdr_end..]);
+    out
+}
+
+/// A JPEG carrying the GPS marker in an EXIF APP1 segment and a comment.
+pub fn jpeg_with_metadata(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 3) as u8, (y * 3) as u8, 60]));
+    let mut enc = Cursor::new(Vec::new());
+    img.write_to(&mut enc, image::ImageFormat::Jpeg)
+        .expect("encode jpeg");
+    let plain = enc.into_inner();
+    let segment = |marker: u8, data: &[u8]| {
+        let mut s = vec![0xFF, marker];
+        s.extend_from_slice(&((data.len() + 2) as u16).to_be_bytes());
+        s.extend_from_slice(data);
+        s
+    };
+    let mut out = plain[..2].to_vec();
+    out.extend(segment(0xE1, format!("Exif\0\0{GPS_MARKER}").as_bytes()));
+    out.extend(segment(0xFE, GPS_MARKER.as_bytes()));
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// A PNG whose header claims `w`×`h` pixels (no pixel data follows).
+pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(chunk(b"IHDR", &ihdr));
+    out.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    out.extend(chunk(b"IEND", &[]));
+    out
+}
