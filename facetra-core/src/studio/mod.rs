@@ -2,6 +2,7 @@
 //! issue 4. It owns what a user's images are allowed to be (format by content, size, pixels)
 //! and strips their metadata before anything is stored; it never shares a blob between users.
 
+pub mod providers;
 pub mod store;
 pub mod strip;
 mod uploads;

@@ -1,0 +1,76 @@
+//! Image and BOM providers behind traits: `local` (offline, the embedded default) now;
+//! `gemini` and `emergent` join with the render pipeline. A provider turns one variant's
+//! request into one image or a classified failure; it never touches the ledger or the store.
+
+pub mod local;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Why a variant produced no image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    SafetyBlocked,
+    NoImage,
+    Timeout,
+    ProviderError,
+    InvalidInput,
+}
+
+/// A variant that produced no image, with a reason a person can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerationFailure {
+    pub class: FailureClass,
+    pub reason: String,
+}
+
+/// The supported aspect ratios (Gemini's `imageConfig.aspectRatio`).
+pub const ASPECT_RATIOS: [&str; 10] = [
+    "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9",
+];
+
+/// Parses `W:H` from the supported list.
+pub fn parse_aspect(s: &str) -> Option<(u32, u32)> {
+    if !ASPECT_RATIOS.contains(&s) {
+        return None;
+    }
+    let (w, h) = s.split_once(':')?;
+    Some((w.parse().ok()?, h.parse().ok()?))
+}
+
+/// One variant to generate.
+#[derive(Debug, Clone)]
+pub struct ImageRequest {
+    /// The stripped sketch bytes.
+    pub sketch: Vec<u8>,
+    /// The stripped reference images' bytes.
+    pub references: Vec<Vec<u8>>,
+    pub prompt: String,
+    pub style: Option<String>,
+    /// One of `ASPECT_RATIOS`.
+    pub aspect_ratio: String,
+    /// 0-based variant index (variants differ).
+    pub variant: u32,
+}
+
+/// A generated image and its provenance.
+#[derive(Debug, Clone)]
+pub struct GeneratedImage {
+    pub bytes: Vec<u8>,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    pub model: String,
+    pub finish_reason: String,
+    pub usage: serde_json::Value,
+}
+
+/// Something that renders a sketch.
+#[async_trait]
+pub trait ImageGenerator: Send + Sync + std::fmt::Debug {
+    /// The provider's name for provenance (`local`, `gemini`, `emergent`).
+    fn provider(&self) -> &'static str;
+    /// Renders one variant.
+    async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, GenerationFailure>;
+}
