@@ -98,6 +98,10 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// The most pixels an upload may have (40 MP).
     pub upload_max_pixels: u64,
+    /// Credits per render variant.
+    pub render_cost: i64,
+    /// Which image provider renders (`local`).
+    pub renderer: String,
 }
 
 /// Resend's key and base URL.
@@ -149,6 +153,8 @@ pub mod keys {
     pub const MAIL_POLL_MS: &str = "FACETRA_MAIL_POLL_MS";
     pub const UPLOAD_MAX_BYTES: &str = "FACETRA_UPLOAD_MAX_BYTES";
     pub const UPLOAD_MAX_PIXELS: &str = "FACETRA_UPLOAD_MAX_PIXELS";
+    pub const RENDER_COST: &str = "FACETRA_RENDER_COST";
+    pub const RENDERER: &str = "FACETRA_RENDERER";
 }
 
 /// The layers a `Config` is read from.
@@ -338,6 +344,17 @@ impl Config {
             mail_poll_ms: layers.parse(keys::MAIL_POLL_MS, 2000)?.max(10),
             upload_max_bytes: layers.parse(keys::UPLOAD_MAX_BYTES, 20_000_000)?,
             upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
+            render_cost: positive(keys::RENDER_COST, 1)?,
+            // Only the offline renderer ships so far; refuse a choice this build cannot honour.
+            renderer: match layers.get(keys::RENDERER).as_deref().map(str::trim) {
+                None | Some("") | Some("local") => "local".into(),
+                Some(other) => {
+                    return Err(Error::Config(format!(
+                        "{}={other}: this version renders with the offline `local` renderer only; unset it",
+                        keys::RENDERER
+                    )))
+                }
+            },
             email_from: layers
                 .get(keys::EMAIL_FROM)
                 .unwrap_or_else(|| "Facetra <hello@facetra.studio>".into()),

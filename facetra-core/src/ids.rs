@@ -103,6 +103,10 @@ typed_id!(/// An outbox message.
     MessageId, "msg");
 typed_id!(/// An uploaded sketch or reference image.
     UploadId, "upl");
+typed_id!(/// A render job.
+    JobId, "job");
+typed_id!(/// A render (one variant's image).
+    RenderId, "rnd");
 
 impl UserId {
     /// A new id created at `at`.
@@ -135,7 +139,15 @@ macro_rules! time_ordered_new {
         }
     )*};
 }
-time_ordered_new!(LedgerId, PaymentId, SecurityEventId, MessageId, UploadId);
+time_ordered_new!(
+    LedgerId,
+    PaymentId,
+    SecurityEventId,
+    MessageId,
+    UploadId,
+    JobId,
+    RenderId
+);
 
 impl BlobId {
     /// A new random blob id.

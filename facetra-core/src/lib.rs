@@ -44,6 +44,7 @@ struct Inner {
     config: Config,
     gateway: Option<Arc<dyn payments::razorpay::Gateway>>,
     mailer: Arc<dyn mail::Mailer>,
+    renderer: Arc<dyn studio::providers::ImageGenerator>,
     store: Store,
     clock: SharedClock,
     keys: Keys,
@@ -86,11 +87,14 @@ impl Facetra {
                 dir: config.data_dir.join("outbox"),
             }),
         };
+        let renderer: Arc<dyn studio::providers::ImageGenerator> =
+            Arc::new(studio::providers::local::LocalRenderer);
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,
                 gateway,
                 mailer,
+                renderer,
                 store,
                 clock,
                 keys,
@@ -136,6 +140,11 @@ impl Facetra {
     /// Templates, the outbox and its sender.
     pub fn mail(&self) -> mail::Mail<'_> {
         mail::Mail { f: self }
+    }
+
+    /// The image provider.
+    pub(crate) fn image_generator(&self) -> &dyn studio::providers::ImageGenerator {
+        self.inner.renderer.as_ref()
     }
 
     /// Resend, or the file mailer.

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod blobs;
 mod credits;
+mod jobs;
 mod mail;
 mod payments;
 mod uploads;

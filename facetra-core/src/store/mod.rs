@@ -23,7 +23,7 @@ use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::security::events::SecurityEventStore;
-use crate::studio::store::StudioStore;
+use crate::studio::store::{JobStore, StudioStore};
 
 /// Whether opening may create a new, empty database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,7 @@ pub struct Store {
     pub outbox: Arc<dyn OutboxStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
+    pub jobs: Arc<dyn JobStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -82,6 +83,7 @@ impl Store {
                     outbox: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
+                    jobs: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -97,6 +99,7 @@ impl Store {
                     outbox: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
+                    jobs: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

@@ -2,9 +2,12 @@
 //! issue 4. It owns what a user's images are allowed to be (format by content, size, pixels)
 //! and strips their metadata before anything is stored; it never shares a blob between users.
 
+pub(crate) mod apply;
+pub mod jobs;
 pub mod providers;
 pub mod store;
 pub mod strip;
 mod uploads;
 
+pub use jobs::{Job, JobStatus, Render, RenderSpec, Variant, VariantStatus};
 pub use uploads::{Studio, Upload, UploadKind};

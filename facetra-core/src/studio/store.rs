@@ -13,3 +13,50 @@ pub trait StudioStore: Send + Sync {
     /// The upload, only if it belongs to `owner`.
     async fn upload(&self, owner: &UserId, id: &UploadId) -> Result<Option<Upload>>;
 }
+
+use super::jobs::{Job, JobStatus, Render, VariantOutcome};
+use crate::clock::Timestamp;
+use crate::ids::{JobId, RenderId};
+use crate::mail::store::Lease;
+
+/// Persistence for render jobs and renders. Every change to a job bumps its `status_seq`;
+/// variant changes are conditional, so a variant is finished (charged or refunded) once.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Inserts a new job; `Conflict` when the client's idempotency key was used.
+    async fn insert_job(&self, job: &Job) -> Result<()>;
+    /// The job, only if it belongs to `owner` (or any owner with `None`).
+    async fn job(&self, owner: Option<&UserId>, id: &JobId) -> Result<Option<Job>>;
+    /// The owner's job created under a client idempotency key.
+    async fn job_by_key(&self, owner: &UserId, key: &str) -> Result<Option<Job>>;
+    /// The owner's jobs, newest first, at most `limit`.
+    async fn jobs(&self, owner: &UserId, limit: usize) -> Result<Vec<Job>>;
+    /// Leases one unfinished job (queued, or running with an expired lease), oldest first,
+    /// counting the attempt; `only` restricts it to one job.
+    async fn claim_job(
+        &self,
+        now: Timestamp,
+        lease: &Lease,
+        only: Option<&JobId>,
+    ) -> Result<Option<Job>>;
+    /// Extends the lease while its holder still has it; false when it was lost.
+    async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool>;
+    /// Finishes one still-unfinished variant, with its render (stored in the same step) when
+    /// it succeeded; false when the variant was already finished.
+    async fn finish_variant(
+        &self,
+        id: &JobId,
+        index: u32,
+        outcome: &VariantOutcome,
+        render: Option<&Render>,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Sets the job's status (and releases the lease when it is final).
+    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<()>;
+    /// Adds to the job's refunded-credit count.
+    async fn add_job_refund(&self, id: &JobId, credits: i64) -> Result<()>;
+    /// The render, only if it belongs to `owner`.
+    async fn render(&self, owner: &UserId, id: &RenderId) -> Result<Option<Render>>;
+    /// The renders of a job.
+    async fn job_renders(&self, job: &JobId) -> Result<Vec<Render>>;
+}

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod jobs;
 mod ledger;
 mod outbox;
 mod payments;
@@ -178,6 +179,25 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        let job_key = IndexOptions::builder()
+            .unique(true)
+            .partial_filter_expression(doc! { "idempotency_key": { "$type": "string" } })
+            .build();
+        self.jobs()
+            .create_indexes([
+                index(doc! { "user_id": 1, "idempotency_key": 1 }, Some(job_key)),
+                index(doc! { "status": 1, "created_ms": 1 }, None),
+                index(doc! { "user_id": 1, "created_ms": -1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.renders()
+            .create_indexes([
+                index(doc! { "job_id": 1, "variant": 1 }, Some(unique())),
+                index(doc! { "user_id": 1, "created_ms": -1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
         self.security_events()
             .create_index(index(doc! { "at": -1, "_id": -1 }, None))
             .await
@@ -233,6 +253,14 @@ impl Mongo {
 
     fn uploads(&self) -> Collection<Document> {
         self.db.collection("uploads")
+    }
+
+    fn jobs(&self) -> Collection<Document> {
+        self.db.collection("jobs")
+    }
+
+    fn renders(&self) -> Collection<Document> {
+        self.db.collection("renders")
     }
 
     fn security_events(&self) -> Collection<Document> {

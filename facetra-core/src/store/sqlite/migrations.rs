@@ -161,6 +161,30 @@ const STEPS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     CREATE INDEX uploads_user ON uploads (user_id, created_at DESC, id DESC);",
+    // 6: render jobs (the job as JSON, with the columns queries need) and renders.
+    "CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        idempotency_key TEXT,
+        lease_holder TEXT,
+        lease_until INTEGER,
+        created_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (user_id, idempotency_key)
+    );
+    CREATE INDEX jobs_due ON jobs (status, created_at);
+    CREATE INDEX jobs_user ON jobs (user_id, created_at DESC, id DESC);
+    CREATE TABLE renders (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        variant INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (job_id, variant)
+    );
+    CREATE INDEX renders_user ON renders (user_id, created_at DESC, id DESC);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -227,7 +227,11 @@ fn texture_at(t: Texture, x: u32, y: u32, seed: u32) -> f32 {
             0.95 + smooth_noise(x, y, 6, seed) * 0.06 + (noise(x, y, seed) - 0.5) * 0.06
         }
         Texture::Weave => {
-            let w = if (x / 3 + y / 3).is_multiple_of(2) { 1.02 } else { 0.96 };
+            let w = if (x / 3 + y / 3).is_multiple_of(2) {
+                1.02
+            } else {
+                0.96
+            };
             w + (noise(x, y, seed) - 0.5) * 0.04
         }
         Texture::Metal => 0.9 + ((x as f32 + y as f32) * 0.01).sin() * 0.08,

@@ -1,0 +1,241 @@
+//! `JobStore` in SQL: the job is one JSON row; each change reads, applies `studio::apply` and
+//! writes back in an IMMEDIATE transaction (with the render row, for a finished variant).
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{db_err, ms, Sqlite};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{JobId, RenderId, UserId};
+use crate::mail::store::Lease;
+use crate::studio::apply;
+use crate::studio::jobs::{Job, JobStatus, Render, VariantOutcome};
+use crate::studio::store::JobStore;
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Corrupt(format!("a stored job or render: {e}")))
+}
+
+fn load(tx: &rusqlite::Connection, id: &str) -> Result<Option<Job>> {
+    tx.query_row("SELECT body FROM jobs WHERE id = ?1", [id], |r| {
+        r.get::<_, String>(0)
+    })
+    .optional()
+    .map_err(db_err)?
+    .map(|b| from_json(&b))
+    .transpose()
+}
+
+fn save(tx: &Transaction<'_>, job: &Job, lease: Option<&Lease>) -> Result<()> {
+    tx.execute(
+        "UPDATE jobs SET status = ?2, body = ?3,
+            lease_holder = CASE WHEN ?4 THEN NULL ELSE COALESCE(?5, lease_holder) END,
+            lease_until = CASE WHEN ?4 THEN NULL ELSE COALESCE(?6, lease_until) END
+         WHERE id = ?1",
+        params![
+            job.id.as_str(),
+            job.status.as_str(),
+            to_json(job)?,
+            job.status.is_final(),
+            lease.map(|l| l.holder.clone()),
+            lease.map(|l| ms(l.until))
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Loads, changes and saves a job in one transaction.
+fn change<R>(
+    c: &mut rusqlite::Connection,
+    id: &str,
+    f: impl FnOnce(&Transaction<'_>, &mut Job) -> Result<R>,
+) -> Result<R> {
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let mut job = load(&tx, id)?.ok_or(Error::NotFound("job"))?;
+    let out = f(&tx, &mut job)?;
+    save(&tx, &job, None)?;
+    tx.commit().map_err(db_err)?;
+    Ok(out)
+}
+
+#[async_trait]
+impl JobStore for Sqlite {
+    async fn insert_job(&self, job: &Job) -> Result<()> {
+        let job = job.clone();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO jobs (id, user_id, status, idempotency_key, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![job.id.as_str(), job.user_id.as_str(), job.status.as_str(), job.idempotency_key, ms(job.created_at), to_json(&job)?],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn job(&self, owner: Option<&UserId>, id: &JobId) -> Result<Option<Job>> {
+        let (owner, id) = (owner.map(|o| o.as_str().to_owned()), id.as_str().to_owned());
+        self.call(move |c| {
+            Ok(load(c, &id)?.filter(|j| owner.as_deref().is_none_or(|o| j.user_id.as_str() == o)))
+        })
+        .await
+    }
+
+    async fn job_by_key(&self, owner: &UserId, key: &str) -> Result<Option<Job>> {
+        let (owner, key) = (owner.as_str().to_owned(), key.to_owned());
+        self.call(move |c| {
+            c.query_row(
+                "SELECT body FROM jobs WHERE user_id = ?1 AND idempotency_key = ?2",
+                params![owner, key],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .map(|b| from_json(&b))
+            .transpose()
+        })
+        .await
+    }
+
+    async fn jobs(&self, owner: &UserId, limit: usize) -> Result<Vec<Job>> {
+        let owner = owner.as_str().to_owned();
+        self.call(move |c| {
+            let mut stmt = c
+                .prepare("SELECT body FROM jobs WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2")
+                .map_err(db_err)?;
+            let rows = stmt.query_map(params![owner, limit as i64], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            rows.map(|r| from_json(&r.map_err(db_err)?)).collect()
+        })
+        .await
+    }
+
+    async fn claim_job(
+        &self,
+        now: Timestamp,
+        lease: &Lease,
+        only: Option<&JobId>,
+    ) -> Result<Option<Job>> {
+        let (lease, only) = (lease.clone(), only.map(|j| j.as_str().to_owned()));
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM jobs WHERE status IN ('queued', 'running')
+                       AND (lease_until IS NULL OR lease_until < ?1) AND (?2 IS NULL OR id = ?2)
+                     ORDER BY created_at, id LIMIT 1",
+                    params![ms(now), only],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            let Some(id) = id else { return Ok(None) };
+            let mut job = load(&tx, &id)?.ok_or(Error::NotFound("job"))?;
+            apply::leased(&mut job);
+            save(&tx, &job, Some(&lease))?;
+            tx.commit().map_err(db_err)?;
+            Ok(Some(job))
+        })
+        .await
+    }
+
+    async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool> {
+        let (id, lease) = (id.as_str().to_owned(), lease.clone());
+        self.call(move |c| {
+            Ok(c.execute(
+                "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_holder = ?2",
+                params![id, lease.holder, ms(lease.until)],
+            )
+            .map_err(db_err)?
+                > 0)
+        })
+        .await
+    }
+
+    async fn finish_variant(
+        &self,
+        id: &JobId,
+        index: u32,
+        outcome: &VariantOutcome,
+        render: Option<&Render>,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let (id, outcome, render) = (id.as_str().to_owned(), outcome.clone(), render.cloned());
+        self.call(move |c| {
+            change(c, &id, |tx, job| {
+                if !apply::finish_variant(job, index, &outcome, at) {
+                    return Ok(false);
+                }
+                if let Some(r) = &render {
+                    tx.execute(
+                        "INSERT INTO renders (id, job_id, user_id, variant, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![r.id.as_str(), r.job_id.as_str(), r.user_id.as_str(), r.variant, ms(r.created_at), to_json(r)?],
+                    )
+                    .map_err(db_err)?;
+                }
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<()> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            change(c, &id, |_, job| {
+                Ok(apply::set_status(job, status, at)).map(|_| ())
+            })
+        })
+        .await
+    }
+
+    async fn add_job_refund(&self, id: &JobId, credits: i64) -> Result<()> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            change(c, &id, |_, job| {
+                apply::add_refund(job, credits);
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn render(&self, owner: &UserId, id: &RenderId) -> Result<Option<Render>> {
+        let (owner, id) = (owner.as_str().to_owned(), id.as_str().to_owned());
+        self.call(move |c| {
+            c.query_row(
+                "SELECT body FROM renders WHERE id = ?1 AND user_id = ?2",
+                params![id, owner],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .map(|b| from_json(&b))
+            .transpose()
+        })
+        .await
+    }
+
+    async fn job_renders(&self, job: &JobId) -> Result<Vec<Render>> {
+        let job = job.as_str().to_owned();
+        self.call(move |c| {
+            let mut stmt = c
+                .prepare("SELECT body FROM renders WHERE job_id = ?1 ORDER BY variant")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([job], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.map(|r| from_json(&r.map_err(db_err)?)).collect()
+        })
+        .await
+    }
+}
