@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{buy, completions, credits, init, packs, upload, whoami};
+use crate::commands::{buy, completions, credits, init, jobs, packs, render, upload, whoami};
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
 /// server is configured.
@@ -44,6 +44,10 @@ pub enum Command {
     Credits(credits::Cmd),
     /// Buy a credit pack: prints a payment link and waits until it is paid.
     Buy(buy::Cmd),
+    /// Render a sketch: upload it, queue a job, render it, and save the images.
+    Render(render::Cmd),
+    /// List render jobs, or show (and with --wait, finish) one.
+    Jobs(jobs::Cmd),
     /// Upload a sketch or a reference image.
     Upload(upload::Cmd),
     /// Print a shell completion script.

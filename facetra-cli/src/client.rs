@@ -12,7 +12,7 @@ use facetra_core::config::{keys, Config, Sources};
 use facetra_core::credits::{LedgerEntry, Pack};
 use facetra_core::payments::LinkView;
 use facetra_core::store::PageRequest;
-use facetra_core::studio::{Upload, UploadKind};
+use facetra_core::studio::{Job, Render, RenderSpec, Upload, UploadKind};
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +115,16 @@ pub trait Client: Send + Sync {
     async fn payment_link(&self, id: &str) -> anyhow::Result<LinkView>;
     /// Uploads an image (a sketch or a reference).
     async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<UploadInfo>;
+    /// Queues a render job (credits are reserved).
+    async fn request_render(&self, spec: RenderSpec) -> anyhow::Result<Job>;
+    /// Drives a job to its end: the in-process worker on the embedded default.
+    async fn run_job(&self, id: &str) -> anyhow::Result<Job>;
+    /// A job as it is now.
+    async fn job(&self, id: &str) -> anyhow::Result<Job>;
+    /// Recent jobs, newest first.
+    async fn jobs(&self, limit: usize) -> anyhow::Result<Vec<Job>>;
+    /// A job's renders and their bytes.
+    async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>>;
     /// Ledger entries, newest first: one page and the cursor of the next.
     async fn transactions(
         &self,
@@ -205,6 +215,35 @@ impl Client for Embedded {
             .upload(&self.owner, kind, bytes)
             .await?
             .into())
+    }
+
+    async fn request_render(&self, spec: RenderSpec) -> anyhow::Result<Job> {
+        Ok(self.facetra.studio().request(&self.owner, &spec).await?)
+    }
+
+    async fn run_job(&self, id: &str) -> anyhow::Result<Job> {
+        let job = self.facetra.studio().job(&self.owner, id).await?;
+        loop {
+            self.facetra.studio().work_once(Some(&job.id)).await?;
+            let now = self.facetra.studio().job(&self.owner, id).await?;
+            if now.status.is_final() {
+                return Ok(now);
+            }
+            // Another worker (a server on the same database) holds it: wait for it.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn job(&self, id: &str) -> anyhow::Result<Job> {
+        Ok(self.facetra.studio().job(&self.owner, id).await?)
+    }
+
+    async fn jobs(&self, limit: usize) -> anyhow::Result<Vec<Job>> {
+        Ok(self.facetra.studio().jobs(&self.owner, limit).await?)
+    }
+
+    async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>> {
+        Ok(self.facetra.studio().job_renders(&self.owner, id).await?)
     }
 
     async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView> {

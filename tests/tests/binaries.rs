@@ -614,3 +614,83 @@ fn facetra_upload_stores_a_stripped_image_and_refuses_a_renamed_text_file() {
         .arg(&fake));
     assert_clean_failure(&out, "not a PNG, JPEG or WebP image");
 }
+
+fn example_sketch() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sketch.png")
+}
+
+#[test]
+fn render_on_a_fresh_machine_sets_up_the_studio_and_saves_real_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    let refused = run(command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "an oak sofa"]));
+    assert_clean_failure(&refused, "--name NAME --email EMAIL --confirm-age");
+    assert!(
+        !data.exists(),
+        "nothing is created before the owner is known"
+    );
+
+    let done = run(command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("render")
+        .arg(example_sketch())
+        .args([
+            "--prompt",
+            "a teal velvet sofa with oak arms and a brass lamp",
+            "--variants",
+            "2",
+            "--aspect",
+            "16:9",
+            "--json",
+            "--name",
+            "Meera Iyer",
+            "--email",
+            "meera@example.com",
+            "--confirm-age",
+            "--out",
+        ])
+        .arg(&out));
+    assert!(done.status.success(), "{}", text(&done));
+    let result: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(result["job"]["status"], "succeeded");
+    assert_eq!(result["job"]["credits_charged"], 2);
+    let files = result["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for f in files {
+        let img = image::open(f["path"].as_str().unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (1024, 576));
+    }
+    let credits = run(command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["credits", "--json"]));
+    let credits: serde_json::Value = serde_json::from_slice(&credits.stdout).unwrap();
+    assert_eq!(credits["balance"], 8);
+
+    // --no-wait leaves the job queued; `jobs ID --wait` finishes it.
+    let queued = run(command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "a marble console", "--no-wait", "--json"]));
+    assert!(queued.status.success(), "{}", text(&queued));
+    let job: serde_json::Value = serde_json::from_slice(&queued.stdout).unwrap();
+    assert_eq!(job["status"], "queued");
+    let id = job["id"].as_str().unwrap();
+    let finished = run(command("facetra")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["jobs", id, "--wait", "--json", "--out"])
+        .arg(&out));
+    assert!(finished.status.success(), "{}", text(&finished));
+    let finished: serde_json::Value = serde_json::from_slice(&finished.stdout).unwrap();
+    assert_eq!(finished["job"]["status"], "succeeded");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
+}

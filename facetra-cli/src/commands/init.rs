@@ -28,6 +28,12 @@ pub struct Cmd {
 
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let (created, owner) = self.ensure(global).await?;
+        report(global, created, owner)
+    }
+
+    /// Sets up the studio unless it exists; whether it was created, and its owner.
+    pub async fn ensure(&self, global: &Global) -> anyhow::Result<(bool, UserInfo)> {
         let config = load_config(global)?;
         if let facetra_core::config::Database::Mongo { .. } = config.database {
             return Err(Error::Config(
@@ -42,7 +48,7 @@ impl Cmd {
             let owner = facetra.accounts().owner().await;
             facetra.close().await;
             if let Some(owner) = owner? {
-                return report(global, false, owner.into());
+                return Ok((false, owner.into()));
             }
         }
         // Ask (or check the flags) before anything is created on disk.
@@ -57,10 +63,10 @@ impl Cmd {
             }
         }
         facetra.close().await;
-        match outcome? {
-            InitOutcome::Created(user) => report(global, true, user.into()),
-            InitOutcome::AlreadyInitialized(user) => report(global, false, user.into()),
-        }
+        Ok(match outcome? {
+            InitOutcome::Created(user) => (true, user.into()),
+            InitOutcome::AlreadyInitialized(user) => (false, user.into()),
+        })
     }
 
     fn ask_owner(&self) -> anyhow::Result<NewOwner> {

@@ -4,7 +4,9 @@ pub mod buy;
 pub mod completions;
 pub mod credits;
 pub mod init;
+pub mod jobs;
 pub mod packs;
+pub mod render;
 pub mod upload;
 pub mod whoami;
 
@@ -18,6 +20,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Packs(cmd) => cmd.run(&cli.global).await,
         Command::Buy(cmd) => cmd.run(&cli.global).await,
         Command::Upload(cmd) => cmd.run(&cli.global).await,
+        Command::Render(cmd) => cmd.run(&cli.global).await,
+        Command::Jobs(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
