@@ -21,7 +21,12 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         ) => 2,
         Some(Error::Config(_) | Error::PaymentsDisabled(_)) => 3,
         Some(Error::NotFound(_)) => 4,
-        Some(Error::Unauthenticated(_) | Error::Forbidden(_) | Error::InvalidSignature) => 5,
+        Some(
+            Error::Unauthenticated(_)
+            | Error::Forbidden(_)
+            | Error::InvalidSignature
+            | Error::ExpiredLink,
+        ) => 5,
         Some(Error::Unavailable(_) | Error::Provider { .. }) => 6,
         Some(Error::Conflict(_)) => 7,
         Some(Error::InsufficientCredits { .. }) => 8,

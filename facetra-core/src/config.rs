@@ -102,6 +102,8 @@ pub struct Config {
     pub render_cost: i64,
     /// Which image provider renders (`local`).
     pub renderer: String,
+    /// Render workers the server runs.
+    pub workers: usize,
 }
 
 /// Resend's key and base URL.
@@ -155,6 +157,7 @@ pub mod keys {
     pub const UPLOAD_MAX_PIXELS: &str = "FACETRA_UPLOAD_MAX_PIXELS";
     pub const RENDER_COST: &str = "FACETRA_RENDER_COST";
     pub const RENDERER: &str = "FACETRA_RENDERER";
+    pub const WORKERS: &str = "FACETRA_WORKERS";
 }
 
 /// The layers a `Config` is read from.
@@ -345,6 +348,7 @@ impl Config {
             upload_max_bytes: layers.parse(keys::UPLOAD_MAX_BYTES, 20_000_000)?,
             upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
             render_cost: positive(keys::RENDER_COST, 1)?,
+            workers: layers.parse(keys::WORKERS, 2)?,
             // Only the offline renderer ships so far; refuse a choice this build cannot honour.
             renderer: match layers.get(keys::RENDERER).as_deref().map(str::trim) {
                 None | Some("") | Some("local") => "local".into(),

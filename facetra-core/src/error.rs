@@ -32,6 +32,9 @@ pub enum Error {
     /// The account's balance does not cover the charge.
     #[error("not enough credits: this needs {needed}, the balance is {balance}")]
     InsufficientCredits { needed: i64, balance: i64 },
+    /// A signed link whose time is up.
+    #[error("the link has expired; ask for a new one")]
+    ExpiredLink,
     /// Payments are not configured on this deployment.
     #[error("payments are not configured: {0}")]
     PaymentsDisabled(String),

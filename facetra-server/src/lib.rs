@@ -124,7 +124,10 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     let web = Arc::new(WebSettings::new(&facetra, bound)?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sender = tokio::spawn(send_mail(facetra.clone(), stopped));
+    let sender = tokio::spawn(send_mail(facetra.clone(), stopped.clone()));
+    let workers: Vec<_> = (0..facetra.config().workers)
+        .map(|_| tokio::spawn(render_worker(facetra.clone(), stopped.clone())))
+        .collect();
     let app = router(AppState { facetra, web });
     tracing::info!("listening on http://{bound}");
     let served = axum::serve(
@@ -137,8 +140,30 @@ pub async fn serve(
     })
     .await;
     let _ = sender.await;
+    for w in workers {
+        let _ = w.await;
+    }
     served?;
     Ok(())
+}
+
+/// A render worker: leases due jobs and renders them until shutdown (a job in hand is
+/// finished first, so shutdown releases nothing half-done).
+async fn render_worker(facetra: Facetra, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        match facetra.studio().work_once(None).await {
+            Ok(Some(_)) => continue,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "render worker pass failed"),
+        }
+        tokio::select! {
+            _ = stopped.changed() => return,
+            () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+        }
+    }
 }
 
 /// The outbox sender: delivers due mail until shutdown; a failed pass is logged and retried.

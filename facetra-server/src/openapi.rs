@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, credits, health, me, payments, uploads};
+use crate::routes::{auth, credits, health, me, payments, studio, uploads};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -29,8 +29,24 @@ use crate::routes::{auth, credits, health, me, payments, uploads};
         payments::link_status,
         payments::webhook,
         uploads::create,
+        studio::create,
+        studio::quote,
+        studio::jobs,
+        studio::job,
+        studio::cancel,
+        studio::renders,
+        studio::render,
+        studio::delete,
+        studio::select,
+        studio::unselect,
+        studio::download,
+        studio::file,
     ),
     components(schemas(
+        studio::RenderBody,
+        studio::JobView,
+        studio::VariantView,
+        studio::RenderView,
         uploads::UploadView,
         payments::PackChoice,
         payments::OrderView,

@@ -766,3 +766,213 @@ async fn uploads_refuse_text_oversized_and_absurd_images_with_a_clear_4xx_and_th
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_render_through_the_server_is_downloaded_by_a_signed_link_that_expires_and_dies_with_the_render(
+) {
+    use facetra_tests::images::png;
+    let (h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let (eve, _) = app.dev_login("eve@example.com").await;
+    let up: Value = upload(&app, &token, "sketch.png", png(200, 150))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = json!({ "prompt": "an oak desk with a brass lamp", "sketch_id": up["id"], "variants": 2, "aspect_ratio": "4:3" });
+    let quote: Value = app
+        .send(
+            Method::POST,
+            "/v1/renders/quote",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(quote, json!({ "credits": 2 }));
+    let res = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let job = res.json::<Value>().await.unwrap()["job"].clone();
+    for field in [
+        "id",
+        "status",
+        "status_seq",
+        "variants",
+        "credits_reserved",
+        "credits_charged",
+        "credits_refunded",
+        "created_at",
+        "finished_at",
+    ] {
+        assert!(job.get(field).is_some(), "Job lacks {field}: {job}");
+    }
+    let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        done = app
+            .send(Method::GET, &path, Req::default().cookie(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if done["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(done["status_seq"].as_u64() > job["status_seq"].as_u64());
+    assert_eq!(
+        app.send(Method::GET, &path, Req::default().cookie(&eve))
+            .await
+            .status(),
+        404,
+        "another user's job"
+    );
+    let render_id = done["variants"][0]["render_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let render: Value = app
+        .send(
+            Method::GET,
+            &format!("/v1/renders/{render_id}"),
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(render["provenance"]["provider"], "local");
+    assert_eq!(render["provenance"]["inputs_sha256"], json!([up["sha256"]]));
+    let selected: Value = app
+        .send(
+            Method::POST,
+            &format!("/v1/renders/{render_id}/selection"),
+            Req::default().cookie(&token).origin(app.origin()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(selected["selected"], true);
+    let picked: Value = app
+        .send(
+            Method::GET,
+            "/v1/renders?selected=true",
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(picked["items"].as_array().unwrap().len(), 1);
+    let others: Value = app
+        .send(Method::GET, "/v1/renders", Req::default().cookie(&eve))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        others["items"].as_array().unwrap().is_empty(),
+        "never in another user's list"
+    );
+    assert_eq!(
+        app.send(
+            Method::GET,
+            &format!("/v1/renders/{render_id}/download"),
+            Req::default().cookie(&eve)
+        )
+        .await
+        .status(),
+        404
+    );
+
+    let link: Value = app
+        .send(
+            Method::GET,
+            &format!("/v1/renders/{render_id}/download"),
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = link["url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&format!("{}/files/blb_", app.base))
+            && url.contains("exp=")
+            && url.contains("kid=")
+            && url.contains("sig="),
+        "{url}"
+    );
+    let file = app.http.get(&url).send().await.unwrap();
+    assert_eq!(file.status(), 200, "no session needed");
+    assert_eq!(file.headers()["content-type"], "image/png");
+    image::load_from_memory(&file.bytes().await.unwrap()).expect("the render itself");
+    let tampered = url.replacen("sig=", "sig=0", 1);
+    let flipped = format!(
+        "{}{}",
+        &url[..url.len() - 1],
+        if url.ends_with('0') { '1' } else { '0' }
+    );
+    for bad in [
+        tampered,
+        flipped,
+        url.split("&sig=").next().unwrap().to_owned(),
+    ] {
+        assert_eq!(
+            error_code(app.http.get(&bad).send().await.unwrap()).await,
+            (403, "invalid_signature".into()),
+            "{bad}"
+        );
+    }
+    h.clock.advance(chrono::Duration::seconds(901));
+    assert_eq!(
+        error_code(app.http.get(&url).send().await.unwrap()).await,
+        (403, "expired_link".into())
+    );
+    let fresh: Value = app
+        .send(
+            Method::GET,
+            &format!("/v1/renders/{render_id}/download"),
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fresh = fresh["url"].as_str().unwrap().to_owned();
+    assert_eq!(app.http.get(&fresh).send().await.unwrap().status(), 200);
+    let gone = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/renders/{render_id}"),
+            Req::default().cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(gone.status(), 204);
+    assert_eq!(
+        error_code(app.http.get(&fresh).send().await.unwrap()).await,
+        (404, "not_found".into()),
+        "a deleted render's link is dead"
+    );
+    assert_eq!(
+        app.send(
+            Method::GET,
+            &format!("/v1/renders/{render_id}"),
+            Req::default().cookie(&token)
+        )
+        .await
+        .status(),
+        404
+    );
+    app.stop().await;
+}

@@ -23,7 +23,7 @@ use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::security::events::SecurityEventStore;
-use crate::studio::store::{JobStore, StudioStore};
+use crate::studio::store::{JobStore, RenderStore, StudioStore};
 
 /// Whether opening may create a new, empty database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,7 @@ pub struct Store {
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
+    pub renders: Arc<dyn RenderStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -84,6 +85,7 @@ impl Store {
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
+                    renders: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -100,6 +102,7 @@ impl Store {
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
+                    renders: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

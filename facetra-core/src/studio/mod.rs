@@ -5,6 +5,7 @@
 pub(crate) mod apply;
 pub mod jobs;
 pub mod providers;
+mod renders;
 pub mod store;
 pub mod strip;
 mod uploads;

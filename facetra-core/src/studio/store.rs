@@ -60,3 +60,26 @@ pub trait JobStore: Send + Sync {
     /// The renders of a job.
     async fn job_renders(&self, job: &JobId) -> Result<Vec<Render>>;
 }
+
+/// Persistence for renders beyond their creation (which `JobStore::finish_variant` does).
+#[async_trait]
+pub trait RenderStore: Send + Sync {
+    /// The owner's renders, newest first; only selected ones with `selected_only`.
+    async fn renders(
+        &self,
+        owner: &UserId,
+        selected_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Render>>;
+    /// Sets a render's selection; the render after, if it is the owner's.
+    async fn set_selected(
+        &self,
+        owner: &UserId,
+        id: &RenderId,
+        selected: bool,
+    ) -> Result<Option<Render>>;
+    /// Deletes the owner's render record; the render it was.
+    async fn delete_render(&self, owner: &UserId, id: &RenderId) -> Result<Option<Render>>;
+    /// The render stored under a blob (for signed downloads).
+    async fn render_by_blob(&self, blob: &crate::ids::BlobId) -> Result<Option<Render>>;
+}

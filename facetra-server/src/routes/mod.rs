@@ -5,6 +5,7 @@ pub mod credits;
 pub mod health;
 pub mod me;
 pub mod payments;
+pub mod studio;
 pub mod uploads;
 
 use axum::http::StatusCode;
@@ -29,6 +30,21 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/payment-links", post(payments::create_link))
         .route("/v1/payment-links/{id}", get(payments::link_status))
         .route("/webhooks/razorpay", post(payments::webhook))
+        .route("/v1/renders", post(studio::create).get(studio::renders))
+        .route("/v1/renders/quote", post(studio::quote))
+        .route(
+            "/v1/renders/{id}",
+            get(studio::render).delete(studio::delete),
+        )
+        .route(
+            "/v1/renders/{id}/selection",
+            post(studio::select).delete(studio::unselect),
+        )
+        .route("/v1/renders/{id}/download", get(studio::download))
+        .route("/files/{blob}", get(studio::file))
+        .route("/v1/jobs", get(studio::jobs))
+        .route("/v1/jobs/{id}", get(studio::job))
+        .route("/v1/jobs/{id}/cancel", post(studio::cancel))
         .route(
             "/v1/uploads",
             post(uploads::create).layer(axum::extract::DefaultBodyLimit::max(

@@ -314,3 +314,65 @@ impl JobStore for Mongo {
         docs.into_iter().map(render_from).collect()
     }
 }
+
+#[async_trait]
+impl crate::studio::store::RenderStore for Mongo {
+    async fn renders(
+        &self,
+        owner: &UserId,
+        selected_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Render>> {
+        let mut filter = doc! { "user_id": owner.as_str() };
+        if selected_only {
+            filter.insert("selected", true);
+        }
+        let docs: Vec<Document> = self
+            .renders()
+            .find(filter)
+            .sort(doc! { "created_ms": -1, "_id": -1 })
+            .limit(limit as i64)
+            .await
+            .map_err(mongo_err)?
+            .try_collect()
+            .await
+            .map_err(mongo_err)?;
+        docs.into_iter().map(render_from).collect()
+    }
+
+    async fn set_selected(
+        &self,
+        owner: &UserId,
+        id: &RenderId,
+        selected: bool,
+    ) -> Result<Option<Render>> {
+        let updated = self
+            .renders()
+            .find_one_and_update(
+                doc! { "_id": id.as_str(), "user_id": owner.as_str() },
+                doc! { "$set": { "selected": selected } },
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+            .map_err(mongo_err)?;
+        updated.map(render_from).transpose()
+    }
+
+    async fn delete_render(&self, owner: &UserId, id: &RenderId) -> Result<Option<Render>> {
+        let gone = self
+            .renders()
+            .find_one_and_delete(doc! { "_id": id.as_str(), "user_id": owner.as_str() })
+            .await
+            .map_err(mongo_err)?;
+        gone.map(render_from).transpose()
+    }
+
+    async fn render_by_blob(&self, blob: &crate::ids::BlobId) -> Result<Option<Render>> {
+        self.renders()
+            .find_one(doc! { "blob_id": blob.as_str() })
+            .await
+            .map_err(mongo_err)?
+            .map(render_from)
+            .transpose()
+    }
+}

@@ -194,6 +194,7 @@ impl Mongo {
         self.renders()
             .create_indexes([
                 index(doc! { "job_id": 1, "variant": 1 }, Some(unique())),
+                index(doc! { "blob_id": 1 }, None),
                 index(doc! { "user_id": 1, "created_ms": -1 }, None),
             ])
             .await

@@ -177,8 +177,18 @@ impl JobStore for Sqlite {
                 }
                 if let Some(r) = &render {
                     tx.execute(
-                        "INSERT INTO renders (id, job_id, user_id, variant, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![r.id.as_str(), r.job_id.as_str(), r.user_id.as_str(), r.variant, ms(r.created_at), to_json(r)?],
+                        "INSERT INTO renders (id, job_id, user_id, variant, created_at, body, blob_id, selected)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            r.id.as_str(),
+                            r.job_id.as_str(),
+                            r.user_id.as_str(),
+                            r.variant,
+                            ms(r.created_at),
+                            to_json(r)?,
+                            r.blob_id.as_str(),
+                            r.selected
+                        ],
                     )
                     .map_err(db_err)?;
                 }
@@ -237,5 +247,104 @@ impl JobStore for Sqlite {
             rows.map(|r| from_json(&r.map_err(db_err)?)).collect()
         })
         .await
+    }
+}
+
+impl Sqlite {
+    fn render_query(
+        &self,
+        sql: &'static str,
+        args: Vec<String>,
+    ) -> impl std::future::Future<Output = Result<Vec<Render>>> + '_ {
+        self.call(move |c| {
+            let mut stmt = c.prepare(sql).map_err(db_err)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(db_err)?;
+            rows.map(|r| from_json(&r.map_err(db_err)?)).collect()
+        })
+    }
+}
+
+#[async_trait]
+impl crate::studio::store::RenderStore for Sqlite {
+    async fn renders(
+        &self,
+        owner: &UserId,
+        selected_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Render>> {
+        self.render_query(
+            "SELECT body FROM renders WHERE user_id = ?1 AND (?2 = '0' OR selected = 1)
+             ORDER BY created_at DESC, id DESC LIMIT ?3",
+            vec![
+                owner.as_str().to_owned(),
+                if selected_only { "1" } else { "0" }.to_owned(),
+                limit.to_string(),
+            ],
+        )
+        .await
+    }
+
+    async fn set_selected(
+        &self,
+        owner: &UserId,
+        id: &RenderId,
+        selected: bool,
+    ) -> Result<Option<Render>> {
+        let (owner, id) = (owner.as_str().to_owned(), id.as_str().to_owned());
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let body: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM renders WHERE id = ?1 AND user_id = ?2",
+                    params![id, owner],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            let Some(body) = body else { return Ok(None) };
+            let mut render: Render = from_json(&body)?;
+            render.selected = selected;
+            tx.execute(
+                "UPDATE renders SET body = ?2, selected = ?3 WHERE id = ?1",
+                params![id, to_json(&render)?, selected],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+            Ok(Some(render))
+        })
+        .await
+    }
+
+    async fn delete_render(&self, owner: &UserId, id: &RenderId) -> Result<Option<Render>> {
+        let (owner, id) = (owner.as_str().to_owned(), id.as_str().to_owned());
+        self.call(move |c| {
+            let body: Option<String> = c
+                .query_row(
+                    "DELETE FROM renders WHERE id = ?1 AND user_id = ?2 RETURNING body",
+                    params![id, owner],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            body.map(|b| from_json(&b)).transpose()
+        })
+        .await
+    }
+
+    async fn render_by_blob(&self, blob: &crate::ids::BlobId) -> Result<Option<Render>> {
+        Ok(self
+            .render_query(
+                "SELECT body FROM renders WHERE blob_id = ?1 LIMIT 1",
+                vec![blob.as_str().to_owned()],
+            )
+            .await?
+            .into_iter()
+            .next())
     }
 }

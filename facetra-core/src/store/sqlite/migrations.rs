@@ -185,6 +185,11 @@ const STEPS: &[&str] = &[
         UNIQUE (job_id, variant)
     );
     CREATE INDEX renders_user ON renders (user_id, created_at DESC, id DESC);",
+    // 7: the columns render downloads and selections query.
+    "ALTER TABLE renders ADD COLUMN blob_id TEXT;
+    ALTER TABLE renders ADD COLUMN selected INTEGER NOT NULL DEFAULT 0;
+    UPDATE renders SET blob_id = json_extract(body, '$.blob_id'), selected = json_extract(body, '$.selected');
+    CREATE INDEX renders_blob ON renders (blob_id);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

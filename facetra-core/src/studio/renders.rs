@@ -1,0 +1,102 @@
+//! Renders after they exist: list, get, select, delete (with their bytes), and downloads
+//! through signed, expiring links that need no session.
+
+use super::jobs::Render;
+use super::Studio;
+use crate::blobs::{BlobMeta, BlobReader};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{BlobId, RenderId};
+use crate::security::signed_url;
+use crate::Actor;
+
+impl Studio<'_> {
+    /// The actor's renders, newest first.
+    pub async fn renders(
+        &self,
+        actor: &Actor,
+        selected_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Render>> {
+        let me = self.f.accounts().me(actor).await?;
+        self.f
+            .store()
+            .renders
+            .renders(&me.id, selected_only, limit.clamp(1, 100))
+            .await
+    }
+
+    /// One of the actor's renders.
+    pub async fn render(&self, actor: &Actor, id: &str) -> Result<Render> {
+        let me = self.f.accounts().me(actor).await?;
+        let id = RenderId::parse(id).ok_or(Error::NotFound("render"))?;
+        self.f
+            .store()
+            .jobs
+            .render(&me.id, &id)
+            .await?
+            .ok_or(Error::NotFound("render"))
+    }
+
+    /// Selects or unselects one of the actor's renders.
+    pub async fn select(&self, actor: &Actor, id: &str, selected: bool) -> Result<Render> {
+        let me = self.f.accounts().me(actor).await?;
+        let id = RenderId::parse(id).ok_or(Error::NotFound("render"))?;
+        self.f
+            .store()
+            .renders
+            .set_selected(&me.id, &id, selected)
+            .await?
+            .ok_or(Error::NotFound("render"))
+    }
+
+    /// Deletes one of the actor's renders and its bytes; its links stop working.
+    pub async fn delete_render(&self, actor: &Actor, id: &str) -> Result<()> {
+        let me = self.f.accounts().me(actor).await?;
+        let id = RenderId::parse(id).ok_or(Error::NotFound("render"))?;
+        let gone = self
+            .f
+            .store()
+            .renders
+            .delete_render(&me.id, &id)
+            .await?
+            .ok_or(Error::NotFound("render"))?;
+        self.f.store().blobs.delete_blob(&gone.blob_id).await?;
+        Ok(())
+    }
+
+    /// A signed link to one of the actor's renders: the path with its query, and its expiry.
+    pub async fn download_link(&self, actor: &Actor, id: &str) -> Result<(String, Timestamp)> {
+        let render = self.render(actor, id).await?;
+        let expires = self.f.now() + chrono::Duration::seconds(self.f.config().link_ttl_secs);
+        let query = signed_url::sign(self.f.keys(), render.blob_id.as_str(), expires.timestamp());
+        Ok((format!("/files/{}?{query}", render.blob_id), expires))
+    }
+
+    /// Opens a file through a signed link: the signature, then the expiry, then whether the
+    /// blob and its active owner still exist (404 otherwise).
+    pub async fn open_signed(
+        &self,
+        blob: &str,
+        exp: Option<&str>,
+        kid: Option<&str>,
+        sig: Option<&str>,
+    ) -> Result<(BlobMeta, BlobReader)> {
+        signed_url::verify(self.f.keys(), blob, exp, kid, sig, self.f.now())?;
+        let id = BlobId::parse(blob).ok_or(Error::NotFound("file"))?;
+        let Some((meta, reader)) = self.f.store().blobs.open_blob(&id).await? else {
+            return Err(Error::NotFound("file"));
+        };
+        let owner_active = self
+            .f
+            .store()
+            .accounts
+            .user_by_id(&meta.owner)
+            .await?
+            .is_some_and(|u| u.status == crate::accounts::UserStatus::Active);
+        if !owner_active {
+            return Err(Error::NotFound("file"));
+        }
+        Ok((meta, reader))
+    }
+}
