@@ -104,6 +104,19 @@ pub struct Config {
     pub renderer: String,
     /// Render workers the server runs.
     pub workers: usize,
+    /// Google's Gemini API, when configured.
+    pub gemini: Option<GeminiConfig>,
+}
+
+/// Gemini's key, base URL, models and retry pacing.
+#[derive(Debug, Clone)]
+pub struct GeminiConfig {
+    pub api_key: Secret,
+    pub base_url: String,
+    pub image_model: String,
+    pub text_model: String,
+    /// The first retry's wait; doubles per attempt (tests shorten it).
+    pub retry_base_ms: u64,
 }
 
 /// Resend's key and base URL.
@@ -158,6 +171,11 @@ pub mod keys {
     pub const RENDER_COST: &str = "FACETRA_RENDER_COST";
     pub const RENDERER: &str = "FACETRA_RENDERER";
     pub const WORKERS: &str = "FACETRA_WORKERS";
+    pub const GEMINI_API_KEY: &str = "FACETRA_GEMINI_API_KEY";
+    pub const GEMINI_BASE_URL: &str = "FACETRA_GEMINI_BASE_URL";
+    pub const GEMINI_IMAGE_MODEL: &str = "FACETRA_GEMINI_IMAGE_MODEL";
+    pub const GEMINI_TEXT_MODEL: &str = "FACETRA_GEMINI_TEXT_MODEL";
+    pub const PROVIDER_RETRY_BASE_MS: &str = "FACETRA_PROVIDER_RETRY_BASE_MS";
 }
 
 /// The layers a `Config` is read from.
@@ -349,12 +367,42 @@ impl Config {
             upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
             render_cost: positive(keys::RENDER_COST, 1)?,
             workers: layers.parse(keys::WORKERS, 2)?,
-            // Only the offline renderer ships so far; refuse a choice this build cannot honour.
+            gemini: match layers.get(keys::GEMINI_API_KEY).filter(|k| !k.trim().is_empty()) {
+                Some(key) => {
+                    let base_url = layers
+                        .get(keys::GEMINI_BASE_URL)
+                        .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into())
+                        .trim_end_matches('/')
+                        .to_owned();
+                    check_outbound_url(&base_url, keys::GEMINI_BASE_URL)?;
+                    Some(GeminiConfig {
+                        api_key: Secret::new(key.trim()),
+                        base_url,
+                        image_model: layers.get(keys::GEMINI_IMAGE_MODEL).unwrap_or_else(|| "gemini-2.5-flash-image".into()),
+                        text_model: layers.get(keys::GEMINI_TEXT_MODEL).unwrap_or_else(|| "gemini-2.5-flash".into()),
+                        retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
+                    })
+                }
+                None => None,
+            },
             renderer: match layers.get(keys::RENDERER).as_deref().map(str::trim) {
-                None | Some("") | Some("local") => "local".into(),
+                None | Some("") => {
+                    if layers.get(keys::GEMINI_API_KEY).is_some_and(|k| !k.trim().is_empty()) {
+                        "gemini".into()
+                    } else {
+                        "local".into()
+                    }
+                }
+                Some("local") => "local".into(),
+                Some("gemini") => {
+                    if layers.get(keys::GEMINI_API_KEY).is_none_or(|k| k.trim().is_empty()) {
+                        return Err(Error::Config(format!("{}=gemini needs {}", keys::RENDERER, keys::GEMINI_API_KEY)));
+                    }
+                    "gemini".into()
+                }
                 Some(other) => {
                     return Err(Error::Config(format!(
-                        "{}={other}: this version renders with the offline `local` renderer only; unset it",
+                        "{}={other}: this version renders with `local` or `gemini` (Emergent is not available yet)",
                         keys::RENDERER
                     )))
                 }

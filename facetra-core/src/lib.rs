@@ -88,7 +88,16 @@ impl Facetra {
             }),
         };
         let renderer: Arc<dyn studio::providers::ImageGenerator> =
-            Arc::new(studio::providers::local::LocalRenderer);
+            match (&*config.renderer, &config.gemini) {
+                ("gemini", Some(g)) => match studio::providers::gemini::Gemini::new(g.clone()) {
+                    Ok(gemini) => Arc::new(gemini),
+                    Err(e) => {
+                        store.backend.close().await;
+                        return Err(e);
+                    }
+                },
+                _ => Arc::new(studio::providers::local::LocalRenderer),
+            };
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,

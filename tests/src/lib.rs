@@ -5,6 +5,7 @@
 
 pub mod alloc;
 pub mod binaries;
+pub mod gemini_stub;
 pub mod harness;
 pub mod images;
 pub mod razorpay_stub;

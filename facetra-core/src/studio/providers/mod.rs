@@ -2,6 +2,7 @@
 //! `gemini` and `emergent` join with the render pipeline. A provider turns one variant's
 //! request into one image or a classified failure; it never touches the ledger or the store.
 
+pub mod gemini;
 pub mod local;
 
 use async_trait::async_trait;

@@ -1,0 +1,321 @@
+//! Google's Gemini API (EXTERNAL-APIS.md §4): `POST {base}/v1beta/models/{model}:generateContent`
+//! with the key in `x-goog-api-key` (never in the URL, so never in a log), the sketch and
+//! references as `inlineData`, `responseModalities` and `imageConfig.aspectRatio`. A client that
+//! never follows redirects, a 120 s timeout, and retries with jittered exponential backoff on
+//! 429/500/502/503/504 and network errors, honouring `RetryInfo.retryDelay`; none on 400, 403 or
+//! 404. A blocked prompt or an answer without an image is its own failure, never retried.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use rand::Rng;
+use serde_json::{json, Value};
+
+use super::{FailureClass, GeneratedImage, GenerationFailure, ImageGenerator, ImageRequest};
+use crate::config::GeminiConfig;
+use crate::error::{Error, Result};
+
+/// How many calls one variant may make (the first and three retries).
+const MAX_CALLS: u32 = 4;
+/// The longest wait between calls, whatever the server asks.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The Gemini client.
+pub struct Gemini {
+    http: reqwest::Client,
+    config: GeminiConfig,
+}
+
+impl std::fmt::Debug for Gemini {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gemini")
+            .field("base_url", &self.config.base_url)
+            .field("model", &self.config.image_model)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gemini {
+    pub fn new(config: GeminiConfig) -> Result<Gemini> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the Gemini client: {e}")))?;
+        Ok(Gemini { http, config })
+    }
+
+    fn body(&self, req: &ImageRequest) -> Value {
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let mut parts = vec![json!({ "text": instruction(req) })];
+        parts.push(json!({ "inlineData": { "mimeType": sniff_mime(&req.sketch), "data": b64(&req.sketch) } }));
+        for r in &req.references {
+            parts.push(json!({ "inlineData": { "mimeType": sniff_mime(r), "data": b64(r) } }));
+        }
+        json!({
+            "contents": [{ "role": "user", "parts": parts }],
+            "generationConfig": {
+                "responseModalities": ["TEXT", "IMAGE"],
+                "imageConfig": { "aspectRatio": req.aspect_ratio },
+                "candidateCount": 1,
+            },
+        })
+    }
+}
+
+fn sniff_mime(bytes: &[u8]) -> &'static str {
+    match crate::studio::strip::Format::sniff(bytes) {
+        Some(f) => f.mime(),
+        None => "image/png",
+    }
+}
+
+fn instruction(req: &ImageRequest) -> String {
+    let mut s = format!(
+        "Render the first image, an architectural or interior sketch, as a photorealistic image. {}",
+        req.prompt.trim()
+    );
+    if let Some(style) = &req.style {
+        s.push_str(&format!(" Style: {style}."));
+    }
+    if !req.references.is_empty() {
+        s.push_str(&format!(
+            " Use images 2 to {} as references for materials and palette.",
+            req.references.len() + 1
+        ));
+    }
+    s.push_str(&format!(" Variation {}.", req.variant + 1));
+    s
+}
+
+/// `RetryInfo.retryDelay` ("37s", "1.5s") from an error body.
+fn retry_delay(body: &Value) -> Option<Duration> {
+    body["error"]["details"].as_array()?.iter().find_map(|d| {
+        let t = d["@type"].as_str()?;
+        if !t.ends_with("google.rpc.RetryInfo") {
+            return None;
+        }
+        let secs: f64 = d["retryDelay"]
+            .as_str()?
+            .trim_end_matches('s')
+            .parse()
+            .ok()?;
+        Some(Duration::from_secs_f64(secs.max(0.0)))
+    })
+}
+
+fn failure(class: FailureClass, reason: impl Into<String>) -> GenerationFailure {
+    GenerationFailure {
+        class,
+        reason: reason.into(),
+    }
+}
+
+const SAFETY_FINISH: [&str; 9] = [
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "IMAGE_RECITATION",
+    "SAFETY",
+    "RECITATION",
+    "PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "IMAGE_OTHER",
+];
+
+/// Reads a 200 answer: the image, or why there is none.
+pub fn read_answer(
+    body: &Value,
+    fallback_model: &str,
+) -> std::result::Result<GeneratedImage, GenerationFailure> {
+    if let Some(reason) = body["promptFeedback"]["blockReason"].as_str() {
+        return Err(failure(
+            FailureClass::SafetyBlocked,
+            format!("the provider blocked the prompt ({reason}); rephrase it"),
+        ));
+    }
+    let candidate = &body["candidates"][0];
+    let finish = candidate["finishReason"]
+        .as_str()
+        .unwrap_or("STOP")
+        .to_owned();
+    let image = candidate["content"]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|p| {
+            if p["thought"].as_bool() == Some(true) {
+                return None;
+            }
+            let data = p.get("inlineData").or_else(|| p.get("inline_data"))?;
+            let mime = data
+                .get("mimeType")
+                .or_else(|| data.get("mime_type"))?
+                .as_str()?
+                .to_owned();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data["data"].as_str()?)
+                .ok()?;
+            Some((mime, bytes))
+        });
+    let Some((mime, bytes)) = image else {
+        if SAFETY_FINISH.contains(&finish.as_str()) {
+            return Err(failure(
+                FailureClass::SafetyBlocked,
+                format!("the provider withheld the image ({finish})"),
+            ));
+        }
+        return Err(failure(
+            FailureClass::NoImage,
+            format!("the provider answered without an image ({finish})"),
+        ));
+    };
+    let (width, height) = image::load_from_memory(&bytes)
+        .map(|i| (i.width(), i.height()))
+        .map_err(|e| {
+            failure(
+                FailureClass::NoImage,
+                format!("the provider's image cannot be read: {e}"),
+            )
+        })?;
+    Ok(GeneratedImage {
+        bytes,
+        mime,
+        width,
+        height,
+        model: body["modelVersion"]
+            .as_str()
+            .unwrap_or(fallback_model)
+            .to_owned(),
+        finish_reason: finish,
+        usage: body["usageMetadata"].clone(),
+    })
+}
+
+#[async_trait]
+impl ImageGenerator for Gemini {
+    fn provider(&self) -> &'static str {
+        "gemini"
+    }
+
+    async fn generate(
+        &self,
+        req: &ImageRequest,
+    ) -> std::result::Result<GeneratedImage, GenerationFailure> {
+        let url = format!(
+            "{}/v1beta/models/{}:generateContent",
+            self.config.base_url, self.config.image_model
+        );
+        let body = self.body(req);
+        let mut last = failure(FailureClass::ProviderError, "no attempt was made");
+        for call in 0..MAX_CALLS {
+            let sent = self
+                .http
+                .post(&url)
+                .header("x-goog-api-key", self.config.api_key.expose())
+                .json(&body)
+                .send()
+                .await;
+            let (status, answer) = match sent {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    (status, res.json::<Value>().await.unwrap_or(Value::Null))
+                }
+                Err(e) if e.is_timeout() => {
+                    last = failure(FailureClass::Timeout, "the provider did not answer in time");
+                    (0, Value::Null)
+                }
+                Err(e) => {
+                    last = failure(
+                        FailureClass::ProviderError,
+                        format!("the provider is unreachable: {}", e.without_url()),
+                    );
+                    (0, Value::Null)
+                }
+            };
+            match status {
+                200 => return read_answer(&answer, &self.config.image_model),
+                400 | 403 | 404 => {
+                    let why = answer["error"]["message"]
+                        .as_str()
+                        .unwrap_or("the request was refused");
+                    let class = if status == 400 {
+                        FailureClass::InvalidInput
+                    } else {
+                        FailureClass::ProviderError
+                    };
+                    return Err(failure(
+                        class,
+                        format!("the provider refused the request ({status}): {why}"),
+                    ));
+                }
+                429 | 500 | 502 | 503 | 504 => {
+                    let status_name = answer["error"]["status"].as_str().unwrap_or("");
+                    last = failure(
+                        FailureClass::ProviderError,
+                        format!("the provider is unavailable ({status} {status_name})"),
+                    );
+                    let daily = answer.to_string().contains("PerDay");
+                    if daily {
+                        return Err(failure(
+                            FailureClass::ProviderError,
+                            "the provider's daily quota is used up; try again tomorrow",
+                        ));
+                    }
+                }
+                0 => {}
+                other => {
+                    return Err(failure(
+                        FailureClass::ProviderError,
+                        format!("the provider answered {other}"),
+                    ));
+                }
+            }
+            if call + 1 < MAX_CALLS {
+                let base = self.config.retry_base_ms.saturating_mul(1 << call);
+                let jittered =
+                    Duration::from_millis(rand::thread_rng().gen_range(base / 2..=base.max(1)));
+                let wait = retry_delay(&answer)
+                    .map_or(jittered, |asked| asked.max(jittered))
+                    .min(MAX_WAIT);
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_info_is_read() {
+        let body = json!({ "error": { "code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+            { "@type": "type.googleapis.com/google.rpc.QuotaFailure" },
+            { "@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s" } ] } });
+        assert_eq!(retry_delay(&body), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_delay(&json!({})), None);
+    }
+
+    #[test]
+    fn blocked_and_imageless_answers_are_classified() {
+        let blocked = json!({ "promptFeedback": { "blockReason": "SAFETY" } });
+        assert_eq!(
+            read_answer(&blocked, "m").unwrap_err().class,
+            FailureClass::SafetyBlocked
+        );
+        let withheld = json!({ "candidates": [{ "content": { "parts": [] }, "finishReason": "IMAGE_SAFETY" }] });
+        assert_eq!(
+            read_answer(&withheld, "m").unwrap_err().class,
+            FailureClass::SafetyBlocked
+        );
+        let refusal = json!({ "candidates": [{ "content": { "parts": [{ "text": "I can't" }] }, "finishReason": "STOP" }] });
+        assert_eq!(
+            read_answer(&refusal, "m").unwrap_err().class,
+            FailureClass::NoImage
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Render jobs through the real Gemini client against the Gemini stub: retries on 503 and 429
+//! (honouring RetryInfo), a full refund when the provider keeps failing, safety blocks refunded
+//! per variant, and no retry on 400.
+
+use facetra_core::accounts::DevLogin;
+use facetra_core::config::keys;
+use facetra_core::studio::providers::FailureClass;
+use facetra_core::studio::{JobStatus, RenderSpec, UploadKind, VariantStatus};
+use facetra_core::Actor;
+use facetra_tests::gemini_stub::{GeminiStub, Reply};
+use facetra_tests::images::png;
+use facetra_tests::{Backend, Harness};
+
+async fn studio() -> (Harness, GeminiStub, Actor, String) {
+    let stub = GeminiStub::start().await;
+    let settings = stub.settings();
+    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push((keys::DEV_LOGIN, "true"));
+    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let req = DevLogin {
+        email: "designer@example.com".into(),
+        name: "Designer".into(),
+        age_confirmed: true,
+    };
+    let me = Actor::User(
+        h.facetra
+            .accounts()
+            .dev_login(req, None)
+            .await
+            .unwrap()
+            .0
+            .id,
+    );
+    let sketch = h
+        .facetra
+        .studio()
+        .upload(&me, UploadKind::Sketch, png(100, 80))
+        .await
+        .unwrap();
+    (h, stub, me, sketch.id.to_string())
+}
+
+fn spec(sketch: &str, variants: u32) -> RenderSpec {
+    RenderSpec {
+        prompt: "a walnut bookshelf".into(),
+        sketch_id: sketch.into(),
+        reference_ids: vec![],
+        variants,
+        aspect_ratio: "16:9".into(),
+        style: None,
+        idempotency_key: None,
+    }
+}
+
+#[tokio::test]
+async fn gemini_503_then_429_then_success_succeeds() {
+    let (h, stub, me, sketch) = studio().await;
+    stub.then(&[
+        Reply::Error(503, "UNAVAILABLE", None),
+        Reply::Error(429, "RESOURCE_EXHAUSTED", Some("0.05s")),
+        Reply::Image,
+    ]);
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 1))
+        .await
+        .unwrap();
+    let done = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!((done.credits_charged, done.credits_refunded), (1, 0));
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 3);
+    let (call, headers, body) = &requests[0];
+    assert_eq!(call, "gemini-2.5-flash-image:generateContent");
+    assert_eq!(headers["x-goog-api-key"], stub.api_key.as_str());
+    assert!(headers.get("user-agent").is_some());
+    assert_eq!(
+        body["generationConfig"]["responseModalities"],
+        serde_json::json!(["TEXT", "IMAGE"])
+    );
+    assert_eq!(
+        body["generationConfig"]["imageConfig"]["aspectRatio"],
+        "16:9"
+    );
+    assert_eq!(
+        body["contents"][0]["parts"][1]["inlineData"]["mimeType"],
+        "image/png"
+    );
+    let render = &h
+        .facetra
+        .studio()
+        .job_renders(&me, job.id.as_str())
+        .await
+        .unwrap()[0]
+        .0;
+    assert_eq!(render.provenance.provider, "gemini");
+    assert_eq!(render.provenance.model, "gemini-2.5-flash-image");
+    assert_eq!(render.provenance.finish_reason, "STOP");
+    assert_eq!(render.provenance.usage["totalTokenCount"], 2580);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn gemini_always_500_fails_the_job_and_refunds_it_fully() {
+    let (h, stub, me, sketch) = studio().await;
+    stub.always(Reply::Error(500, "INTERNAL", None));
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 2))
+        .await
+        .unwrap();
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 8);
+    let done = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Failed);
+    assert_eq!((done.credits_charged, done.credits_refunded), (0, 2));
+    assert!(done
+        .variants
+        .iter()
+        .all(|v| v.failure_class == Some(FailureClass::ProviderError) && v.reason.is_some()));
+    assert_eq!(
+        h.facetra.credits().balance(&me).await.unwrap(),
+        10,
+        "fully refunded"
+    );
+    assert_eq!(
+        stub.requests().len(),
+        8,
+        "four calls per variant, then it gives up"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn image_safety_on_one_variant_refunds_that_variant_and_keeps_the_others() {
+    let (h, stub, me, sketch) = studio().await;
+    stub.then(&[Reply::Image, Reply::ImageSafety, Reply::Image]);
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 3))
+        .await
+        .unwrap();
+    let done = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Succeeded);
+    let statuses: Vec<_> = done
+        .variants
+        .iter()
+        .map(|v| (v.status, v.failure_class))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (VariantStatus::Succeeded, None),
+            (VariantStatus::Failed, Some(FailureClass::SafetyBlocked)),
+            (VariantStatus::Succeeded, None)
+        ]
+    );
+    assert_eq!((done.credits_charged, done.credits_refunded), (2, 1));
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 8);
+    assert_eq!(stub.requests().len(), 3, "a safety block is not retried");
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_blocked_prompt_and_a_400_are_not_retried() {
+    let (h, stub, me, sketch) = studio().await;
+    stub.then(&[Reply::Blocked, Reply::Error(400, "INVALID_ARGUMENT", None)]);
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 2))
+        .await
+        .unwrap();
+    let done = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Failed);
+    assert_eq!(
+        done.variants[0].failure_class,
+        Some(FailureClass::SafetyBlocked)
+    );
+    assert_eq!(
+        done.variants[1].failure_class,
+        Some(FailureClass::InvalidInput)
+    );
+    assert_eq!(stub.requests().len(), 2);
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 10);
+    h.finish().await;
+}
