@@ -104,6 +104,8 @@ pub struct Config {
     pub renderer: String,
     /// Render workers the server runs.
     pub workers: usize,
+    /// How long a worker holds a job between renewals.
+    pub job_lease_secs: i64,
     /// Google's Gemini API, when configured.
     pub gemini: Option<GeminiConfig>,
 }
@@ -171,6 +173,7 @@ pub mod keys {
     pub const RENDER_COST: &str = "FACETRA_RENDER_COST";
     pub const RENDERER: &str = "FACETRA_RENDERER";
     pub const WORKERS: &str = "FACETRA_WORKERS";
+    pub const JOB_LEASE_SECS: &str = "FACETRA_JOB_LEASE_SECS";
     pub const GEMINI_API_KEY: &str = "FACETRA_GEMINI_API_KEY";
     pub const GEMINI_BASE_URL: &str = "FACETRA_GEMINI_BASE_URL";
     pub const GEMINI_IMAGE_MODEL: &str = "FACETRA_GEMINI_IMAGE_MODEL";
@@ -367,6 +370,7 @@ impl Config {
             upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
             render_cost: positive(keys::RENDER_COST, 1)?,
             workers: layers.parse(keys::WORKERS, 2)?,
+            job_lease_secs: positive(keys::JOB_LEASE_SECS, 60)?,
             gemini: match layers.get(keys::GEMINI_API_KEY).filter(|k| !k.trim().is_empty()) {
                 Some(key) => {
                     let base_url = layers

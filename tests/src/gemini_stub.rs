@@ -24,6 +24,8 @@ pub enum Reply {
     ImageSafety,
     /// 200 with `promptFeedback.blockReason`.
     Blocked,
+    /// An image, after this many milliseconds.
+    Slow(u64),
 }
 
 #[derive(Default)]
@@ -75,8 +77,11 @@ async fn generate(
     }
     let usage =
         json!({ "promptTokenCount": 1290, "candidatesTokenCount": 1290, "totalTokenCount": 2580 });
+    if let Reply::Slow(ms) = reply {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     match reply {
-        Reply::Image => {
+        Reply::Image | Reply::Slow(_) => {
             let data = base64::engine::general_purpose::STANDARD.encode(png());
             Json(json!({
                 "candidates": [{ "content": { "role": "model", "parts": [

@@ -694,3 +694,116 @@ fn render_on_a_fresh_machine_sets_up_the_studio_and_saves_real_images() {
     assert_eq!(finished["job"]["status"], "succeeded");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_job_finishes_or_refunds_it_after_restart_and_never_both() {
+    use facetra_tests::gemini_stub::{GeminiStub, Reply};
+    let stub = GeminiStub::start().await;
+    stub.always(Reply::Slow(4000));
+    let dir = tempfile::tempdir().unwrap();
+    let server = |dir: &std::path::Path| {
+        let mut cmd = command("facetra-server");
+        cmd.args(["--bind", "127.0.0.1:0"])
+            .env(keys::DATA_DIR, dir)
+            .env(keys::DEV_LOGIN, "true")
+            .env(keys::JOB_LEASE_SECS, "2")
+            .env(keys::WORKERS, "1");
+        for (k, v) in stub.settings() {
+            cmd.env(k, v);
+        }
+        RunningServer::start(cmd)
+    };
+    let first = server(dir.path());
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/auth/dev-login", first.base))
+        .json(&serde_json::json!({ "email": "ada@example.com", "name": "Ada", "age_confirmed": true }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = reqwest::multipart::Form::new().text("kind", "sketch").part(
+        "file",
+        reqwest::multipart::Part::bytes(facetra_tests::images::png(120, 90)).file_name("s.png"),
+    );
+    let up: serde_json::Value = http
+        .post(format!("{}/v1/uploads", first.base))
+        .header("cookie", &cookie)
+        .header("origin", &first.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job: serde_json::Value = http
+        .post(format!("{}/v1/renders", first.base))
+        .header("cookie", &cookie)
+        .header("origin", &first.base)
+        .json(
+            &serde_json::json!({ "prompt": "a brass lamp", "sketch_id": up["id"], "variants": 2 }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = job["job"]["id"].as_str().unwrap().to_owned();
+    while stub.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Mid-job: the provider call for variant 1 is in flight.
+    drop(first); // SIGKILL
+    stub.always(Reply::Image);
+    let second = server(dir.path());
+    let mut done = serde_json::Value::Null;
+    for _ in 0..300 {
+        done = http
+            .get(format!("{}/v1/jobs/{id}", second.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ["succeeded", "failed"].contains(&done["status"].as_str().unwrap_or("")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let (charged, refunded) = (
+        done["credits_charged"].as_i64().unwrap(),
+        done["credits_refunded"].as_i64().unwrap(),
+    );
+    assert_eq!(
+        charged + refunded,
+        2,
+        "every variant is either charged or refunded, never both: {done}"
+    );
+    let balance: serde_json::Value = http
+        .get(format!("{}/v1/credits", second.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(balance["balance"].as_i64().unwrap(), 10 - charged);
+    drop(second);
+    let verify = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["credits", "verify"]));
+    assert!(verify.status.success(), "{}", text(&verify));
+}

@@ -18,8 +18,6 @@ use crate::ids::{JobId, RenderId, UploadId, UserId};
 use crate::mail::store::Lease;
 use crate::Actor;
 
-/// How long a worker holds a job between renewals.
-const LEASE_SECS: i64 = 60;
 /// How many times a job is leased before it is failed and refunded.
 pub const MAX_ATTEMPTS: u32 = 3;
 
@@ -270,9 +268,10 @@ impl Studio<'_> {
     pub async fn work_once(&self, only: Option<&JobId>) -> Result<Option<Job>> {
         let jobs = &self.f.store().jobs;
         let holder = crate::ids::random("wrk");
+        let lease_secs = self.f.config().job_lease_secs;
         let lease = |now: Timestamp| Lease {
             holder: holder.clone(),
-            until: now + Duration::seconds(LEASE_SECS),
+            until: now + Duration::seconds(lease_secs),
         };
         let Some(job) = jobs
             .claim_job(self.f.now(), &lease(self.f.now()), only)
