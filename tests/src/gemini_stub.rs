@@ -26,10 +26,14 @@ pub enum Reply {
     Blocked,
     /// An image, after this many milliseconds.
     Slow(u64),
+    /// A noisy PNG of about this many bytes (for load tests).
+    Sized(usize),
 }
 
 #[derive(Default)]
 struct Script {
+    /// Load tests turn recording off so the stub's own memory stays flat.
+    quiet: bool,
     queue: VecDeque<Reply>,
     default: Option<Reply>,
     requests: Vec<(String, HeaderMap, Value)>,
@@ -41,6 +45,7 @@ pub struct GeminiStub {
     pub base: String,
     pub api_key: String,
     script: Arc<Mutex<Script>>,
+    sized: Arc<Mutex<Option<Vec<u8>>>>,
 }
 
 fn png() -> Vec<u8> {
@@ -61,7 +66,9 @@ async fn generate(
 ) -> Response {
     let reply = {
         let mut s = stub.script.lock().unwrap();
-        s.requests.push((call.clone(), headers.clone(), body));
+        if !s.quiet {
+            s.requests.push((call.clone(), headers.clone(), body));
+        }
         s.queue
             .pop_front()
             .or_else(|| s.default.clone())
@@ -80,9 +87,13 @@ async fn generate(
     if let Reply::Slow(ms) = reply {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
+    let image = match reply {
+        Reply::Sized(bytes) => stub.sized_png(bytes),
+        _ => png(),
+    };
     match reply {
-        Reply::Image | Reply::Slow(_) => {
-            let data = base64::engine::general_purpose::STANDARD.encode(png());
+        Reply::Image | Reply::Slow(_) | Reply::Sized(_) => {
+            let data = base64::engine::general_purpose::STANDARD.encode(&image);
             Json(json!({
                 "candidates": [{ "content": { "role": "model", "parts": [
                     { "text": "Here is the render." },
@@ -119,6 +130,7 @@ impl GeminiStub {
             base: format!("http://{}", listener.local_addr().expect("addr")),
             api_key: "AIzaStubKey-0123456789".into(),
             script: Arc::default(),
+            sized: Arc::default(),
         };
         let app = Router::new()
             .route("/v1beta/models/{call}", post(generate))
@@ -127,6 +139,32 @@ impl GeminiStub {
             let _ = axum::serve(listener, app).await;
         });
         stub
+    }
+
+    /// A PNG of about `bytes` (noise does not compress), made once.
+    fn sized_png(&self, bytes: usize) -> Vec<u8> {
+        let mut cached = self.sized.lock().unwrap();
+        cached
+            .get_or_insert_with(|| {
+                let side = ((bytes / 3) as f64).sqrt() as u32;
+                let mut state = 0x2545_F491_u32;
+                let img = image::RgbImage::from_fn(side, side, |_, _| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
+                });
+                let mut out = std::io::Cursor::new(Vec::new());
+                img.write_to(&mut out, image::ImageFormat::Png)
+                    .expect("png");
+                out.into_inner()
+            })
+            .clone()
+    }
+
+    /// Stops recording requests (long runs).
+    pub fn quiet(&self) {
+        self.script.lock().unwrap().quiet = true;
     }
 
     /// The settings that point Facetra at this stub (with fast retries).
