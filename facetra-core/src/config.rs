@@ -108,6 +108,8 @@ pub struct Config {
     pub job_lease_secs: i64,
     /// Google's Gemini API, when configured.
     pub gemini: Option<GeminiConfig>,
+    /// Gemini through Emergent's proxy, when configured.
+    pub emergent: Option<EmergentConfig>,
 }
 
 /// Gemini's key, base URL, models and retry pacing.
@@ -118,6 +120,15 @@ pub struct GeminiConfig {
     pub image_model: String,
     pub text_model: String,
     /// The first retry's wait; doubles per attempt (tests shorten it).
+    pub retry_base_ms: u64,
+}
+
+/// Emergent's key, proxy base URL, model and retry pacing.
+#[derive(Debug, Clone)]
+pub struct EmergentConfig {
+    pub api_key: Secret,
+    pub base_url: String,
+    pub image_model: String,
     pub retry_base_ms: u64,
 }
 
@@ -179,6 +190,9 @@ pub mod keys {
     pub const GEMINI_IMAGE_MODEL: &str = "FACETRA_GEMINI_IMAGE_MODEL";
     pub const GEMINI_TEXT_MODEL: &str = "FACETRA_GEMINI_TEXT_MODEL";
     pub const PROVIDER_RETRY_BASE_MS: &str = "FACETRA_PROVIDER_RETRY_BASE_MS";
+    pub const EMERGENT_API_KEY: &str = "FACETRA_EMERGENT_API_KEY";
+    pub const EMERGENT_BASE_URL: &str = "FACETRA_EMERGENT_BASE_URL";
+    pub const EMERGENT_IMAGE_MODEL: &str = "FACETRA_EMERGENT_IMAGE_MODEL";
 }
 
 /// The layers a `Config` is read from.
@@ -371,7 +385,32 @@ impl Config {
             render_cost: positive(keys::RENDER_COST, 1)?,
             workers: layers.parse(keys::WORKERS, 2)?,
             job_lease_secs: positive(keys::JOB_LEASE_SECS, 60)?,
-            gemini: match layers.get(keys::GEMINI_API_KEY).filter(|k| !k.trim().is_empty()) {
+            emergent: match layers
+                .get(keys::EMERGENT_API_KEY)
+                .filter(|k| !k.trim().is_empty())
+            {
+                Some(key) => {
+                    let base_url = layers
+                        .get(keys::EMERGENT_BASE_URL)
+                        .unwrap_or_else(|| "https://integrations.emergentagent.com/llm".into())
+                        .trim_end_matches('/')
+                        .to_owned();
+                    check_outbound_url(&base_url, keys::EMERGENT_BASE_URL)?;
+                    Some(EmergentConfig {
+                        api_key: Secret::new(key.trim()),
+                        base_url,
+                        image_model: layers
+                            .get(keys::EMERGENT_IMAGE_MODEL)
+                            .unwrap_or_else(|| "gemini-2.5-flash-image-preview".into()),
+                        retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
+                    })
+                }
+                None => None,
+            },
+            gemini: match layers
+                .get(keys::GEMINI_API_KEY)
+                .filter(|k| !k.trim().is_empty())
+            {
                 Some(key) => {
                     let base_url = layers
                         .get(keys::GEMINI_BASE_URL)
@@ -382,8 +421,12 @@ impl Config {
                     Some(GeminiConfig {
                         api_key: Secret::new(key.trim()),
                         base_url,
-                        image_model: layers.get(keys::GEMINI_IMAGE_MODEL).unwrap_or_else(|| "gemini-2.5-flash-image".into()),
-                        text_model: layers.get(keys::GEMINI_TEXT_MODEL).unwrap_or_else(|| "gemini-2.5-flash".into()),
+                        image_model: layers
+                            .get(keys::GEMINI_IMAGE_MODEL)
+                            .unwrap_or_else(|| "gemini-2.5-flash-image".into()),
+                        text_model: layers
+                            .get(keys::GEMINI_TEXT_MODEL)
+                            .unwrap_or_else(|| "gemini-2.5-flash".into()),
                         retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
                     })
                 }
@@ -391,7 +434,15 @@ impl Config {
             },
             renderer: match layers.get(keys::RENDERER).as_deref().map(str::trim) {
                 None | Some("") => {
-                    if layers.get(keys::GEMINI_API_KEY).is_some_and(|k| !k.trim().is_empty()) {
+                    if layers
+                        .get(keys::EMERGENT_API_KEY)
+                        .is_some_and(|k| !k.trim().is_empty())
+                    {
+                        "emergent".into()
+                    } else if layers
+                        .get(keys::GEMINI_API_KEY)
+                        .is_some_and(|k| !k.trim().is_empty())
+                    {
                         "gemini".into()
                     } else {
                         "local".into()
@@ -399,14 +450,34 @@ impl Config {
                 }
                 Some("local") => "local".into(),
                 Some("gemini") => {
-                    if layers.get(keys::GEMINI_API_KEY).is_none_or(|k| k.trim().is_empty()) {
-                        return Err(Error::Config(format!("{}=gemini needs {}", keys::RENDERER, keys::GEMINI_API_KEY)));
+                    if layers
+                        .get(keys::GEMINI_API_KEY)
+                        .is_none_or(|k| k.trim().is_empty())
+                    {
+                        return Err(Error::Config(format!(
+                            "{}=gemini needs {}",
+                            keys::RENDERER,
+                            keys::GEMINI_API_KEY
+                        )));
                     }
                     "gemini".into()
                 }
+                Some("emergent") => {
+                    if layers
+                        .get(keys::EMERGENT_API_KEY)
+                        .is_none_or(|k| k.trim().is_empty())
+                    {
+                        return Err(Error::Config(format!(
+                            "{}=emergent needs {}",
+                            keys::RENDERER,
+                            keys::EMERGENT_API_KEY
+                        )));
+                    }
+                    "emergent".into()
+                }
                 Some(other) => {
                     return Err(Error::Config(format!(
-                        "{}={other}: this version renders with `local` or `gemini` (Emergent is not available yet)",
+                        "{}={other}: use local, gemini or emergent",
                         keys::RENDERER
                     )))
                 }

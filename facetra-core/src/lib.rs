@@ -87,17 +87,13 @@ impl Facetra {
                 dir: config.data_dir.join("outbox"),
             }),
         };
-        let renderer: Arc<dyn studio::providers::ImageGenerator> =
-            match (&*config.renderer, &config.gemini) {
-                ("gemini", Some(g)) => match studio::providers::gemini::Gemini::new(g.clone()) {
-                    Ok(gemini) => Arc::new(gemini),
-                    Err(e) => {
-                        store.backend.close().await;
-                        return Err(e);
-                    }
-                },
-                _ => Arc::new(studio::providers::local::LocalRenderer),
-            };
+        let renderer: Arc<dyn studio::providers::ImageGenerator> = match renderer_for(&config) {
+            Ok(r) => r,
+            Err(e) => {
+                store.backend.close().await;
+                return Err(e);
+            }
+        };
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,
@@ -219,6 +215,18 @@ impl Facetra {
     pub async fn close(&self) {
         self.inner.store.backend.close().await;
     }
+}
+
+/// The image provider the configuration names.
+fn renderer_for(config: &Config) -> Result<Arc<dyn studio::providers::ImageGenerator>> {
+    use studio::providers::{emergent::Emergent, gemini::Gemini, local::LocalRenderer};
+    Ok(
+        match (config.renderer.as_str(), &config.gemini, &config.emergent) {
+            ("gemini", Some(g), _) => Arc::new(Gemini::new(g.clone())?),
+            ("emergent", _, Some(e)) => Arc::new(Emergent::new(e.clone())?),
+            _ => Arc::new(LocalRenderer),
+        },
+    )
 }
 
 /// The audit log's staff operations.

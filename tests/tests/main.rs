@@ -7,5 +7,5 @@ static ALLOC: facetra_tests::alloc::Counting = facetra_tests::alloc::Counting;
 mod binaries;
 mod conformance;
 mod docs;
-mod gemini;
 mod http;
+mod providers;

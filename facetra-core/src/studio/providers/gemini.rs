@@ -9,17 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine;
-use rand::Rng;
 use serde_json::{json, Value};
 
+use super::retry::{failure, send_with_retries, Hint};
 use super::{FailureClass, GeneratedImage, GenerationFailure, ImageGenerator, ImageRequest};
 use crate::config::GeminiConfig;
 use crate::error::{Error, Result};
-
-/// How many calls one variant may make (the first and three retries).
-const MAX_CALLS: u32 = 4;
-/// The longest wait between calls, whatever the server asks.
-const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The Gemini client.
 pub struct Gemini {
@@ -72,7 +67,8 @@ fn sniff_mime(bytes: &[u8]) -> &'static str {
     }
 }
 
-fn instruction(req: &ImageRequest) -> String {
+/// The text part every provider sends with the images.
+pub(crate) fn instruction(req: &ImageRequest) -> String {
     let mut s = format!(
         "Render the first image, an architectural or interior sketch, as a photorealistic image. {}",
         req.prompt.trim()
@@ -104,13 +100,6 @@ fn retry_delay(body: &Value) -> Option<Duration> {
             .ok()?;
         Some(Duration::from_secs_f64(secs.max(0.0)))
     })
-}
-
-fn failure(class: FailureClass, reason: impl Into<String>) -> GenerationFailure {
-    GenerationFailure {
-        class,
-        reason: reason.into(),
-    }
 }
 
 const SAFETY_FINISH: [&str; 9] = [
@@ -209,81 +198,21 @@ impl ImageGenerator for Gemini {
             self.config.base_url, self.config.image_model
         );
         let body = self.body(req);
-        let mut last = failure(FailureClass::ProviderError, "no attempt was made");
-        for call in 0..MAX_CALLS {
-            let sent = self
-                .http
+        let send = || {
+            self.http
                 .post(&url)
                 .header("x-goog-api-key", self.config.api_key.expose())
                 .json(&body)
-                .send()
-                .await;
-            let (status, answer) = match sent {
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    (status, res.json::<Value>().await.unwrap_or(Value::Null))
-                }
-                Err(e) if e.is_timeout() => {
-                    last = failure(FailureClass::Timeout, "the provider did not answer in time");
-                    (0, Value::Null)
-                }
-                Err(e) => {
-                    last = failure(
-                        FailureClass::ProviderError,
-                        format!("the provider is unreachable: {}", e.without_url()),
-                    );
-                    (0, Value::Null)
-                }
-            };
-            match status {
-                200 => return read_answer(&answer, &self.config.image_model),
-                400 | 403 | 404 => {
-                    let why = answer["error"]["message"]
-                        .as_str()
-                        .unwrap_or("the request was refused");
-                    let class = if status == 400 {
-                        FailureClass::InvalidInput
-                    } else {
-                        FailureClass::ProviderError
-                    };
-                    return Err(failure(
-                        class,
-                        format!("the provider refused the request ({status}): {why}"),
-                    ));
-                }
-                429 | 500 | 502 | 503 | 504 => {
-                    let status_name = answer["error"]["status"].as_str().unwrap_or("");
-                    last = failure(
-                        FailureClass::ProviderError,
-                        format!("the provider is unavailable ({status} {status_name})"),
-                    );
-                    let daily = answer.to_string().contains("PerDay");
-                    if daily {
-                        return Err(failure(
-                            FailureClass::ProviderError,
-                            "the provider's daily quota is used up; try again tomorrow",
-                        ));
-                    }
-                }
-                0 => {}
-                other => {
-                    return Err(failure(
-                        FailureClass::ProviderError,
-                        format!("the provider answered {other}"),
-                    ));
-                }
+        };
+        let answer = send_with_retries(send, self.config.retry_base_ms, |body| {
+            if body.to_string().contains("PerDay") {
+                Hint::GiveUp("the provider's daily quota is used up; try again tomorrow".into())
+            } else {
+                Hint::Retry(retry_delay(body))
             }
-            if call + 1 < MAX_CALLS {
-                let base = self.config.retry_base_ms.saturating_mul(1 << call);
-                let jittered =
-                    Duration::from_millis(rand::thread_rng().gen_range(base / 2..=base.max(1)));
-                let wait = retry_delay(&answer)
-                    .map_or(jittered, |asked| asked.max(jittered))
-                    .min(MAX_WAIT);
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(last)
+        })
+        .await?;
+        read_answer(&answer, &self.config.image_model)
     }
 }
 

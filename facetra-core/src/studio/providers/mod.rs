@@ -2,8 +2,10 @@
 //! `gemini` and `emergent` join with the render pipeline. A provider turns one variant's
 //! request into one image or a classified failure; it never touches the ledger or the store.
 
+pub mod emergent;
 pub mod gemini;
 pub mod local;
+pub(crate) mod retry;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

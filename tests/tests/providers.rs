@@ -1,6 +1,6 @@
-//! Render jobs through the real Gemini client against the Gemini stub: retries on 503 and 429
-//! (honouring RetryInfo), a full refund when the provider keeps failing, safety blocks refunded
-//! per variant, and no retry on 400.
+//! Render jobs through the real provider clients against their stubs (Gemini, and Gemini through
+//! Emergent's proxy): retries on 503 and 429 (honouring RetryInfo), a full refund when the provider keeps
+//! failing, safety blocks refunded per variant, and no retry on 400 or a spent budget.
 
 use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
@@ -209,5 +209,100 @@ async fn a_blocked_prompt_and_a_400_are_not_retried() {
     );
     assert_eq!(stub.requests().len(), 2);
     assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 10);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn the_emergent_proxy_renders_with_data_urls_retries_5xx_and_stops_on_a_spent_budget() {
+    use facetra_tests::emergent_stub::EmergentStub;
+    let stub = EmergentStub::start().await;
+    let settings = stub.settings();
+    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push((keys::DEV_LOGIN, "true"));
+    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let req = DevLogin {
+        email: "designer@example.com".into(),
+        name: "Designer".into(),
+        age_confirmed: true,
+    };
+    let me = Actor::User(
+        h.facetra
+            .accounts()
+            .dev_login(req, None)
+            .await
+            .unwrap()
+            .0
+            .id,
+    );
+    let sketch = h
+        .facetra
+        .studio()
+        .upload(&me, UploadKind::Sketch, png(100, 80))
+        .await
+        .unwrap();
+    let reference = h
+        .facetra
+        .studio()
+        .upload(&me, UploadKind::Reference, png(40, 40))
+        .await
+        .unwrap();
+    stub.fail_next(&[(502, "bad gateway")]);
+    let mut s = spec(sketch.id.as_str(), 1);
+    s.reference_ids = vec![reference.id.to_string()];
+    let job = h.facetra.studio().request(&me, &s).await.unwrap();
+    let done = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Succeeded);
+    let body = &stub.requests()[1];
+    assert_eq!(body["modalities"], serde_json::json!(["image", "text"]));
+    let content = body["messages"][0]["content"].as_array().unwrap();
+    assert_eq!(content.len(), 3, "text, sketch, reference");
+    assert!(content[1]["image_url"]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/png;base64,"));
+    let render = &h
+        .facetra
+        .studio()
+        .job_renders(&me, job.id.as_str())
+        .await
+        .unwrap()[0]
+        .0;
+    assert_eq!(render.provenance.provider, "emergent");
+    assert_eq!(
+        render.provenance.inputs_sha256,
+        vec![sketch.sha256.clone(), reference.sha256.clone()]
+    );
+
+    stub.fail_next(&[(
+        429,
+        "Budget has been exceeded! Current cost: 1.02, Max budget: 1.0",
+    )]);
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(sketch.id.as_str(), 1))
+        .await
+        .unwrap();
+    let done = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Failed);
+    assert!(done.variants[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("budget"));
+    assert_eq!(stub.requests().len(), 3, "a spent budget is not retried");
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 9);
     h.finish().await;
 }

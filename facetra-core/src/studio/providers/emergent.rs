@@ -1,0 +1,153 @@
+//! Gemini through Emergent's integration proxy (EXTERNAL-APIS.md §4, "Emergent"): the OpenAI
+//! chat-completions format at `{base}/chat/completions` with a bearer key; the sketch and
+//! references go in as `image_url` data URLs with `modalities: ["image", "text"]`, and the image
+//! comes back as a data URL in `choices[0].message.images[]`. Same retries and failure classes
+//! as the direct Gemini client; a spent budget is not retried.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::retry::{failure, send_with_retries, Hint};
+use super::{FailureClass, GeneratedImage, GenerationFailure, ImageGenerator, ImageRequest};
+use crate::config::EmergentConfig;
+use crate::error::{Error, Result};
+
+/// The Emergent client.
+pub struct Emergent {
+    http: reqwest::Client,
+    config: EmergentConfig,
+}
+
+impl std::fmt::Debug for Emergent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emergent")
+            .field("base_url", &self.config.base_url)
+            .field("model", &self.config.image_model)
+            .finish_non_exhaustive()
+    }
+}
+
+fn data_url(bytes: &[u8]) -> String {
+    let mime = crate::studio::strip::Format::sniff(bytes).map_or("image/png", |f| f.mime());
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// Reads a chat-completions answer: the first image, or why there is none.
+pub fn read_answer(
+    body: &Value,
+    fallback_model: &str,
+) -> std::result::Result<GeneratedImage, GenerationFailure> {
+    let choice = &body["choices"][0];
+    let finish = choice["finish_reason"]
+        .as_str()
+        .unwrap_or("stop")
+        .to_owned();
+    let url = choice["message"]["images"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|i| i["image_url"]["url"].as_str());
+    let Some(url) = url else {
+        let class = if finish == "content_filter" {
+            FailureClass::SafetyBlocked
+        } else {
+            FailureClass::NoImage
+        };
+        return Err(failure(
+            class,
+            format!("the provider answered without an image ({finish})"),
+        ));
+    };
+    let (head, data) = url.split_once(',').ok_or_else(|| {
+        failure(
+            FailureClass::NoImage,
+            "the provider's image is not a data URL",
+        )
+    })?;
+    let mime = head
+        .trim_start_matches("data:")
+        .trim_end_matches(";base64")
+        .to_owned();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| {
+            failure(
+                FailureClass::NoImage,
+                "the provider's image is not valid base64",
+            )
+        })?;
+    let (width, height) = image::load_from_memory(&bytes)
+        .map(|i| (i.width(), i.height()))
+        .map_err(|e| {
+            failure(
+                FailureClass::NoImage,
+                format!("the provider's image cannot be read: {e}"),
+            )
+        })?;
+    Ok(GeneratedImage {
+        bytes,
+        mime,
+        width,
+        height,
+        model: body["model"].as_str().unwrap_or(fallback_model).to_owned(),
+        finish_reason: finish,
+        usage: body["usage"].clone(),
+    })
+}
+
+impl Emergent {
+    pub fn new(config: EmergentConfig) -> Result<Emergent> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the Emergent client: {e}")))?;
+        Ok(Emergent { http, config })
+    }
+}
+
+#[async_trait]
+impl ImageGenerator for Emergent {
+    fn provider(&self) -> &'static str {
+        "emergent"
+    }
+
+    async fn generate(
+        &self,
+        req: &ImageRequest,
+    ) -> std::result::Result<GeneratedImage, GenerationFailure> {
+        let mut content = vec![json!({ "type": "text", "text": super::gemini::instruction(req) })];
+        content.push(json!({ "type": "image_url", "image_url": { "url": data_url(&req.sketch) } }));
+        for r in &req.references {
+            content.push(json!({ "type": "image_url", "image_url": { "url": data_url(r) } }));
+        }
+        let body = json!({
+            "model": self.config.image_model,
+            "messages": [{ "role": "user", "content": content }],
+            "modalities": ["image", "text"],
+        });
+        let url = format!("{}/chat/completions", self.config.base_url);
+        let send = || {
+            self.http
+                .post(&url)
+                .bearer_auth(self.config.api_key.expose())
+                .json(&body)
+        };
+        let answer = send_with_retries(send, self.config.retry_base_ms, |body| {
+            if body.to_string().to_lowercase().contains("budget") {
+                Hint::GiveUp("the Emergent budget is spent; top it up".into())
+            } else {
+                Hint::Retry(None)
+            }
+        })
+        .await?;
+        read_answer(&answer, &self.config.image_model)
+    }
+}
