@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{buy, completions, credits, init, jobs, packs, render, upload, whoami};
+use crate::commands::{
+    buy, completions, credits, init, jobs, packs, portfolio, render, renders, upload, whoami,
+};
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
 /// server is configured.
@@ -48,6 +50,15 @@ pub enum Command {
     Render(render::Cmd),
     /// List render jobs, or show (and with --wait, finish) one.
     Jobs(jobs::Cmd),
+    /// List your renders.
+    Renders(renders::Cmd),
+    /// Select a render.
+    Select(renders::Select),
+    /// Unselect a render.
+    Unselect(renders::Select),
+    /// Named, ordered collections of your renders.
+    #[command(subcommand)]
+    Portfolio(portfolio::Cmd),
     /// Upload a sketch or a reference image.
     Upload(upload::Cmd),
     /// Print a shell completion script.

@@ -12,6 +12,7 @@ use facetra_core::config::{keys, Config, Sources};
 use facetra_core::credits::{LedgerEntry, Pack};
 use facetra_core::payments::LinkView;
 use facetra_core::store::PageRequest;
+use facetra_core::studio::portfolios::Portfolio;
 use facetra_core::studio::{Job, Render, RenderSpec, Upload, UploadKind};
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,26 @@ pub trait Client: Send + Sync {
     async fn jobs(&self, limit: usize) -> anyhow::Result<Vec<Job>>;
     /// A job's renders and their bytes.
     async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>>;
+    /// The renders, newest first (only selected ones with `selected_only`).
+    async fn renders(&self, selected_only: bool) -> anyhow::Result<Vec<Render>>;
+    /// Selects or unselects a render.
+    async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render>;
+    /// The portfolios.
+    async fn portfolios(&self) -> anyhow::Result<Vec<Portfolio>>;
+    /// One portfolio.
+    async fn portfolio(&self, id: &str) -> anyhow::Result<Portfolio>;
+    /// Creates a portfolio.
+    async fn create_portfolio(&self, name: &str) -> anyhow::Result<Portfolio>;
+    /// Renames a portfolio.
+    async fn rename_portfolio(&self, id: &str, name: &str) -> anyhow::Result<Portfolio>;
+    /// Deletes a portfolio.
+    async fn delete_portfolio(&self, id: &str) -> anyhow::Result<()>;
+    /// Replaces a portfolio's renders, in order.
+    async fn set_portfolio_renders(
+        &self,
+        id: &str,
+        render_ids: &[String],
+    ) -> anyhow::Result<Portfolio>;
     /// Ledger entries, newest first: one page and the cursor of the next.
     async fn transactions(
         &self,
@@ -244,6 +265,66 @@ impl Client for Embedded {
 
     async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>> {
         Ok(self.facetra.studio().job_renders(&self.owner, id).await?)
+    }
+
+    async fn renders(&self, selected_only: bool) -> anyhow::Result<Vec<Render>> {
+        Ok(self
+            .facetra
+            .studio()
+            .renders(&self.owner, selected_only, 100)
+            .await?)
+    }
+
+    async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render> {
+        Ok(self
+            .facetra
+            .studio()
+            .select(&self.owner, id, selected)
+            .await?)
+    }
+
+    async fn portfolios(&self) -> anyhow::Result<Vec<Portfolio>> {
+        Ok(self.facetra.studio().portfolios(&self.owner).await?)
+    }
+
+    async fn portfolio(&self, id: &str) -> anyhow::Result<Portfolio> {
+        Ok(self.facetra.studio().portfolio(&self.owner, id).await?)
+    }
+
+    async fn create_portfolio(&self, name: &str) -> anyhow::Result<Portfolio> {
+        Ok(self
+            .facetra
+            .studio()
+            .create_portfolio(&self.owner, name)
+            .await?)
+    }
+
+    async fn rename_portfolio(&self, id: &str, name: &str) -> anyhow::Result<Portfolio> {
+        Ok(self
+            .facetra
+            .studio()
+            .rename_portfolio(&self.owner, id, name)
+            .await?)
+    }
+
+    async fn delete_portfolio(&self, id: &str) -> anyhow::Result<()> {
+        Ok(self
+            .facetra
+            .studio()
+            .delete_portfolio(&self.owner, id)
+            .await?)
+    }
+
+    async fn set_portfolio_renders(
+        &self,
+        id: &str,
+        render_ids: &[String],
+    ) -> anyhow::Result<Portfolio> {
+        Ok(self
+            .facetra
+            .studio()
+            .set_portfolio_renders(&self.owner, id, render_ids)
+            .await?)
     }
 
     async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView> {

@@ -107,6 +107,8 @@ typed_id!(/// A render job.
     JobId, "job");
 typed_id!(/// A render (one variant's image).
     RenderId, "rnd");
+typed_id!(/// A portfolio.
+    PortfolioId, "pfl");
 
 impl UserId {
     /// A new id created at `at`.
@@ -146,7 +148,8 @@ time_ordered_new!(
     MessageId,
     UploadId,
     JobId,
-    RenderId
+    RenderId,
+    PortfolioId
 );
 
 impl BlobId {

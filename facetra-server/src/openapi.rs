@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, credits, health, me, payments, studio, uploads};
+use crate::routes::{auth, credits, health, me, payments, portfolios, studio, uploads};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -41,8 +41,17 @@ use crate::routes::{auth, credits, health, me, payments, studio, uploads};
         studio::unselect,
         studio::download,
         studio::file,
+        portfolios::list,
+        portfolios::create,
+        portfolios::get,
+        portfolios::rename,
+        portfolios::delete,
+        portfolios::set_renders,
     ),
     components(schemas(
+        portfolios::PortfolioView,
+        portfolios::NameBody,
+        portfolios::RendersBody,
         studio::RenderBody,
         studio::JobView,
         studio::VariantView,

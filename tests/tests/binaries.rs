@@ -807,3 +807,62 @@ async fn a_server_killed_mid_job_finishes_or_refunds_it_after_restart_and_never_
         .args(["credits", "verify"]));
     assert!(verify.status.success(), "{}", text(&verify));
 }
+
+#[test]
+fn portfolios_and_selections_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = |args: &[&str]| {
+        let out = run(command("facetra")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
+    };
+    let out = dir.path().join("out");
+    let sketch = example_sketch();
+    let done = facetra(&[
+        "render",
+        sketch.to_str().unwrap(),
+        "--prompt",
+        "a sage linen sofa",
+        "--variants",
+        "2",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let ids: Vec<String> = done["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["render_id"].as_str().unwrap().to_owned())
+        .collect();
+    let created = facetra(&["portfolio", "create", "Best of", "--json"]);
+    let pid = created["items"][0]["id"].as_str().unwrap().to_owned();
+    facetra(&["portfolio", "add", &pid, &ids[1], &ids[0], "--json"]);
+    let shown = facetra(&["portfolio", "show", &pid, "--json"]);
+    assert_eq!(
+        shown["items"][0]["render_ids"],
+        serde_json::json!([ids[1], ids[0]])
+    );
+    facetra(&["portfolio", "remove", &pid, &ids[1], "--json"]);
+    assert_eq!(
+        facetra(&["portfolio", "show", &pid, "--json"])["items"][0]["render_ids"],
+        serde_json::json!([ids[0]])
+    );
+    facetra(&["select", &ids[0], "--json"]);
+    let picked = facetra(&["renders", "--selected", "--json"]);
+    assert_eq!(picked["items"].as_array().unwrap().len(), 1);
+    facetra(&["unselect", &ids[0], "--json"]);
+    assert!(facetra(&["renders", "--selected", "--json"])["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    facetra(&["portfolio", "delete", &pid]);
+    assert!(facetra(&["portfolio", "list", "--json"])["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -10,6 +10,7 @@ mod credits;
 mod jobs;
 mod mail;
 mod payments;
+mod portfolios;
 mod uploads;
 
 /// Expands scenarios `async fn name(backend: Backend)` into one test per backend.

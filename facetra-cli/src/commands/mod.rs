@@ -6,7 +6,9 @@ pub mod credits;
 pub mod init;
 pub mod jobs;
 pub mod packs;
+pub mod portfolio;
 pub mod render;
+pub mod renders;
 pub mod upload;
 pub mod whoami;
 
@@ -22,6 +24,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Upload(cmd) => cmd.run(&cli.global).await,
         Command::Render(cmd) => cmd.run(&cli.global).await,
         Command::Jobs(cmd) => cmd.run(&cli.global).await,
+        Command::Renders(cmd) => cmd.run(&cli.global).await,
+        Command::Select(cmd) => cmd.run(&cli.global, true).await,
+        Command::Unselect(cmd) => cmd.run(&cli.global, false).await,
+        Command::Portfolio(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }

@@ -23,6 +23,7 @@ use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::security::events::SecurityEventStore;
+use crate::studio::portfolios::PortfolioStore;
 use crate::studio::store::{JobStore, RenderStore, StudioStore};
 
 /// Whether opening may create a new, empty database.
@@ -55,6 +56,7 @@ pub struct Store {
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
     pub renders: Arc<dyn RenderStore>,
+    pub portfolios: Arc<dyn PortfolioStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -86,6 +88,7 @@ impl Store {
                     studio: db.clone(),
                     jobs: db.clone(),
                     renders: db.clone(),
+                    portfolios: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -103,6 +106,7 @@ impl Store {
                     studio: db.clone(),
                     jobs: db.clone(),
                     renders: db.clone(),
+                    portfolios: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

@@ -4,6 +4,7 @@
 
 pub(crate) mod apply;
 pub mod jobs;
+pub mod portfolios;
 pub mod providers;
 mod renders;
 pub mod store;

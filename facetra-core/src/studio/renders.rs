@@ -62,7 +62,7 @@ impl Studio<'_> {
             .await?
             .ok_or(Error::NotFound("render"))?;
         self.f.store().blobs.delete_blob(&gone.blob_id).await?;
-        Ok(())
+        self.forget_render(&me.id, &gone.id).await
     }
 
     /// A signed link to one of the actor's renders: the path with its query, and its expiry.

@@ -5,6 +5,7 @@ pub mod credits;
 pub mod health;
 pub mod me;
 pub mod payments;
+pub mod portfolios;
 pub mod studio;
 pub mod uploads;
 
@@ -42,6 +43,20 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/v1/renders/{id}/download", get(studio::download))
         .route("/files/{blob}", get(studio::file))
+        .route(
+            "/v1/portfolios",
+            get(portfolios::list).post(portfolios::create),
+        )
+        .route(
+            "/v1/portfolios/{id}",
+            get(portfolios::get)
+                .patch(portfolios::rename)
+                .delete(portfolios::delete),
+        )
+        .route(
+            "/v1/portfolios/{id}/renders",
+            axum::routing::put(portfolios::set_renders),
+        )
         .route("/v1/jobs", get(studio::jobs))
         .route("/v1/jobs/{id}", get(studio::job))
         .route("/v1/jobs/{id}/cancel", post(studio::cancel))

@@ -9,6 +9,7 @@ mod jobs;
 mod ledger;
 mod outbox;
 mod payments;
+mod portfolios;
 mod studio;
 
 use std::time::Duration;
@@ -199,6 +200,13 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        self.portfolios()
+            .create_index(index(
+                doc! { "user_id": 1, "created_at": -1, "_id": -1 },
+                None,
+            ))
+            .await
+            .map_err(mongo_err)?;
         self.security_events()
             .create_index(index(doc! { "at": -1, "_id": -1 }, None))
             .await
@@ -262,6 +270,10 @@ impl Mongo {
 
     fn renders(&self) -> Collection<Document> {
         self.db.collection("renders")
+    }
+
+    fn portfolios(&self) -> Collection<Document> {
+        self.db.collection("portfolios")
     }
 
     fn security_events(&self) -> Collection<Document> {

@@ -190,6 +190,16 @@ const STEPS: &[&str] = &[
     ALTER TABLE renders ADD COLUMN selected INTEGER NOT NULL DEFAULT 0;
     UPDATE renders SET blob_id = json_extract(body, '$.blob_id'), selected = json_extract(body, '$.selected');
     CREATE INDEX renders_blob ON renders (blob_id);",
+    // 8: portfolios.
+    "CREATE TABLE portfolios (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        render_ids TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX portfolios_user ON portfolios (user_id, created_at DESC, id DESC);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -10,6 +10,7 @@ mod ledger;
 mod migrations;
 mod outbox;
 mod payments;
+mod portfolios;
 mod studio;
 
 use std::path::{Path, PathBuf};

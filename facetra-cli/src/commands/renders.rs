@@ -1,0 +1,68 @@
+//! `facetra renders [--selected]`, `facetra select ID`, `facetra unselect ID`.
+
+use facetra_core::studio::Render;
+
+use crate::cli::Global;
+use crate::client::connect;
+use crate::output;
+
+/// List your renders, newest first.
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// Only the selected ones.
+    #[arg(long)]
+    pub selected: bool,
+}
+
+/// Which render.
+#[derive(Debug, clap::Args)]
+pub struct Select {
+    /// A render id (rnd_…).
+    pub id: String,
+}
+
+fn table(renders: &[Render]) {
+    let mut t = output::table(&[
+        "id", "job", "variant", "size", "selected", "provider", "created",
+    ]);
+    for r in renders {
+        t.add_row(vec![
+            r.id.to_string(),
+            r.job_id.to_string(),
+            (r.variant + 1).to_string(),
+            format!("{}×{}", r.width, r.height),
+            if r.selected { "yes" } else { "" }.to_owned(),
+            r.provenance.provider.clone(),
+            r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        ]);
+    }
+    println!("{t}");
+}
+
+impl Cmd {
+    pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let client = connect(global).await?;
+        let renders = client.renders(self.selected).await;
+        client.close().await;
+        let renders = renders?;
+        if global.json {
+            return output::json(&serde_json::json!({ "items": renders }));
+        }
+        table(&renders);
+        Ok(())
+    }
+}
+
+impl Select {
+    pub async fn run(&self, global: &Global, selected: bool) -> anyhow::Result<()> {
+        let client = connect(global).await?;
+        let render = client.select(&self.id, selected).await;
+        client.close().await;
+        let render = render?;
+        if global.json {
+            return output::json(&render);
+        }
+        table(std::slice::from_ref(&render));
+        Ok(())
+    }
+}

@@ -1,0 +1,86 @@
+//! `PortfolioStore` in BSON (the ordered render ids as an array).
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Document};
+
+use super::{bdate, from_bdate, mongo_err, need, Mongo};
+use crate::error::Result;
+use crate::ids::{PortfolioId, RenderId, UserId};
+use crate::studio::portfolios::{Portfolio, PortfolioStore};
+
+fn from_doc(d: &Document) -> Result<Portfolio> {
+    Ok(Portfolio {
+        id: PortfolioId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
+        user_id: UserId::from_stored(need("user_id", d.get_str("user_id"))?.to_owned()),
+        name: need("name", d.get_str("name"))?.to_owned(),
+        render_ids: need("render_ids", d.get_array("render_ids"))?
+            .iter()
+            .filter_map(|r| r.as_str().map(|s| RenderId::from_stored(s.to_owned())))
+            .collect(),
+        created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
+        updated_at: from_bdate(*need("updated_at", d.get_datetime("updated_at"))?),
+    })
+}
+
+fn ids(p: &Portfolio) -> Vec<String> {
+    p.render_ids.iter().map(|r| r.to_string()).collect()
+}
+
+#[async_trait]
+impl PortfolioStore for Mongo {
+    async fn insert_portfolio(&self, p: &Portfolio) -> Result<()> {
+        self.portfolios()
+            .insert_one(doc! {
+                "_id": p.id.as_str(), "user_id": p.user_id.as_str(), "name": &p.name, "render_ids": ids(p),
+                "created_at": bdate(p.created_at), "updated_at": bdate(p.updated_at),
+            })
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn portfolio(&self, owner: &UserId, id: &PortfolioId) -> Result<Option<Portfolio>> {
+        self.portfolios()
+            .find_one(doc! { "_id": id.as_str(), "user_id": owner.as_str() })
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(from_doc)
+            .transpose()
+    }
+
+    async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {
+        let docs: Vec<Document> = self
+            .portfolios()
+            .find(doc! { "user_id": owner.as_str() })
+            .sort(doc! { "created_at": -1, "_id": -1 })
+            .await
+            .map_err(mongo_err)?
+            .try_collect()
+            .await
+            .map_err(mongo_err)?;
+        docs.iter().map(from_doc).collect()
+    }
+
+    async fn update_portfolio(&self, p: &Portfolio) -> Result<bool> {
+        let r = self
+            .portfolios()
+            .update_one(
+                doc! { "_id": p.id.as_str(), "user_id": p.user_id.as_str() },
+                doc! { "$set": { "name": &p.name, "render_ids": ids(p), "updated_at": bdate(p.updated_at) } },
+            )
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.matched_count > 0)
+    }
+
+    async fn delete_portfolio(&self, owner: &UserId, id: &PortfolioId) -> Result<bool> {
+        let r = self
+            .portfolios()
+            .delete_one(doc! { "_id": id.as_str(), "user_id": owner.as_str() })
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.deleted_count > 0)
+    }
+}
