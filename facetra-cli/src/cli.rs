@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    buy, completions, credits, init, jobs, packs, portfolio, render, renders, upload, whoami,
+    bom, buy, completions, credits, init, jobs, packs, portfolio, render, renders, upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -56,6 +56,9 @@ pub enum Command {
     Select(renders::Select),
     /// Unselect a render.
     Unselect(renders::Select),
+    /// A render's bill of materials.
+    #[command(subcommand)]
+    Bom(bom::Cmd),
     /// Named, ordered collections of your renders.
     #[command(subcommand)]
     Portfolio(portfolio::Cmd),

@@ -12,6 +12,7 @@ use facetra_core::config::{keys, Config, Sources};
 use facetra_core::credits::{LedgerEntry, Pack};
 use facetra_core::payments::LinkView;
 use facetra_core::store::PageRequest;
+use facetra_core::studio::bom::{Bom, BomItem};
 use facetra_core::studio::portfolios::Portfolio;
 use facetra_core::studio::{Job, Render, RenderSpec, Upload, UploadKind};
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
@@ -146,6 +147,13 @@ pub trait Client: Send + Sync {
         id: &str,
         render_ids: &[String],
     ) -> anyhow::Result<Portfolio>;
+    /// A render's latest BOM.
+    async fn bom(&self, render: &str) -> anyhow::Result<Bom>;
+    /// Generates a new BOM version from the render's prompt.
+    async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom>;
+    /// Saves an edit based on `version`.
+    async fn set_bom(&self, render: &str, version: i64, items: Vec<BomItem>)
+        -> anyhow::Result<Bom>;
     /// Ledger entries, newest first: one page and the cursor of the next.
     async fn transactions(
         &self,
@@ -324,6 +332,31 @@ impl Client for Embedded {
             .facetra
             .studio()
             .set_portfolio_renders(&self.owner, id, render_ids)
+            .await?)
+    }
+
+    async fn bom(&self, render: &str) -> anyhow::Result<Bom> {
+        Ok(self.facetra.studio().bom(&self.owner, render).await?)
+    }
+
+    async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom> {
+        Ok(self
+            .facetra
+            .studio()
+            .generate_bom(&self.owner, render)
+            .await?)
+    }
+
+    async fn set_bom(
+        &self,
+        render: &str,
+        version: i64,
+        items: Vec<BomItem>,
+    ) -> anyhow::Result<Bom> {
+        Ok(self
+            .facetra
+            .studio()
+            .set_bom(&self.owner, render, version, items)
             .await?)
     }
 

@@ -28,7 +28,7 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
             | Error::ExpiredLink,
         ) => 5,
         Some(Error::Unavailable(_) | Error::Provider { .. }) => 6,
-        Some(Error::Conflict(_)) => 7,
+        Some(Error::Conflict(_) | Error::StaleVersion(_)) => 7,
         Some(Error::InsufficientCredits { .. }) => 8,
         Some(Error::Corrupt(_) | Error::Internal(_)) | None => 1,
     }

@@ -32,6 +32,9 @@ pub enum Error {
     /// The account's balance does not cover the charge.
     #[error("not enough credits: this needs {needed}, the balance is {balance}")]
     InsufficientCredits { needed: i64, balance: i64 },
+    /// An edit was based on a version that is no longer the latest.
+    #[error("the BOM changed since version {0}; reload it and apply your edit again")]
+    StaleVersion(i64),
     /// A signed link whose time is up.
     #[error("the link has expired; ask for a new one")]
     ExpiredLink,

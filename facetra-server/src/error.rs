@@ -60,6 +60,7 @@ impl From<Error> for ApiError {
             Error::InvalidSignature => {
                 ApiError::new(S::FORBIDDEN, "invalid_signature", e.to_string())
             }
+            Error::StaleVersion(_) => ApiError::new(S::CONFLICT, "stale_version", e.to_string()),
             Error::ExpiredLink => ApiError::new(S::FORBIDDEN, "expired_link", e.to_string()),
             Error::Provider { provider, .. } => {
                 tracing::warn!(request_id = %current_request_id(), error = %e, "provider failure");

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, credits, health, me, payments, portfolios, studio, uploads};
+use crate::routes::{auth, bom, credits, health, me, payments, portfolios, studio, uploads};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -47,8 +47,14 @@ use crate::routes::{auth, credits, health, me, payments, portfolios, studio, upl
         portfolios::rename,
         portfolios::delete,
         portfolios::set_renders,
+        bom::get,
+        bom::put,
+        bom::generate,
+        bom::history,
     ),
     components(schemas(
+        bom::BomView,
+        bom::BomEdit,
         portfolios::PortfolioView,
         portfolios::NameBody,
         portfolios::RendersBody,

@@ -866,3 +866,67 @@ fn portfolios_and_selections_from_the_command_line() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn bom_generate_set_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = |args: &[&str]| {
+        run(command("facetra")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args))
+    };
+    let out = dir.path().join("out");
+    let done = facetra(&[
+        "render",
+        example_sketch().to_str().unwrap(),
+        "--prompt",
+        "an oak table with a brass lamp",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    let render = done["files"][0]["render_id"].as_str().unwrap().to_owned();
+    let generated: serde_json::Value =
+        serde_json::from_slice(&facetra(&["bom", "generate", &render, "--json"]).stdout).unwrap();
+    assert_eq!(generated["version"], 1);
+    let file = dir.path().join("items.json");
+    std::fs::write(&file, r#"[{"name":"Table","category":"furniture","material":"oak","quantity":1,"unit":"pc","unit_price_paise":2400000,"note":"=cmd"}]"#).unwrap();
+    let set = facetra(&[
+        "bom",
+        "set",
+        &render,
+        file.to_str().unwrap(),
+        "--version",
+        "1",
+        "--json",
+    ]);
+    assert!(set.status.success(), "{}", text(&set));
+    let stale = facetra(&[
+        "bom",
+        "set",
+        &render,
+        file.to_str().unwrap(),
+        "--version",
+        "1",
+    ]);
+    assert_clean_failure(&stale, "reload it and apply your edit again");
+    assert_eq!(stale.status.code(), Some(7));
+    let csv = facetra(&["bom", "export", &render]);
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(
+        csv.starts_with("name,category,material,quantity,unit,unit_price_inr,total_inr,note\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("Table,furniture,oak,1,pc,24000.00,24000.00,\"'=cmd\""),
+        "{csv}"
+    );
+    std::fs::write(&file, "not json").unwrap();
+    assert_clean_failure(
+        &facetra(&["bom", "set", &render, file.to_str().unwrap()]),
+        "not a JSON list of BOM items",
+    );
+}

@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod bom;
 mod credits;
 mod jobs;
 mod mail;

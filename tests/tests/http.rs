@@ -976,3 +976,97 @@ async fn a_render_through_the_server_is_downloaded_by_a_signed_link_that_expires
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bom_saved_with_a_stale_version_is_409_stale_version() {
+    use facetra_tests::images::png;
+    let (_h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let up: Value = upload(&app, &token, "sketch.png", png(100, 80))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = json!({ "prompt": "an oak table and four linen chairs", "sketch_id": up["id"] });
+    let job = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["job"]
+        .clone();
+    let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
+    let mut render = String::new();
+    for _ in 0..200 {
+        let now: Value = app
+            .send(Method::GET, &path, Req::default().cookie(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(r) = now["variants"][0]["render_id"].as_str() {
+            render = r.to_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let bom_path = format!("/v1/renders/{render}/bom");
+    let generated: Value = app
+        .send(
+            Method::POST,
+            &format!("{bom_path}/generate"),
+            Req::default().cookie(&token).origin(app.origin()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (generated["version"].as_i64(), generated["source"].as_str()),
+        (Some(1), Some("local"))
+    );
+    for field in ["render_id", "items", "updated_at"] {
+        assert!(generated.get(field).is_some(), "BOM lacks {field}");
+    }
+    let edit = json!({ "version": 1, "items": [{ "name": "Table", "category": "furniture", "material": "oak", "quantity": 1, "unit": "pc", "unit_price_paise": 2400000, "note": "" }] });
+    let saved = app
+        .send(
+            Method::PUT,
+            &bom_path,
+            Req::json(&edit).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(saved.json::<Value>().await.unwrap()["version"], 2);
+    let stale = app
+        .send(
+            Method::PUT,
+            &bom_path,
+            Req::json(&edit).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(error_code(stale).await, (409, "stale_version".into()));
+    let history: Value = app
+        .send(
+            Method::GET,
+            &format!("{bom_path}/history"),
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["items"].as_array().unwrap().len(), 2);
+    let (eve, _) = app.dev_login("eve@example.com").await;
+    assert_eq!(
+        app.send(Method::GET, &bom_path, Req::default().cookie(&eve))
+            .await
+            .status(),
+        404
+    );
+    app.stop().await;
+}

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod bom;
 pub mod buy;
 pub mod completions;
 pub mod credits;
@@ -28,6 +29,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Select(cmd) => cmd.run(&cli.global, true).await,
         Command::Unselect(cmd) => cmd.run(&cli.global, false).await,
         Command::Portfolio(cmd) => cmd.run(&cli.global).await,
+        Command::Bom(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }

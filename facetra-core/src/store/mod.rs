@@ -23,6 +23,7 @@ use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::security::events::SecurityEventStore;
+use crate::studio::bom::BomStore;
 use crate::studio::portfolios::PortfolioStore;
 use crate::studio::store::{JobStore, RenderStore, StudioStore};
 
@@ -57,6 +58,7 @@ pub struct Store {
     pub jobs: Arc<dyn JobStore>,
     pub renders: Arc<dyn RenderStore>,
     pub portfolios: Arc<dyn PortfolioStore>,
+    pub boms: Arc<dyn BomStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -89,6 +91,7 @@ impl Store {
                     jobs: db.clone(),
                     renders: db.clone(),
                     portfolios: db.clone(),
+                    boms: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,
@@ -107,6 +110,7 @@ impl Store {
                     jobs: db.clone(),
                     renders: db.clone(),
                     portfolios: db.clone(),
+                    boms: db.clone(),
                     blobs: db.clone(),
                     backend: db,
                     description,

@@ -3,6 +3,7 @@
 //! and strips their metadata before anything is stored; it never shares a blob between users.
 
 pub(crate) mod apply;
+pub mod bom;
 pub mod jobs;
 pub mod portfolios;
 pub mod providers;

@@ -1,6 +1,7 @@
 //! The routes, one file per resource. Each handler carries its OpenAPI annotation.
 
 pub mod auth;
+pub mod bom;
 pub mod credits;
 pub mod health;
 pub mod me;
@@ -42,6 +43,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(studio::select).delete(studio::unselect),
         )
         .route("/v1/renders/{id}/download", get(studio::download))
+        .route("/v1/renders/{id}/bom", get(bom::get).put(bom::put))
+        .route("/v1/renders/{id}/bom/generate", post(bom::generate))
+        .route("/v1/renders/{id}/bom/history", get(bom::history))
         .route("/files/{blob}", get(studio::file))
         .route(
             "/v1/portfolios",

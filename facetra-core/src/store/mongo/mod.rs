@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod boms;
 mod jobs;
 mod ledger;
 mod outbox;
@@ -274,6 +275,10 @@ impl Mongo {
 
     fn portfolios(&self) -> Collection<Document> {
         self.db.collection("portfolios")
+    }
+
+    fn boms(&self) -> Collection<Document> {
+        self.db.collection("boms")
     }
 
     fn security_events(&self) -> Collection<Document> {

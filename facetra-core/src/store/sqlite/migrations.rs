@@ -200,6 +200,17 @@ const STEPS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
     CREATE INDEX portfolios_user ON portfolios (user_id, created_at DESC, id DESC);",
+    // 9: BOM versions.
+    "CREATE TABLE boms (
+        render_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        items TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (render_id, version)
+    );
+    CREATE INDEX boms_user ON boms (user_id);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod boms;
 mod jobs;
 mod ledger;
 mod migrations;
