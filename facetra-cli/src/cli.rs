@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    bom, buy, completions, credits, init, jobs, packs, portfolio, render, renders, upload, whoami,
+    bom, buy, completions, credits, download, init, jobs, packs, portfolio, render, renders,
+    upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -56,6 +57,8 @@ pub enum Command {
     Select(renders::Select),
     /// Unselect a render.
     Unselect(renders::Select),
+    /// Save a render's image.
+    Download(download::Cmd),
     /// A render's bill of materials.
     #[command(subcommand)]
     Bom(bom::Cmd),

@@ -147,6 +147,8 @@ pub trait Client: Send + Sync {
         id: &str,
         render_ids: &[String],
     ) -> anyhow::Result<Portfolio>;
+    /// A render and its image.
+    async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)>;
     /// A render's latest BOM.
     async fn bom(&self, render: &str) -> anyhow::Result<Bom>;
     /// Generates a new BOM version from the render's prompt.
@@ -333,6 +335,10 @@ impl Client for Embedded {
             .studio()
             .set_portfolio_renders(&self.owner, id, render_ids)
             .await?)
+    }
+
+    async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)> {
+        Ok(self.facetra.studio().render_bytes(&self.owner, id).await?)
     }
 
     async fn bom(&self, render: &str) -> anyhow::Result<Bom> {

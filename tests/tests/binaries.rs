@@ -860,6 +860,19 @@ fn portfolios_and_selections_from_the_command_line() {
         .as_array()
         .unwrap()
         .is_empty());
+    let saved = facetra(&[
+        "download",
+        &ids[0],
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        image::open(saved["path"].as_str().unwrap())
+            .unwrap()
+            .width(),
+        1024
+    );
     facetra(&["portfolio", "delete", &pid]);
     assert!(facetra(&["portfolio", "list", "--json"])["items"]
         .as_array()

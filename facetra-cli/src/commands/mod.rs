@@ -4,6 +4,7 @@ pub mod bom;
 pub mod buy;
 pub mod completions;
 pub mod credits;
+pub mod download;
 pub mod init;
 pub mod jobs;
 pub mod packs;
@@ -30,6 +31,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Unselect(cmd) => cmd.run(&cli.global, false).await,
         Command::Portfolio(cmd) => cmd.run(&cli.global).await,
         Command::Bom(cmd) => cmd.run(&cli.global).await,
+        Command::Download(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }

@@ -65,6 +65,22 @@ impl Studio<'_> {
         self.forget_render(&me.id, &gone.id).await
     }
 
+    /// One of the actor's renders with its bytes.
+    pub async fn render_bytes(&self, actor: &Actor, id: &str) -> Result<(Render, Vec<u8>)> {
+        use tokio::io::AsyncReadExt;
+        let render = self.render(actor, id).await?;
+        let (_, mut reader) = self
+            .f
+            .store()
+            .blobs
+            .open_blob(&render.blob_id)
+            .await?
+            .ok_or(Error::NotFound("render"))?;
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await?;
+        Ok((render, bytes))
+    }
+
     /// A signed link to one of the actor's renders: the path with its query, and its expiry.
     pub async fn download_link(&self, actor: &Actor, id: &str) -> Result<(String, Timestamp)> {
         let render = self.render(actor, id).await?;
