@@ -100,6 +100,8 @@ pub struct Config {
     pub upload_max_pixels: u64,
     /// Credits per render variant.
     pub render_cost: i64,
+    /// Credits per AI-drafted BOM (the local heuristic is free).
+    pub bom_cost: i64,
     /// Which image provider renders (`local`).
     pub renderer: String,
     /// Render workers the server runs.
@@ -185,6 +187,7 @@ pub mod keys {
     pub const RENDERER: &str = "FACETRA_RENDERER";
     pub const WORKERS: &str = "FACETRA_WORKERS";
     pub const JOB_LEASE_SECS: &str = "FACETRA_JOB_LEASE_SECS";
+    pub const BOM_COST: &str = "FACETRA_BOM_COST";
     pub const GEMINI_API_KEY: &str = "FACETRA_GEMINI_API_KEY";
     pub const GEMINI_BASE_URL: &str = "FACETRA_GEMINI_BASE_URL";
     pub const GEMINI_IMAGE_MODEL: &str = "FACETRA_GEMINI_IMAGE_MODEL";
@@ -383,6 +386,7 @@ impl Config {
             upload_max_bytes: layers.parse(keys::UPLOAD_MAX_BYTES, 20_000_000)?,
             upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
             render_cost: positive(keys::RENDER_COST, 1)?,
+            bom_cost: positive(keys::BOM_COST, 1)?,
             workers: layers.parse(keys::WORKERS, 2)?,
             job_lease_secs: positive(keys::JOB_LEASE_SECS, 60)?,
             emergent: match layers

@@ -45,6 +45,7 @@ struct Inner {
     gateway: Option<Arc<dyn payments::razorpay::Gateway>>,
     mailer: Arc<dyn mail::Mailer>,
     renderer: Arc<dyn studio::providers::ImageGenerator>,
+    bom_drafter: Arc<dyn studio::providers::BomGenerator>,
     store: Store,
     clock: SharedClock,
     keys: Keys,
@@ -94,11 +95,13 @@ impl Facetra {
                 return Err(e);
             }
         };
+        let bom_drafter = bom_drafter_for(&config, &renderer);
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,
                 gateway,
                 mailer,
+                bom_drafter,
                 renderer,
                 store,
                 clock,
@@ -150,6 +153,11 @@ impl Facetra {
     /// The image provider.
     pub(crate) fn image_generator(&self) -> &dyn studio::providers::ImageGenerator {
         self.inner.renderer.as_ref()
+    }
+
+    /// The BOM drafter.
+    pub(crate) fn bom_drafter(&self) -> &dyn studio::providers::BomGenerator {
+        self.inner.bom_drafter.as_ref()
     }
 
     /// Resend, or the file mailer.
@@ -214,6 +222,20 @@ impl Facetra {
     /// Releases the store's connections; call once on the way out.
     pub async fn close(&self) {
         self.inner.store.backend.close().await;
+    }
+}
+
+/// The BOM drafter: Gemini's text model when Gemini renders, else the local heuristic.
+fn bom_drafter_for(
+    config: &Config,
+    _renderer: &Arc<dyn studio::providers::ImageGenerator>,
+) -> Arc<dyn studio::providers::BomGenerator> {
+    match (config.renderer.as_str(), &config.gemini) {
+        ("gemini", Some(g)) => match studio::providers::gemini::Gemini::new(g.clone()) {
+            Ok(gemini) => Arc::new(gemini),
+            Err(_) => Arc::new(studio::providers::LocalBom),
+        },
+        _ => Arc::new(studio::providers::LocalBom),
     }
 }
 

@@ -28,6 +28,8 @@ pub enum Reply {
     Slow(u64),
     /// A noisy PNG of about this many bytes (for load tests).
     Sized(usize),
+    /// A text answer (structured output for BOMs).
+    Text(&'static str),
 }
 
 #[derive(Default)]
@@ -106,6 +108,11 @@ async fn generate(
         Reply::ImageSafety => Json(json!({
             "candidates": [{ "content": { "role": "model", "parts": [] }, "finishReason": "IMAGE_SAFETY", "index": 0 }],
             "usageMetadata": usage, "modelVersion": "gemini-2.5-flash-image",
+        }))
+        .into_response(),
+        Reply::Text(text) => Json(json!({
+            "candidates": [{ "content": { "role": "model", "parts": [{ "text": text }] }, "finishReason": "STOP", "index": 0 }],
+            "usageMetadata": usage, "modelVersion": "gemini-2.5-flash",
         }))
         .into_response(),
         Reply::Blocked => Json(json!({ "promptFeedback": { "blockReason": "SAFETY" }, "usageMetadata": usage })).into_response(),

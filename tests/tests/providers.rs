@@ -306,3 +306,64 @@ async fn the_emergent_proxy_renders_with_data_urls_retries_5xx_and_stops_on_a_sp
     assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 9);
     h.finish().await;
 }
+
+#[tokio::test]
+async fn an_ai_bom_is_drafted_with_a_json_schema_charged_once_and_refunded_when_invalid() {
+    let (h, stub, me, sketch) = studio().await;
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 1))
+        .await
+        .unwrap();
+    let render = h
+        .facetra
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap()
+        .variants[0]
+        .render_id
+        .clone()
+        .unwrap()
+        .to_string();
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 9);
+    stub.then(&[Reply::Text(
+        r#"[{"name":"Bookshelf","category":"storage","material":"walnut","quantity":1,"unit":"pc","unit_price_paise":1800000,"note":"five shelves"}]"#,
+    )]);
+    let bom = h.facetra.studio().generate_bom(&me, &render).await.unwrap();
+    assert_eq!(
+        (bom.version, bom.source),
+        (1, facetra_core::studio::bom::BomSource::Ai)
+    );
+    assert_eq!(bom.items[0].material, "walnut");
+    assert_eq!(
+        h.facetra.credits().balance(&me).await.unwrap(),
+        8,
+        "one credit for the AI BOM"
+    );
+    let (call, _, body) = stub.requests().last().unwrap().clone();
+    assert_eq!(call, "gemini-2.5-flash:generateContent");
+    assert_eq!(
+        body["generationConfig"]["responseMimeType"],
+        "application/json"
+    );
+    assert_eq!(body["generationConfig"]["responseSchema"]["type"], "ARRAY");
+    assert_eq!(
+        body["contents"][0]["parts"][1]["inlineData"]["mimeType"], "image/png",
+        "the render is sent"
+    );
+    // An answer that does not fit the schema: nothing saved, the credit refunded.
+    stub.then(&[Reply::Text(r#"[{"name":"Lamp","quantity":-2}]"#)]);
+    assert!(matches!(
+        h.facetra.studio().generate_bom(&me, &render).await,
+        Err(facetra_core::Error::Provider { .. })
+    ));
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 8);
+    assert_eq!(
+        h.facetra.studio().bom(&me, &render).await.unwrap().version,
+        1
+    );
+    h.finish().await;
+}

@@ -247,20 +247,85 @@ impl Studio<'_> {
         self.f.store().boms.bom_history(&id).await
     }
 
-    /// Generates a new version from the render's prompt.
+    /// Generates a new version: the AI provider drafts it from the render (charged
+    /// `FACETRA_BOM_COST`, refunded if it fails), or the local heuristic from the prompt (free).
     pub async fn generate_bom(&self, actor: &Actor, render: &str) -> Result<Bom> {
         let (owner, id, prompt) = self.owned_render(actor, render).await?;
         let based_on = self.f.store().boms.bom(&id).await?.map_or(0, |b| b.version);
+        let drafter = self.f.bom_drafter();
+        let ai = drafter.provider() != "local";
+        let cost = self.f.config().bom_cost;
+        // One charge per attempt: a racing attempt that loses refunds only its own charge.
+        let key = format!("bom:{id}:{}", crate::ids::random("try"));
+        if ai {
+            self.f
+                .credits()
+                .append(crate::credits::NewLedgerEntry {
+                    user_id: owner.clone(),
+                    kind: crate::credits::LedgerKind::Bom,
+                    amount: -cost,
+                    reason: "AI bill of materials".into(),
+                    reference: Some(id.to_string()),
+                    idempotency_key: key.clone(),
+                })
+                .await?;
+        }
+        let image = match self.render_bytes(actor, render).await {
+            Ok((_, bytes)) => bytes,
+            Err(_) => Vec::new(),
+        };
+        let drafted = drafter.draft_bom(&prompt, &image).await;
+        let items = match drafted
+            .map_err(|f| f.reason)
+            .and_then(|items| validate(&items).map(|()| items).map_err(|e| e.to_string()))
+        {
+            Ok(items) => items,
+            Err(reason) => {
+                if ai {
+                    self.refund_bom(&owner, &id, &key, cost).await?;
+                }
+                return Err(Error::Provider {
+                    provider: "the BOM provider",
+                    message: reason,
+                });
+            }
+        };
         let bom = Bom {
-            render_id: id,
-            user_id: owner,
+            render_id: id.clone(),
+            user_id: owner.clone(),
             version: based_on + 1,
-            source: BomSource::Local,
-            items: heuristic_items(&prompt),
+            source: if ai { BomSource::Ai } else { BomSource::Local },
+            items,
             updated_at: self.f.now(),
         };
-        self.f.store().boms.save_bom(&bom, based_on).await?;
+        if let Err(e) = self.f.store().boms.save_bom(&bom, based_on).await {
+            if ai {
+                self.refund_bom(&owner, &id, &key, cost).await?;
+            }
+            return Err(e);
+        }
         Ok(bom)
+    }
+
+    async fn refund_bom(
+        &self,
+        owner: &UserId,
+        render: &RenderId,
+        key: &str,
+        cost: i64,
+    ) -> Result<()> {
+        self.f
+            .credits()
+            .append(crate::credits::NewLedgerEntry {
+                user_id: owner.clone(),
+                kind: crate::credits::LedgerKind::Refund,
+                amount: cost,
+                reason: "AI bill of materials failed".into(),
+                reference: Some(render.to_string()),
+                idempotency_key: format!("refund:{key}"),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Saves an edit made on `version`; a stale version is refused with `StaleVersion`.

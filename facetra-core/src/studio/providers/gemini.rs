@@ -248,3 +248,81 @@ mod tests {
         );
     }
 }
+
+/// The response schema for a drafted BOM (Gemini's OpenAPI subset, upper-case types).
+fn bom_schema() -> Value {
+    let string = json!({ "type": "STRING" });
+    json!({
+        "type": "ARRAY",
+        "maxItems": 60,
+        "items": {
+            "type": "OBJECT",
+            "properties": {
+                "name": string, "category": string, "material": string,
+                "quantity": { "type": "NUMBER" }, "unit": string,
+                "unit_price_paise": { "type": "INTEGER" }, "note": string,
+            },
+            "required": ["name", "category", "material", "quantity", "unit", "unit_price_paise"],
+            "propertyOrdering": ["name", "category", "material", "quantity", "unit", "unit_price_paise", "note"],
+        },
+    })
+}
+
+#[async_trait]
+impl super::BomGenerator for Gemini {
+    fn provider(&self) -> &'static str {
+        "gemini"
+    }
+
+    async fn draft_bom(
+        &self,
+        prompt: &str,
+        image: &[u8],
+    ) -> std::result::Result<Vec<crate::studio::bom::BomItem>, GenerationFailure> {
+        let url = format!(
+            "{}/v1beta/models/{}:generateContent",
+            self.config.base_url, self.config.text_model
+        );
+        let text = format!(
+            "List the bill of materials for the design in this render: furniture, fixtures and finishes, \
+             each with its category, material, quantity, unit, and a typical unit price in Indian paise. \
+             The designer described it as: {}",
+            prompt.trim()
+        );
+        let body = json!({
+            "contents": [{ "role": "user", "parts": [
+                { "text": text },
+                { "inlineData": { "mimeType": sniff_mime(image), "data": base64::engine::general_purpose::STANDARD.encode(image) } },
+            ] }],
+            "generationConfig": { "responseMimeType": "application/json", "responseSchema": bom_schema(), "candidateCount": 1 },
+        });
+        let send = || {
+            self.http
+                .post(&url)
+                .header("x-goog-api-key", self.config.api_key.expose())
+                .json(&body)
+        };
+        let answer = send_with_retries(send, self.config.retry_base_ms, |b| {
+            Hint::Retry(retry_delay(b))
+        })
+        .await?;
+        if let Some(reason) = answer["promptFeedback"]["blockReason"].as_str() {
+            return Err(failure(
+                FailureClass::SafetyBlocked,
+                format!("the provider blocked the request ({reason})"),
+            ));
+        }
+        let json_text = answer["candidates"][0]["content"]["parts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|p| p["text"].as_str())
+            .ok_or_else(|| failure(FailureClass::NoImage, "the provider answered without a BOM"))?;
+        serde_json::from_str(json_text).map_err(|e| {
+            failure(
+                FailureClass::ProviderError,
+                format!("the provider's BOM is not valid: {e}"),
+            )
+        })
+    }
+}

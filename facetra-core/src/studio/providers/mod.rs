@@ -69,6 +69,38 @@ pub struct GeneratedImage {
     pub usage: serde_json::Value,
 }
 
+/// Something that drafts a bill of materials for a render.
+#[async_trait]
+pub trait BomGenerator: Send + Sync + std::fmt::Debug {
+    /// `local` (the free heuristic) or the AI provider's name (charged).
+    fn provider(&self) -> &'static str;
+    /// Drafts items from the render's prompt and image.
+    async fn draft_bom(
+        &self,
+        prompt: &str,
+        image: &[u8],
+    ) -> Result<Vec<crate::studio::bom::BomItem>, GenerationFailure>;
+}
+
+/// The heuristic BOM, from the prompt alone.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LocalBom;
+
+#[async_trait]
+impl BomGenerator for LocalBom {
+    fn provider(&self) -> &'static str {
+        "local"
+    }
+
+    async fn draft_bom(
+        &self,
+        prompt: &str,
+        _image: &[u8],
+    ) -> Result<Vec<crate::studio::bom::BomItem>, GenerationFailure> {
+        Ok(crate::studio::bom::heuristic_items(prompt))
+    }
+}
+
 /// Something that renders a sketch.
 #[async_trait]
 pub trait ImageGenerator: Send + Sync + std::fmt::Debug {
