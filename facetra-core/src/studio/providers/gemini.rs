@@ -216,39 +216,6 @@ impl ImageGenerator for Gemini {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_info_is_read() {
-        let body = json!({ "error": { "code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
-            { "@type": "type.googleapis.com/google.rpc.QuotaFailure" },
-            { "@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s" } ] } });
-        assert_eq!(retry_delay(&body), Some(Duration::from_millis(1500)));
-        assert_eq!(retry_delay(&json!({})), None);
-    }
-
-    #[test]
-    fn blocked_and_imageless_answers_are_classified() {
-        let blocked = json!({ "promptFeedback": { "blockReason": "SAFETY" } });
-        assert_eq!(
-            read_answer(&blocked, "m").unwrap_err().class,
-            FailureClass::SafetyBlocked
-        );
-        let withheld = json!({ "candidates": [{ "content": { "parts": [] }, "finishReason": "IMAGE_SAFETY" }] });
-        assert_eq!(
-            read_answer(&withheld, "m").unwrap_err().class,
-            FailureClass::SafetyBlocked
-        );
-        let refusal = json!({ "candidates": [{ "content": { "parts": [{ "text": "I can't" }] }, "finishReason": "STOP" }] });
-        assert_eq!(
-            read_answer(&refusal, "m").unwrap_err().class,
-            FailureClass::NoImage
-        );
-    }
-}
-
 /// The response schema for a drafted BOM (Gemini's OpenAPI subset, upper-case types).
 fn bom_schema() -> Value {
     let string = json!({ "type": "STRING" });
@@ -324,5 +291,38 @@ impl super::BomGenerator for Gemini {
                 format!("the provider's BOM is not valid: {e}"),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_info_is_read() {
+        let body = json!({ "error": { "code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+            { "@type": "type.googleapis.com/google.rpc.QuotaFailure" },
+            { "@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s" } ] } });
+        assert_eq!(retry_delay(&body), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_delay(&json!({})), None);
+    }
+
+    #[test]
+    fn blocked_and_imageless_answers_are_classified() {
+        let blocked = json!({ "promptFeedback": { "blockReason": "SAFETY" } });
+        assert_eq!(
+            read_answer(&blocked, "m").unwrap_err().class,
+            FailureClass::SafetyBlocked
+        );
+        let withheld = json!({ "candidates": [{ "content": { "parts": [] }, "finishReason": "IMAGE_SAFETY" }] });
+        assert_eq!(
+            read_answer(&withheld, "m").unwrap_err().class,
+            FailureClass::SafetyBlocked
+        );
+        let refusal = json!({ "candidates": [{ "content": { "parts": [{ "text": "I can't" }] }, "finishReason": "STOP" }] });
+        assert_eq!(
+            read_answer(&refusal, "m").unwrap_err().class,
+            FailureClass::NoImage
+        );
     }
 }
