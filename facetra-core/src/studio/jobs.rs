@@ -494,9 +494,21 @@ impl Studio<'_> {
                     .ok_or_else(|| missing("reference image"))?,
             );
         }
+        // Keep one request under the providers' limit; hash what is actually sent.
+        let mut images = Vec::with_capacity(references.len() + 1);
+        images.push(sketch_bytes);
+        images.extend(references);
+        let before: Vec<usize> = images.iter().map(Vec::len).collect();
+        super::providers::fit_budget(&mut images, super::providers::REQUEST_BUDGET);
+        for (i, image) in images.iter().enumerate() {
+            if image.len() != before[i] {
+                hashes[i] = crate::security::sha256_hex(image);
+            }
+        }
+        let sketch_bytes = images.remove(0);
         let request = ImageRequest {
             sketch: sketch_bytes,
-            references,
+            references: images,
             prompt: job.prompt.clone(),
             style: job.style.clone(),
             aspect_ratio: job.aspect_ratio.clone(),

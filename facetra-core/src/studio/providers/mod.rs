@@ -109,3 +109,67 @@ pub trait ImageGenerator: Send + Sync + std::fmt::Debug {
     /// Renders one variant.
     async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, GenerationFailure>;
 }
+
+/// The most one provider request may carry (Gemini refuses inline data over 20 MB).
+pub const REQUEST_BUDGET: usize = 15 * 1024 * 1024;
+
+/// Shrinks the images (largest first, to 2048 px then halving, re-encoded as JPEG) until their
+/// base64 encoding fits `budget`; images already small enough are sent as they are.
+pub fn fit_budget(images: &mut [Vec<u8>], budget: usize) {
+    let encoded = |images: &[Vec<u8>]| {
+        images
+            .iter()
+            .map(|i| i.len().div_ceil(3) * 4)
+            .sum::<usize>()
+    };
+    let mut long_side = 2048u32;
+    while encoded(images) > budget && long_side >= 256 {
+        let Some(largest) = (0..images.len()).max_by_key(|&i| images[i].len()) else {
+            return;
+        };
+        let Ok(img) = image::load_from_memory(&images[largest]) else {
+            return;
+        };
+        let smaller = img
+            .resize(long_side, long_side, image::imageops::FilterType::Triangle)
+            .to_rgb8();
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+        if encoder.encode_image(&smaller).is_err() {
+            return;
+        }
+        let out = out.into_inner();
+        if out.len() < images[largest].len() {
+            images[largest] = out;
+        } else {
+            long_side /= 2;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn oversized_inputs_are_shrunk_under_the_budget_and_small_ones_left_alone() {
+        let mut state = 7u32;
+        let noise = image::RgbImage::from_fn(900, 900, |_, _| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
+        });
+        let mut big = std::io::Cursor::new(Vec::new());
+        noise.write_to(&mut big, image::ImageFormat::Png).unwrap();
+        let big = big.into_inner();
+        let small = vec![1u8, 2, 3];
+        let mut images = vec![big.clone(), small.clone()];
+        super::fit_budget(&mut images, 400 * 1024);
+        let encoded: usize = images.iter().map(|i| i.len().div_ceil(3) * 4).sum();
+        assert!(encoded <= 400 * 1024, "{encoded}");
+        assert_eq!(images[1], small);
+        assert!(image::load_from_memory(&images[0]).is_ok());
+        let mut untouched = vec![small.clone()];
+        super::fit_budget(&mut untouched, 400 * 1024);
+        assert_eq!(untouched, vec![small]);
+    }
+}
