@@ -1070,3 +1070,68 @@ async fn a_bom_saved_with_a_stale_version_is_409_stale_version() {
     );
     app.stop().await;
 }
+
+/// Renders through the server with a provider stub, start to finish; the render's provider.
+async fn render_through_the_server(settings: Vec<(&'static str, String)>) -> Value {
+    use facetra_tests::images::png;
+    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push((keys::DEV_LOGIN, "true"));
+    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let app = TestApp::spawn(&h).await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let up: Value = upload(&app, &token, "sketch.png", png(120, 90))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = json!({ "prompt": "a rattan chair", "sketch_id": up["id"], "variants": 1 });
+    let job = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["job"]
+        .clone();
+    let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
+    for _ in 0..200 {
+        let now: Value = app
+            .send(Method::GET, &path, Req::default().cookie(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if now["status"] == "succeeded" {
+            let id = now["variants"][0]["render_id"].as_str().unwrap().to_owned();
+            let render: Value = app
+                .send(
+                    Method::GET,
+                    &format!("/v1/renders/{id}"),
+                    Req::default().cookie(&token),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            app.stop().await;
+            return render;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job did not finish");
+}
+
+#[tokio::test]
+async fn the_same_flow_works_through_the_server_with_the_gemini_and_the_emergent_stubs() {
+    let gemini = facetra_tests::gemini_stub::GeminiStub::start().await;
+    let render = render_through_the_server(gemini.settings()).await;
+    assert_eq!(render["provenance"]["provider"], "gemini");
+    assert_eq!(gemini.requests().len(), 1);
+    let emergent = facetra_tests::emergent_stub::EmergentStub::start().await;
+    let render = render_through_the_server(emergent.settings()).await;
+    assert_eq!(render["provenance"]["provider"], "emergent");
+    assert_eq!(emergent.requests().len(), 1);
+}
