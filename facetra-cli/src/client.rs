@@ -121,6 +121,8 @@ pub trait Client: Send + Sync {
     async fn request_render(&self, spec: RenderSpec) -> anyhow::Result<Job>;
     /// Drives a job to its end: the in-process worker on the embedded default.
     async fn run_job(&self, id: &str) -> anyhow::Result<Job>;
+    /// Lets go of a job this client was working (on Ctrl-C).
+    async fn release_job(&self, id: &str) -> anyhow::Result<()>;
     /// A job as it is now.
     async fn job(&self, id: &str) -> anyhow::Result<Job>;
     /// Recent jobs, newest first.
@@ -263,6 +265,11 @@ impl Client for Embedded {
             // Another worker (a server on the same database) holds it: wait for it.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
+    }
+
+    async fn release_job(&self, id: &str) -> anyhow::Result<()> {
+        self.facetra.studio().release(&self.owner, id).await?;
+        Ok(())
     }
 
     async fn job(&self, id: &str) -> anyhow::Result<Job> {

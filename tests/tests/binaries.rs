@@ -943,3 +943,66 @@ fn bom_generate_set_and_export_from_the_command_line() {
         "not a JSON list of BOM items",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_render_releases_the_job_for_the_next_worker_at_once() {
+    use facetra_tests::gemini_stub::{GeminiStub, Reply};
+    let stub = GeminiStub::start().await;
+    stub.always(Reply::Slow(30_000));
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let env = |cmd: &mut std::process::Command| {
+        for (k, v) in stub.settings() {
+            cmd.env(k, v);
+        }
+    };
+    let mut cmd = command("facetra");
+    cmd.arg("--data-dir")
+        .arg(dir.path())
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "a cane chair"]);
+    env(&mut cmd);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while stub.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is released"), "{}", text(&out));
+    // The lease is gone: another worker finishes it now, not after the 60 s expiry.
+    stub.always(Reply::Image);
+    let jobs = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["jobs", "--json"]));
+    let jobs: serde_json::Value = serde_json::from_slice(&jobs.stdout).unwrap();
+    let id = jobs["items"][0]["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    let mut finish = command("facetra");
+    finish
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["jobs", &id, "--wait", "--json", "--out"])
+        .arg(dir.path().join("out"));
+    env(&mut finish);
+    let done = tokio::task::spawn_blocking(move || run(&mut finish))
+        .await
+        .unwrap();
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "it waited for the lease to expire"
+    );
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(done["job"]["status"], "succeeded");
+}

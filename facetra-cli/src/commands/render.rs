@@ -155,6 +155,15 @@ pub async fn wait_with_bars(client: &dyn Client, job: &Job, quiet: bool) -> anyh
     let done = loop {
         tokio::select! {
             done = &mut run => break done?,
+            _ = tokio::signal::ctrl_c() => {
+                bars.clear().ok();
+                client.release_job(job.id.as_str()).await?;
+                return Err(facetra_core::Error::Conflict(format!(
+                    "stopped: job {} is released and keeps its reservation; finish it with `facetra jobs {} --wait`",
+                    job.id, job.id
+                ))
+                .into());
+            }
             () = tokio::time::sleep(Duration::from_millis(150)) => {
                 if let Ok(now) = client.job(job.id.as_str()).await {
                     for (v, bar) in now.variants.iter().zip(&per_variant) {

@@ -525,6 +525,14 @@ impl Studio<'_> {
         Some(bytes)
     }
 
+    /// Releases one of the actor's jobs that a stopped worker held (Ctrl-C in `facetra
+    /// render`), so the next worker takes it at once.
+    pub async fn release(&self, actor: &Actor, id: &str) -> Result<Job> {
+        let job = self.job(actor, id).await?;
+        self.f.store().jobs.release_job(&job.id).await?;
+        self.job(actor, id).await
+    }
+
     /// One of the actor's jobs.
     pub async fn job(&self, actor: &Actor, id: &str) -> Result<Job> {
         let me = self.f.accounts().me(actor).await?;

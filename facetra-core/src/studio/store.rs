@@ -39,6 +39,9 @@ pub trait JobStore: Send + Sync {
         lease: &Lease,
         only: Option<&JobId>,
     ) -> Result<Option<Job>>;
+    /// Drops an unfinished job's lease at once (its worker stopped on purpose), so another
+    /// worker may take it without waiting for the expiry.
+    async fn release_job(&self, id: &JobId) -> Result<()>;
     /// Extends the lease while its holder still has it; false when it was lost.
     async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool>;
     /// Finishes one still-unfinished variant, with its render (stored in the same step) when

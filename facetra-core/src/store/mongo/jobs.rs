@@ -229,6 +229,17 @@ impl JobStore for Mongo {
         Ok(None)
     }
 
+    async fn release_job(&self, id: &JobId) -> Result<()> {
+        self.jobs()
+            .update_one(
+                doc! { "_id": id.as_str(), "status": { "$in": ["queued", "running"] } },
+                doc! { "$unset": { "lease_holder": "", "lease_until_ms": "" } },
+            )
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
     async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool> {
         let r = self
             .jobs()

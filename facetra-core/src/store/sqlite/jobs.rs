@@ -148,6 +148,19 @@ impl JobStore for Sqlite {
         .await
     }
 
+    async fn release_job(&self, id: &JobId) -> Result<()> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE jobs SET lease_holder = NULL, lease_until = NULL WHERE id = ?1 AND status IN ('queued', 'running')",
+                [id],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool> {
         let (id, lease) = (id.as_str().to_owned(), lease.clone());
         self.call(move |c| {
