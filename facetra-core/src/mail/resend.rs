@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{Mailer, OutboxMessage, SendFailure};
 use crate::config::ResendConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Resend's error body.
 #[derive(Debug, Deserialize)]
@@ -43,12 +43,7 @@ impl std::fmt::Debug for Resend {
 
 impl Resend {
     pub fn new(config: ResendConfig) -> Result<Resend> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(20))
-            .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the Resend client: {e}")))?;
+        let http = crate::security::outbound_client(20, "Resend")?;
         Ok(Resend { http, config })
     }
 }

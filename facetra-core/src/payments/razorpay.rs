@@ -3,8 +3,6 @@
 //! keep only what we store. Deserialisation tolerates Razorpay's quirks (`notes: []`, empty
 //! strings for nulls, fields that come and go).
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer};
@@ -204,12 +202,7 @@ struct ErrorDetail {
 impl Client {
     /// A client for the configured account.
     pub fn new(config: RazorpayConfig) -> Result<Client> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the Razorpay client: {e}")))?;
+        let http = crate::security::outbound_client(15, "Razorpay")?;
         Ok(Client { http, config })
     }
 

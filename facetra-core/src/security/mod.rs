@@ -14,6 +14,18 @@ use subtle::ConstantTimeEq;
 use crate::config::{check_secret_length, keys, Config, Database, Secret};
 use crate::error::{Error, Result};
 
+/// The HTTP client every outbound integration uses: it never follows a redirect (which would
+/// carry an API key to another host), always sends a `User-Agent`, and gives up after
+/// `timeout_secs`.
+pub fn outbound_client(timeout_secs: u64, service: &str) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(timeout_secs))
+        .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the {service} client: {e}")))
+}
+
 /// A bearer secret handed to a client once (session token, API token). Never stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawToken(String);

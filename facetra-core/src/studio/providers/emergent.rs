@@ -4,8 +4,6 @@
 //! comes back as a data URL in `choices[0].message.images[]`. Same retries and failure classes
 //! as the direct Gemini client; a spent budget is not retried.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -13,7 +11,7 @@ use serde_json::{json, Value};
 use super::retry::{failure, send_with_retries, Hint};
 use super::{FailureClass, GeneratedImage, GenerationFailure, ImageGenerator, ImageRequest};
 use crate::config::EmergentConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The Emergent client.
 pub struct Emergent {
@@ -103,12 +101,7 @@ pub fn read_answer(
 
 impl Emergent {
     pub fn new(config: EmergentConfig) -> Result<Emergent> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(120))
-            .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the Emergent client: {e}")))?;
+        let http = crate::security::outbound_client(120, "Emergent")?;
         Ok(Emergent { http, config })
     }
 }

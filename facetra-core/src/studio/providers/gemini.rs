@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::retry::{failure, send_with_retries, Hint};
 use super::{FailureClass, GeneratedImage, GenerationFailure, ImageGenerator, ImageRequest};
 use crate::config::GeminiConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The Gemini client.
 pub struct Gemini {
@@ -33,12 +33,7 @@ impl std::fmt::Debug for Gemini {
 
 impl Gemini {
     pub fn new(config: GeminiConfig) -> Result<Gemini> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(120))
-            .user_agent(concat!("facetra/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the Gemini client: {e}")))?;
+        let http = crate::security::outbound_client(120, "Gemini")?;
         Ok(Gemini { http, config })
     }
 
