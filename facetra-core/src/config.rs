@@ -131,6 +131,7 @@ pub struct EmergentConfig {
     pub api_key: Secret,
     pub base_url: String,
     pub image_model: String,
+    pub text_model: String,
     pub retry_base_ms: u64,
 }
 
@@ -196,6 +197,7 @@ pub mod keys {
     pub const EMERGENT_API_KEY: &str = "FACETRA_EMERGENT_API_KEY";
     pub const EMERGENT_BASE_URL: &str = "FACETRA_EMERGENT_BASE_URL";
     pub const EMERGENT_IMAGE_MODEL: &str = "FACETRA_EMERGENT_IMAGE_MODEL";
+    pub const EMERGENT_TEXT_MODEL: &str = "FACETRA_EMERGENT_TEXT_MODEL";
 }
 
 /// The layers a `Config` is read from.
@@ -406,6 +408,9 @@ impl Config {
                         image_model: layers
                             .get(keys::EMERGENT_IMAGE_MODEL)
                             .unwrap_or_else(|| "gemini-2.5-flash-image-preview".into()),
+                        text_model: layers
+                            .get(keys::EMERGENT_TEXT_MODEL)
+                            .unwrap_or_else(|| "gemini/gemini-2.5-flash".into()),
                         retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
                     })
                 }

@@ -95,7 +95,7 @@ impl Facetra {
                 return Err(e);
             }
         };
-        let bom_drafter = bom_drafter_for(&config, &renderer);
+        let bom_drafter = bom_drafter_for(&config);
         Ok(Facetra {
             inner: Arc::new(Inner {
                 config,
@@ -225,18 +225,17 @@ impl Facetra {
     }
 }
 
-/// The BOM drafter: Gemini's text model when Gemini renders, else the local heuristic.
-fn bom_drafter_for(
-    config: &Config,
-    _renderer: &Arc<dyn studio::providers::ImageGenerator>,
-) -> Arc<dyn studio::providers::BomGenerator> {
-    match (config.renderer.as_str(), &config.gemini) {
-        ("gemini", Some(g)) => match studio::providers::gemini::Gemini::new(g.clone()) {
-            Ok(gemini) => Arc::new(gemini),
-            Err(_) => Arc::new(studio::providers::LocalBom),
-        },
-        _ => Arc::new(studio::providers::LocalBom),
-    }
+/// The BOM drafter: the text model of the provider that renders (Gemini or Emergent), else the
+/// local heuristic.
+fn bom_drafter_for(config: &Config) -> Arc<dyn studio::providers::BomGenerator> {
+    use studio::providers::{emergent::Emergent, gemini::Gemini, LocalBom};
+    let drafter: Result<Arc<dyn studio::providers::BomGenerator>> =
+        match (config.renderer.as_str(), &config.gemini, &config.emergent) {
+            ("gemini", Some(g), _) => Gemini::new(g.clone()).map(|c| Arc::new(c) as _),
+            ("emergent", _, Some(e)) => Emergent::new(e.clone()).map(|c| Arc::new(c) as _),
+            _ => Ok(Arc::new(LocalBom)),
+        };
+    drafter.unwrap_or_else(|_| Arc::new(LocalBom))
 }
 
 /// The image provider the configuration names.

@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 #[derive(Default)]
 struct Script {
     queue: VecDeque<(u16, &'static str)>,
+    /// The JSON content answered to structured-output (BOM) requests.
+    bom: Option<&'static str>,
     requests: Vec<Value>,
 }
 
@@ -49,6 +51,15 @@ async fn complete(
     if let Some((status, message)) = next {
         let err = json!({ "error": { "message": message, "type": "proxy_error", "code": status } });
         return (StatusCode::from_u16(status).unwrap(), Json(err)).into_response();
+    }
+    if body.get("response_format").is_some() {
+        let content = stub.script.lock().unwrap().bom.unwrap_or(r#"{"items":[]}"#);
+        return Json(json!({
+            "id": "chatcmpl-stub", "object": "chat.completion", "model": body["model"],
+            "choices": [{ "index": 0, "finish_reason": "stop", "message": { "role": "assistant", "content": content } }],
+            "usage": { "prompt_tokens": 900, "completion_tokens": 200, "total_tokens": 1100 },
+        }))
+        .into_response();
     }
     let img = image::RgbImage::from_fn(48, 48, |x, y| image::Rgb([x as u8 * 5, y as u8 * 5, 90]));
     let mut png = std::io::Cursor::new(Vec::new());
@@ -103,6 +114,11 @@ impl EmergentStub {
             .unwrap()
             .queue
             .extend(failures.iter().copied());
+    }
+
+    /// Answers BOM requests with this JSON content.
+    pub fn bom_answer(&self, content: &'static str) {
+        self.script.lock().unwrap().bom = Some(content);
     }
 
     /// Every request body.

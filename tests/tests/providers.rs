@@ -304,6 +304,20 @@ async fn the_emergent_proxy_renders_with_data_urls_retries_5xx_and_stops_on_a_sp
         .contains("budget"));
     assert_eq!(stub.requests().len(), 3, "a spent budget is not retried");
     assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 9);
+
+    // BOMs are drafted through the proxy too, with structured output.
+    stub.bom_answer(r#"{"items":[{"name":"Chair","category":"furniture","material":"cane","quantity":2,"unit":"pc","unit_price_paise":650000,"note":""}]}"#);
+    let render = h.facetra.studio().renders(&me, false, 10).await.unwrap()[0]
+        .id
+        .to_string();
+    let bom = h.facetra.studio().generate_bom(&me, &render).await.unwrap();
+    assert_eq!(
+        (bom.source, bom.items[0].material.as_str()),
+        (facetra_core::studio::bom::BomSource::Ai, "cane")
+    );
+    let last = stub.requests().last().unwrap().clone();
+    assert_eq!(last["response_format"]["type"], "json_schema");
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 8);
     h.finish().await;
 }
 

@@ -144,3 +144,75 @@ impl ImageGenerator for Emergent {
         read_answer(&answer, &self.config.image_model)
     }
 }
+
+#[async_trait]
+impl super::BomGenerator for Emergent {
+    fn provider(&self) -> &'static str {
+        "emergent"
+    }
+
+    async fn draft_bom(
+        &self,
+        prompt: &str,
+        image: &[u8],
+    ) -> std::result::Result<Vec<crate::studio::bom::BomItem>, GenerationFailure> {
+        let text = format!(
+            "List the bill of materials for the design in this render as a JSON object {{\"items\": [...]}}: \
+             furniture, fixtures and finishes, each with name, category, material, quantity, unit, \
+             unit_price_paise (a typical price in Indian paise) and note. The designer described it as: {}",
+            prompt.trim()
+        );
+        let item = json!({
+            "type": "object",
+            "properties": {
+                "name": { "type": "string" }, "category": { "type": "string" }, "material": { "type": "string" },
+                "quantity": { "type": "number" }, "unit": { "type": "string" },
+                "unit_price_paise": { "type": "integer" }, "note": { "type": "string" },
+            },
+            "required": ["name", "category", "material", "quantity", "unit", "unit_price_paise", "note"],
+            "additionalProperties": false,
+        });
+        let body = json!({
+            "model": self.config.text_model,
+            "messages": [{ "role": "user", "content": [
+                { "type": "text", "text": text },
+                { "type": "image_url", "image_url": { "url": data_url(image) } },
+            ] }],
+            "response_format": { "type": "json_schema", "json_schema": {
+                "name": "bill_of_materials", "strict": true,
+                "schema": { "type": "object", "properties": { "items": { "type": "array", "items": item } },
+                            "required": ["items"], "additionalProperties": false },
+            } },
+        });
+        let url = format!("{}/chat/completions", self.config.base_url);
+        let send = || {
+            self.http
+                .post(&url)
+                .bearer_auth(self.config.api_key.expose())
+                .json(&body)
+        };
+        let answer = send_with_retries(send, self.config.retry_base_ms, |b| {
+            if b.to_string().to_lowercase().contains("budget") {
+                Hint::GiveUp("the Emergent budget is spent; top it up".into())
+            } else {
+                Hint::Retry(None)
+            }
+        })
+        .await?;
+        let content = answer["choices"][0]["message"]["content"]
+            .as_str()
+            .ok_or_else(|| failure(FailureClass::NoImage, "the provider answered without a BOM"))?;
+        #[derive(serde::Deserialize)]
+        struct Drafted {
+            items: Vec<crate::studio::bom::BomItem>,
+        }
+        serde_json::from_str::<Drafted>(content)
+            .map(|d| d.items)
+            .map_err(|e| {
+                failure(
+                    FailureClass::ProviderError,
+                    format!("the provider's BOM is not valid: {e}"),
+                )
+            })
+    }
+}
