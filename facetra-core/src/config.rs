@@ -260,6 +260,26 @@ impl Layers {
         }
     }
 
+    /// A non-empty secret value, trimmed.
+    fn secret(&self, key: &str) -> Option<Secret> {
+        self.get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+    }
+
+    /// The value, or `default`.
+    fn get_or(&self, key: &str, default: &str) -> String {
+        self.get(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// An outbound base URL without its trailing `/`, checked by `check_outbound_url`.
+    fn outbound_base(&self, key: &str, default: &str) -> Result<String> {
+        let url = self.get_or(key, default).trim_end_matches('/').to_owned();
+        check_outbound_url(&url, key)?;
+        Ok(url)
+    }
+
     fn flag(&self, key: &'static str) -> Result<bool> {
         match self.get(key).as_deref().map(str::trim) {
             None | Some("") => Ok(false),
@@ -366,22 +386,12 @@ impl Config {
             trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
             operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),
             razorpay: razorpay(&layers)?,
-            resend: match layers
-                .get(keys::RESEND_API_KEY)
-                .filter(|k| !k.trim().is_empty())
-            {
-                Some(key) => {
-                    let base_url = layers
-                        .get(keys::RESEND_BASE_URL)
-                        .unwrap_or_else(|| "https://api.resend.com".into())
-                        .trim_end_matches('/')
-                        .to_owned();
-                    check_outbound_url(&base_url, keys::RESEND_BASE_URL)?;
-                    Some(ResendConfig {
-                        api_key: Secret::new(key.trim()),
-                        base_url,
-                    })
-                }
+            resend: match layers.secret(keys::RESEND_API_KEY) {
+                Some(api_key) => Some(ResendConfig {
+                    api_key,
+                    base_url: layers
+                        .outbound_base(keys::RESEND_BASE_URL, "https://api.resend.com")?,
+                }),
                 None => None,
             },
             mail_poll_ms: layers.parse(keys::MAIL_POLL_MS, 2000)?.max(10),
@@ -391,67 +401,38 @@ impl Config {
             bom_cost: positive(keys::BOM_COST, 1)?,
             workers: layers.parse(keys::WORKERS, 2)?,
             job_lease_secs: positive(keys::JOB_LEASE_SECS, 60)?,
-            emergent: match layers
-                .get(keys::EMERGENT_API_KEY)
-                .filter(|k| !k.trim().is_empty())
-            {
-                Some(key) => {
-                    let base_url = layers
-                        .get(keys::EMERGENT_BASE_URL)
-                        .unwrap_or_else(|| "https://integrations.emergentagent.com/llm".into())
-                        .trim_end_matches('/')
-                        .to_owned();
-                    check_outbound_url(&base_url, keys::EMERGENT_BASE_URL)?;
-                    Some(EmergentConfig {
-                        api_key: Secret::new(key.trim()),
-                        base_url,
-                        image_model: layers
-                            .get(keys::EMERGENT_IMAGE_MODEL)
-                            .unwrap_or_else(|| "gemini-2.5-flash-image-preview".into()),
-                        text_model: layers
-                            .get(keys::EMERGENT_TEXT_MODEL)
-                            .unwrap_or_else(|| "gemini/gemini-2.5-flash".into()),
-                        retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
-                    })
-                }
+            emergent: match layers.secret(keys::EMERGENT_API_KEY) {
+                Some(api_key) => Some(EmergentConfig {
+                    api_key,
+                    base_url: layers.outbound_base(
+                        keys::EMERGENT_BASE_URL,
+                        "https://integrations.emergentagent.com/llm",
+                    )?,
+                    image_model: layers
+                        .get_or(keys::EMERGENT_IMAGE_MODEL, "gemini-2.5-flash-image-preview"),
+                    text_model: layers.get_or(keys::EMERGENT_TEXT_MODEL, "gemini/gemini-2.5-flash"),
+                    retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
+                }),
                 None => None,
             },
-            gemini: match layers
-                .get(keys::GEMINI_API_KEY)
-                .filter(|k| !k.trim().is_empty())
-            {
-                Some(key) => {
-                    let base_url = layers
-                        .get(keys::GEMINI_BASE_URL)
-                        .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into())
-                        .trim_end_matches('/')
-                        .to_owned();
-                    check_outbound_url(&base_url, keys::GEMINI_BASE_URL)?;
-                    Some(GeminiConfig {
-                        api_key: Secret::new(key.trim()),
-                        base_url,
-                        image_model: layers
-                            .get(keys::GEMINI_IMAGE_MODEL)
-                            .unwrap_or_else(|| "gemini-2.5-flash-image".into()),
-                        text_model: layers
-                            .get(keys::GEMINI_TEXT_MODEL)
-                            .unwrap_or_else(|| "gemini-2.5-flash".into()),
-                        retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
-                    })
-                }
+            gemini: match layers.secret(keys::GEMINI_API_KEY) {
+                Some(api_key) => Some(GeminiConfig {
+                    api_key,
+                    base_url: layers.outbound_base(
+                        keys::GEMINI_BASE_URL,
+                        "https://generativelanguage.googleapis.com",
+                    )?,
+                    image_model: layers.get_or(keys::GEMINI_IMAGE_MODEL, "gemini-2.5-flash-image"),
+                    text_model: layers.get_or(keys::GEMINI_TEXT_MODEL, "gemini-2.5-flash"),
+                    retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
+                }),
                 None => None,
             },
             renderer: match layers.get(keys::RENDERER).as_deref().map(str::trim) {
                 None | Some("") => {
-                    if layers
-                        .get(keys::EMERGENT_API_KEY)
-                        .is_some_and(|k| !k.trim().is_empty())
-                    {
+                    if layers.secret(keys::EMERGENT_API_KEY).is_some() {
                         "emergent".into()
-                    } else if layers
-                        .get(keys::GEMINI_API_KEY)
-                        .is_some_and(|k| !k.trim().is_empty())
-                    {
+                    } else if layers.secret(keys::GEMINI_API_KEY).is_some() {
                         "gemini".into()
                     } else {
                         "local".into()
@@ -459,10 +440,7 @@ impl Config {
                 }
                 Some("local") => "local".into(),
                 Some("gemini") => {
-                    if layers
-                        .get(keys::GEMINI_API_KEY)
-                        .is_none_or(|k| k.trim().is_empty())
-                    {
+                    if layers.secret(keys::GEMINI_API_KEY).is_none() {
                         return Err(Error::Config(format!(
                             "{}=gemini needs {}",
                             keys::RENDERER,
@@ -472,10 +450,7 @@ impl Config {
                     "gemini".into()
                 }
                 Some("emergent") => {
-                    if layers
-                        .get(keys::EMERGENT_API_KEY)
-                        .is_none_or(|k| k.trim().is_empty())
-                    {
+                    if layers.secret(keys::EMERGENT_API_KEY).is_none() {
                         return Err(Error::Config(format!(
                             "{}=emergent needs {}",
                             keys::RENDERER,
@@ -540,12 +515,7 @@ fn razorpay(layers: &Layers) -> Result<Option<RazorpayConfig>> {
             )))
         }
     };
-    let base_url = layers
-        .get(keys::RAZORPAY_BASE_URL)
-        .unwrap_or_else(|| "https://api.razorpay.com".into())
-        .trim_end_matches('/')
-        .to_owned();
-    check_outbound_url(&base_url, keys::RAZORPAY_BASE_URL)?;
+    let base_url = layers.outbound_base(keys::RAZORPAY_BASE_URL, "https://api.razorpay.com")?;
     Ok(Some(RazorpayConfig {
         key_id: key_id.trim().to_owned(),
         key_secret: Secret::new(key_secret.trim()),
