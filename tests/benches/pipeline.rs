@@ -41,12 +41,12 @@ fn main() {
         let stub = GeminiStub::start().await;
         stub.always(Reply::Sized(256 * 1024));
         stub.quiet();
-        let settings = stub.settings();
-        let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        extra.push((keys::DEV_LOGIN, "true"));
         let credits = (total * 2).to_string();
-        extra.push((keys::TRIAL_CREDITS, credits.as_str()));
-        let h = Harness::with(Backend::Sqlite, &extra).await;
+        let extra = [
+            (keys::DEV_LOGIN, "true"),
+            (keys::TRIAL_CREDITS, credits.as_str()),
+        ];
+        let h = Harness::with_stub(Backend::Sqlite, stub.settings(), &extra).await;
         let req = DevLogin {
             email: "bench@example.com".into(),
             name: "Bench".into(),

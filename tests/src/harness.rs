@@ -86,6 +86,17 @@ impl Harness {
         }
     }
 
+    /// A fresh store pointed at a stub (its settings) plus extra settings.
+    pub async fn with_stub(
+        backend: Backend,
+        stub: Vec<(&'static str, String)>,
+        extra: &[(&str, &str)],
+    ) -> Harness {
+        let mut all: Vec<(&str, &str)> = stub.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        all.extend_from_slice(extra);
+        Harness::with(backend, &all).await
+    }
+
     /// Drops the MongoDB database and closes the store.
     pub async fn finish(self) {
         if let Some(name) = &self.mongo_db {

@@ -569,10 +569,12 @@ async fn payment_routes_answer_503_payments_disabled_without_razorpay() {
 async fn checkout_over_http_orders_verifies_and_takes_signed_webhooks_only() {
     use facetra_tests::razorpay_stub::RazorpayStub;
     let stub = RazorpayStub::start().await;
-    let settings = stub.settings();
-    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    extra.push((keys::DEV_LOGIN, "true"));
-    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let h = Harness::with_stub(
+        Backend::Sqlite,
+        stub.settings(),
+        &[(keys::DEV_LOGIN, "true")],
+    )
+    .await;
     let app = TestApp::spawn(&h).await;
     let (token, _) = app.dev_login("ada@example.com").await;
     let res = app
@@ -1074,9 +1076,7 @@ async fn a_bom_saved_with_a_stale_version_is_409_stale_version() {
 /// Renders through the server with a provider stub, start to finish; the render's provider.
 async fn render_through_the_server(settings: Vec<(&'static str, String)>) -> Value {
     use facetra_tests::images::png;
-    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    extra.push((keys::DEV_LOGIN, "true"));
-    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let h = Harness::with_stub(Backend::Sqlite, settings, &[(keys::DEV_LOGIN, "true")]).await;
     let app = TestApp::spawn(&h).await;
     let (token, _) = app.dev_login("ada@example.com").await;
     let up: Value = upload(&app, &token, "sketch.png", png(120, 90))

@@ -13,10 +13,12 @@ use facetra_tests::{Backend, Harness};
 
 async fn studio() -> (Harness, GeminiStub, Actor, String) {
     let stub = GeminiStub::start().await;
-    let settings = stub.settings();
-    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    extra.push((keys::DEV_LOGIN, "true"));
-    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let h = Harness::with_stub(
+        Backend::Sqlite,
+        stub.settings(),
+        &[(keys::DEV_LOGIN, "true")],
+    )
+    .await;
     let req = DevLogin {
         email: "designer@example.com".into(),
         name: "Designer".into(),
@@ -216,10 +218,12 @@ async fn a_blocked_prompt_and_a_400_are_not_retried() {
 async fn the_emergent_proxy_renders_with_data_urls_retries_5xx_and_stops_on_a_spent_budget() {
     use facetra_tests::emergent_stub::EmergentStub;
     let stub = EmergentStub::start().await;
-    let settings = stub.settings();
-    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    extra.push((keys::DEV_LOGIN, "true"));
-    let h = Harness::with(Backend::Sqlite, &extra).await;
+    let h = Harness::with_stub(
+        Backend::Sqlite,
+        stub.settings(),
+        &[(keys::DEV_LOGIN, "true")],
+    )
+    .await;
     let req = DevLogin {
         email: "designer@example.com".into(),
         name: "Designer".into(),

@@ -22,10 +22,10 @@ conformance!(
 
 async fn post_office(backend: Backend) -> (Harness, ResendStub) {
     let stub = ResendStub::start().await;
-    let settings = stub.settings();
-    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    extra.push((keys::DEV_LOGIN, "true"));
-    (Harness::with(backend, &extra).await, stub)
+    (
+        Harness::with_stub(backend, stub.settings(), &[(keys::DEV_LOGIN, "true")]).await,
+        stub,
+    )
 }
 
 async fn sign_up(h: &Harness, email: &str) {

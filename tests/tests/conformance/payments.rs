@@ -33,10 +33,7 @@ struct Shop {
 
 async fn shop(backend: Backend) -> Shop {
     let stub = RazorpayStub::start().await;
-    let settings = stub.settings();
-    let mut extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    extra.push((keys::DEV_LOGIN, "true"));
-    let h = Harness::with(backend, &extra).await;
+    let h = Harness::with_stub(backend, stub.settings(), &[(keys::DEV_LOGIN, "true")]).await;
     Shop { h, stub }
 }
 
