@@ -97,6 +97,22 @@ impl Harness {
         Harness::with(backend, &all).await
     }
 
+    /// Signs a person in by dev login (the harness must enable it) and returns them as an actor.
+    pub async fn person(&self, email: &str) -> facetra_core::Actor {
+        let req = facetra_core::accounts::DevLogin {
+            email: email.into(),
+            name: "Person".into(),
+            age_confirmed: true,
+        };
+        let (user, _, _) = self
+            .facetra
+            .accounts()
+            .dev_login(req, None)
+            .await
+            .expect("dev login");
+        facetra_core::Actor::User(user.id)
+    }
+
     /// Drops the MongoDB database and closes the store.
     pub async fn finish(self) {
         if let Some(name) = &self.mongo_db {

@@ -2,7 +2,7 @@
 //! payment links and refunds credit (or take back) exactly once, signatures are enforced, and
 //! the payer's details never reach the store.
 
-use facetra_core::accounts::{DevLogin, Role};
+use facetra_core::accounts::Role;
 use facetra_core::config::keys;
 use facetra_core::credits::LedgerKind;
 use facetra_core::payments::CheckoutResult;
@@ -37,16 +37,6 @@ async fn shop(backend: Backend) -> Shop {
     Shop { h, stub }
 }
 
-async fn customer(h: &Harness, email: &str) -> Actor {
-    let req = DevLogin {
-        email: email.into(),
-        name: "Buyer".into(),
-        age_confirmed: true,
-    };
-    let (user, _, _) = h.facetra.accounts().dev_login(req, None).await.unwrap();
-    Actor::User(user.id)
-}
-
 async fn balance(h: &Harness, a: &Actor) -> i64 {
     h.facetra.credits().balance(a).await.unwrap()
 }
@@ -66,7 +56,7 @@ async fn purchases(h: &Harness, a: &Actor) -> usize {
 
 async fn checkout_verification_credits_a_pack_once(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let order = h
         .facetra
         .payments()
@@ -134,7 +124,7 @@ async fn checkout_verification_credits_a_pack_once(backend: Backend) {
 
 async fn a_pending_checkout_is_finished_by_the_webhook(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let order = h
         .facetra
         .payments()
@@ -164,7 +154,7 @@ async fn a_pending_checkout_is_finished_by_the_webhook(backend: Backend) {
 
 async fn five_webhook_deliveries_and_three_verify_calls_at_once_credit_one_pack(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let order = h
         .facetra
         .payments()
@@ -228,7 +218,7 @@ async fn five_webhook_deliveries_and_three_verify_calls_at_once_credit_one_pack(
 
 async fn bad_signatures_credit_nothing(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let order = h
         .facetra
         .payments()
@@ -288,7 +278,7 @@ async fn bad_signatures_credit_nothing(backend: Backend) {
 
 async fn a_webhook_that_does_not_match_its_order_credits_nothing_and_is_recorded(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let order = h
         .facetra
         .payments()
@@ -350,7 +340,7 @@ async fn a_webhook_that_does_not_match_its_order_credits_nothing_and_is_recorded
 
 async fn a_refund_takes_back_credits_but_never_below_zero(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let user = match &buyer {
         Actor::User(u) => u.clone(),
         _ => unreachable!(),
@@ -418,7 +408,7 @@ async fn a_refund_takes_back_credits_but_never_below_zero(backend: Backend) {
 
 async fn payment_links_are_credited_by_polling_or_by_webhook_once(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let link = h
         .facetra
         .payments()
@@ -494,8 +484,8 @@ async fn payment_links_are_credited_by_polling_or_by_webhook_once(backend: Backe
 
 async fn another_users_order_or_link_is_not_found(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
-    let other = customer(&h, "other@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
+    let other = h.person("other@example.com").await;
     let order = h
         .facetra
         .payments()
@@ -528,7 +518,7 @@ async fn another_users_order_or_link_is_not_found(backend: Backend) {
 
 async fn the_payers_details_are_never_stored(backend: Backend) {
     let Shop { h, stub } = shop(backend).await;
-    let buyer = customer(&h, "buyer@example.com").await;
+    let buyer = h.person("buyer@example.com").await;
     let order = h
         .facetra
         .payments()

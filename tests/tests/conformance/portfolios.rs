@@ -1,7 +1,6 @@
 //! Portfolios on both backends: named, ordered, holding only the owner's renders, and losing a
 //! render when it is deleted.
 
-use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
 use facetra_core::studio::{RenderSpec, UploadKind};
 use facetra_core::{Actor, Error};
@@ -11,23 +10,6 @@ use facetra_tests::{Backend, Harness};
 use super::conformance;
 
 conformance!(portfolios_hold_only_the_owners_renders_in_order);
-
-async fn person(h: &Harness, email: &str) -> Actor {
-    let req = DevLogin {
-        email: email.into(),
-        name: "P".into(),
-        age_confirmed: true,
-    };
-    Actor::User(
-        h.facetra
-            .accounts()
-            .dev_login(req, None)
-            .await
-            .unwrap()
-            .0
-            .id,
-    )
-}
 
 async fn renders(h: &Harness, who: &Actor, n: u32) -> Vec<String> {
     let studio = h.facetra.studio();
@@ -55,8 +37,8 @@ async fn renders(h: &Harness, who: &Actor, n: u32) -> Vec<String> {
 async fn portfolios_hold_only_the_owners_renders_in_order(backend: Backend) {
     let h = Harness::with(backend, &[(keys::DEV_LOGIN, "true")]).await;
     let (me, eve) = (
-        person(&h, "me@example.com").await,
-        person(&h, "eve@example.com").await,
+        h.person("me@example.com").await,
+        h.person("eve@example.com").await,
     );
     let mine = renders(&h, &me, 3).await;
     let hers = renders(&h, &eve, 1).await;

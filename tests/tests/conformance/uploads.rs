@@ -1,10 +1,9 @@
 //! Uploads on both backends: recognised by content, stripped of metadata before anything is
 //! stored, and private to their owner.
 
-use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
 use facetra_core::studio::UploadKind;
-use facetra_core::{Actor, Error};
+use facetra_core::Error;
 use facetra_tests::harness::contains;
 use facetra_tests::images::{jpeg_with_metadata, png_claiming, png_with_metadata, GPS_MARKER};
 use facetra_tests::{Backend, Harness};
@@ -18,26 +17,9 @@ conformance!(
     uploads_are_checked_by_content_and_private
 );
 
-async fn person(h: &Harness, email: &str) -> Actor {
-    let req = DevLogin {
-        email: email.into(),
-        name: "Designer".into(),
-        age_confirmed: true,
-    };
-    Actor::User(
-        h.facetra
-            .accounts()
-            .dev_login(req, None)
-            .await
-            .unwrap()
-            .0
-            .id,
-    )
-}
-
 async fn uploads_are_stripped_of_metadata_before_they_are_stored(backend: Backend) {
     let h = Harness::with(backend, &[(keys::DEV_LOGIN, "true")]).await;
-    let me = person(&h, "designer@example.com").await;
+    let me = h.person("designer@example.com").await;
     let studio = h.facetra.studio();
     for (bytes, mime) in [
         (png_with_metadata(64, 48), "image/png"),
@@ -80,8 +62,8 @@ async fn uploads_are_stripped_of_metadata_before_they_are_stored(backend: Backen
 
 async fn uploads_are_checked_by_content_and_private(backend: Backend) {
     let h = Harness::with(backend, &[(keys::DEV_LOGIN, "true")]).await;
-    let me = person(&h, "designer@example.com").await;
-    let other = person(&h, "other@example.com").await;
+    let me = h.person("designer@example.com").await;
+    let other = h.person("other@example.com").await;
     let studio = h.facetra.studio();
     let text = b"this is a text file someone named sketch.png".to_vec();
     assert!(matches!(
