@@ -1,5 +1,6 @@
-//! The outbox port. Messages are claimed with an expiring lease (the store's lease primitive:
-//! a holder and an expiry on the record, taken only when free or expired), so several senders
+//! The outbox port. Messages are claimed with an expiring lease (`store::Lease`, the lease
+//! primitive render jobs share: a holder and an expiry on the record, taken only when free or
+//! expired), so several senders
 //! never deliver the same message at once, and a crashed sender's messages come back.
 
 use async_trait::async_trait;
@@ -8,15 +9,8 @@ use super::{MessageStatus, OutboxMessage};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::MessageId;
+pub use crate::store::Lease;
 use crate::store::{Page, PageRequest};
-
-/// An expiring claim on a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    /// Who holds it (a random id per sender or worker).
-    pub holder: String,
-    pub until: Timestamp,
-}
 
 /// Persistence for the outbox.
 #[async_trait]

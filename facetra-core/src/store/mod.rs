@@ -125,6 +125,16 @@ impl Store {
     }
 }
 
+/// An expiring claim on a record: the one lease primitive, shared by the mail outbox and render
+/// jobs (and, later, retention runs). A holder takes a record only when it is free or its lease
+/// expired, renews it while working, and loses it if it stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Who holds it (a random id per sender or worker).
+    pub holder: String,
+    pub until: Timestamp,
+}
+
 /// A request for one page of a newest-first list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {

@@ -15,7 +15,7 @@ use crate::clock::Timestamp;
 use crate::credits::{LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UploadId, UserId};
-use crate::mail::store::Lease;
+use crate::store::Lease;
 use crate::Actor;
 
 /// How many times a job is leased before it is failed and refunded.

@@ -17,7 +17,7 @@ pub trait StudioStore: Send + Sync {
 use super::jobs::{Job, JobStatus, Render, VariantOutcome};
 use crate::clock::Timestamp;
 use crate::ids::{JobId, RenderId};
-use crate::mail::store::Lease;
+use crate::store::Lease;
 
 /// Persistence for render jobs and renders. Every change to a job bumps its `status_seq`;
 /// variant changes are conditional, so a variant is finished (charged or refunded) once.

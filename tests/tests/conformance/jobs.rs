@@ -7,7 +7,7 @@ use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
 use facetra_core::credits::LedgerKind;
 use facetra_core::ids::JobId;
-use facetra_core::mail::store::Lease;
+use facetra_core::store::Lease;
 use facetra_core::store::PageRequest;
 use facetra_core::studio::{JobStatus, RenderSpec, UploadKind, VariantStatus};
 use facetra_core::{Actor, Error};

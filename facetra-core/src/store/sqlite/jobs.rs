@@ -8,7 +8,7 @@ use super::{db_err, ms, Sqlite};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UserId};
-use crate::mail::store::Lease;
+use crate::store::Lease;
 use crate::studio::apply;
 use crate::studio::jobs::{Job, JobStatus, Render, VariantOutcome};
 use crate::studio::store::JobStore;
