@@ -9,7 +9,7 @@ use crate::commands::{audit, completions, credits, mail, users};
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
 /// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
 #[derive(Debug, Parser)]
-#[command(name = "facetra-admin", version, about, long_about = None, after_help = facetra_cli::exit::EXIT_CODES_HELP)]
+#[command(name = "facetra-admin", version, about, long_about = None, after_help = facetra_core::error::EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

@@ -18,7 +18,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("facetra-admin: {e:#}");
-            ExitCode::from(facetra_cli::exit::code_for(&e))
+            let code = e
+                .downcast_ref::<facetra_core::Error>()
+                .map_or(1, facetra_core::Error::exit_code);
+            ExitCode::from(code)
         }
     }
 }

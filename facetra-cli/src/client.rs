@@ -10,9 +10,10 @@ use async_trait::async_trait;
 use facetra_core::accounts::User;
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::credits::{LedgerEntry, Pack};
+use facetra_core::paging::PageRequest;
 use facetra_core::payments::LinkView;
-use facetra_core::store::PageRequest;
 use facetra_core::studio::bom::{Bom, BomItem};
+use facetra_core::studio::jobs::Progress;
 use facetra_core::studio::portfolios::Portfolio;
 use facetra_core::studio::{Job, Render, RenderSpec, Upload, UploadKind};
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
@@ -119,8 +120,9 @@ pub trait Client: Send + Sync {
     async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<UploadInfo>;
     /// Queues a render job (credits are reserved).
     async fn request_render(&self, spec: RenderSpec) -> anyhow::Result<Job>;
-    /// Drives a job to its end: the in-process worker on the embedded default.
-    async fn run_job(&self, id: &str) -> anyhow::Result<Job>;
+    /// Drives a job to its end (the in-process worker on the embedded default), calling
+    /// `progress` as variants finish.
+    async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job>;
     /// Lets go of a job this client was working (on Ctrl-C).
     async fn release_job(&self, id: &str) -> anyhow::Result<()>;
     /// A job as it is now.
@@ -200,6 +202,8 @@ pub async fn open_embedded(config: Config, mode: OpenMode) -> anyhow::Result<Fac
 pub struct Embedded {
     facetra: Facetra,
     owner: Actor,
+    /// This process's name as a worker, for the leases it takes.
+    holder: String,
 }
 
 impl Embedded {
@@ -223,6 +227,7 @@ impl Embedded {
         Ok(Embedded {
             facetra,
             owner: Actor::User(owner.id),
+            holder: facetra_core::ids::random("cli"),
         })
     }
 }
@@ -254,21 +259,19 @@ impl Client for Embedded {
         Ok(self.facetra.studio().request(&self.owner, &spec).await?)
     }
 
-    async fn run_job(&self, id: &str) -> anyhow::Result<Job> {
-        let job = self.facetra.studio().job(&self.owner, id).await?;
-        loop {
-            self.facetra.studio().work_once(Some(&job.id)).await?;
-            let now = self.facetra.studio().job(&self.owner, id).await?;
-            if now.status.is_final() {
-                return Ok(now);
-            }
-            // Another worker (a server on the same database) holds it: wait for it.
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
+    async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job> {
+        Ok(self
+            .facetra
+            .studio()
+            .run_job(&self.owner, id, &self.holder, progress)
+            .await?)
     }
 
     async fn release_job(&self, id: &str) -> anyhow::Result<()> {
-        self.facetra.studio().release(&self.owner, id).await?;
+        self.facetra
+            .studio()
+            .release(&self.owner, id, &self.holder)
+            .await?;
         Ok(())
     }
 

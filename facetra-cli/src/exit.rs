@@ -1,37 +1,16 @@
-//! Errors to exit codes, in one place. The codes are part of the interface (documented in
-//! `--help` and the man pages).
+//! Errors to exit codes, in one place: core's table (`Error::exit_code`), with 1 for an error
+//! that did not come from core. The codes are part of the interface (documented in `--help`
+//! and the man pages).
 
 use std::process::ExitCode;
 
 use facetra_core::Error;
 
-/// The exit codes, as shown in `--help`.
-pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 failure; 2 bad usage; \
-3 not set up or misconfigured; 4 not found; 5 not signed in or not allowed; \
-6 storage or service unavailable; 7 conflict; 8 not enough credits.";
+pub use facetra_core::error::EXIT_CODES_HELP;
 
 /// The exit code for an error.
 pub fn code_for(e: &anyhow::Error) -> u8 {
-    match e.downcast_ref::<Error>() {
-        Some(
-            Error::Invalid { .. }
-            | Error::TooLarge(_)
-            | Error::UnsupportedMedia(_)
-            | Error::InvalidImage(_),
-        ) => 2,
-        Some(Error::Config(_) | Error::PaymentsDisabled(_)) => 3,
-        Some(Error::NotFound(_)) => 4,
-        Some(
-            Error::Unauthenticated(_)
-            | Error::Forbidden(_)
-            | Error::InvalidSignature
-            | Error::ExpiredLink,
-        ) => 5,
-        Some(Error::Unavailable(_) | Error::Provider { .. }) => 6,
-        Some(Error::Conflict(_) | Error::StaleVersion(_)) => 7,
-        Some(Error::InsufficientCredits { .. }) => 8,
-        Some(Error::Corrupt(_) | Error::Internal(_)) | None => 1,
-    }
+    e.downcast_ref::<Error>().map_or(1, Error::exit_code)
 }
 
 /// Prints the error and returns its exit code.

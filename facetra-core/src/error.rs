@@ -53,6 +53,9 @@ pub enum Error {
     /// The request clashes with what is stored (a duplicate, a second owner, …).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A client's idempotency key was used before for a different request.
+    #[error("conflict: {0}")]
+    IdempotencyConflict(String),
     /// The configuration is unusable; the message says what to set.
     #[error("configuration: {0}")]
     Config(String),
@@ -70,7 +73,33 @@ pub enum Error {
 /// Core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The exit codes of both command lines, as their `--help` shows them.
+pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 failure; 2 bad usage; \
+3 not set up or misconfigured; 4 not found; 5 not signed in or not allowed; \
+6 storage or service unavailable; 7 conflict; 8 not enough credits.";
+
 impl Error {
+    /// The exit code a command line ends with for this error (`EXIT_CODES_HELP`): the one
+    /// table both CLIs use, as the server's one `IntoResponse` maps errors to statuses.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Invalid { .. }
+            | Error::TooLarge(_)
+            | Error::UnsupportedMedia(_)
+            | Error::InvalidImage(_) => 2,
+            Error::Config(_) | Error::PaymentsDisabled(_) => 3,
+            Error::NotFound(_) => 4,
+            Error::Unauthenticated(_)
+            | Error::Forbidden(_)
+            | Error::InvalidSignature
+            | Error::ExpiredLink => 5,
+            Error::Unavailable(_) | Error::Provider { .. } => 6,
+            Error::Conflict(_) | Error::IdempotencyConflict(_) | Error::StaleVersion(_) => 7,
+            Error::InsufficientCredits { .. } => 8,
+            Error::Corrupt(_) | Error::Internal(_) => 1,
+        }
+    }
+
     /// An `Invalid` error for `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Error::Invalid {

@@ -40,6 +40,9 @@ impl From<Error> for ApiError {
             Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
             Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
+            Error::IdempotencyConflict(why) => {
+                ApiError::new(S::CONFLICT, "idempotency_conflict", why)
+            }
             Error::TooLarge(_) => ApiError::new(S::PAYLOAD_TOO_LARGE, "too_large", e.to_string()),
             Error::UnsupportedMedia(_) => ApiError::new(
                 S::UNSUPPORTED_MEDIA_TYPE,

@@ -124,9 +124,22 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     let web = Arc::new(WebSettings::new(&facetra, bound)?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sender = tokio::spawn(send_mail(facetra.clone(), stopped.clone()));
+    let sender = {
+        let (facetra, stop) = (facetra.clone(), stopping(stopped.clone()));
+        let poll = std::time::Duration::from_millis(facetra.config().mail_poll_ms);
+        tokio::spawn(async move { facetra.mail().run_sender(poll, stop).await })
+    };
     let workers: Vec<_> = (0..facetra.config().workers)
-        .map(|_| tokio::spawn(render_worker(facetra.clone(), stopped.clone())))
+        .map(|_| {
+            let (facetra, stop) = (facetra.clone(), stopping(stopped.clone()));
+            let holder = facetra_core::ids::random("wrk");
+            tokio::spawn(async move {
+                facetra
+                    .studio()
+                    .run_worker(&holder, WORKER_POLL, stop)
+                    .await
+            })
+        })
         .collect();
     let app = router(AppState { facetra, web });
     tracing::info!("listening on http://{bound}");
@@ -147,46 +160,13 @@ pub async fn serve(
     Ok(())
 }
 
-/// A render worker: leases due jobs and renders them until shutdown (a job in hand is
-/// finished first, so shutdown releases nothing half-done).
-async fn render_worker(facetra: Facetra, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if *stopped.borrow() {
-            return;
-        }
-        match facetra.studio().work_once(None).await {
-            Ok(Some(_)) => continue,
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "render worker pass failed"),
-        }
-        tokio::select! {
-            _ = stopped.changed() => return,
-            () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
-        }
-    }
-}
+/// How often an idle render worker looks for due jobs.
+const WORKER_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// The outbox sender: delivers due mail until shutdown; a failed pass is logged and retried.
-async fn send_mail(facetra: Facetra, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    let every = std::time::Duration::from_millis(facetra.config().mail_poll_ms);
-    loop {
-        match facetra.mail().deliver_due(50).await {
-            Ok(report) if report.sent + report.retried + report.failed > 0 => {
-                tracing::info!(
-                    sent = report.sent,
-                    retried = report.retried,
-                    failed = report.failed,
-                    "mail delivery pass"
-                );
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "mail delivery pass failed"),
-        }
-        tokio::select! {
-            _ = stopped.changed() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-    }
+/// Resolves once shutdown has begun (a job in hand is finished first, so shutdown releases
+/// nothing half-done).
+async fn stopping(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use facetra_core::credits::Appended;
-use facetra_core::store::PageRequest;
+use facetra_core::paging::PageRequest;
 
 use crate::context::{print_json, table, Ctx};
 

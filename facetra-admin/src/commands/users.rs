@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use facetra_core::accounts::{Role, User};
-use facetra_core::store::PageRequest;
+use facetra_core::paging::PageRequest;
 use serde_json::json;
 
 use crate::context::{print_json, table, Ctx};

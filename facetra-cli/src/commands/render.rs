@@ -150,29 +150,23 @@ pub async fn wait_with_bars(client: &dyn Client, job: &Job, quiet: bool) -> anyh
             bar
         })
         .collect();
-    let run = client.run_job(job.id.as_str());
-    tokio::pin!(run);
-    let done = loop {
-        tokio::select! {
-            done = &mut run => break done?,
-            _ = tokio::signal::ctrl_c() => {
-                bars.clear().ok();
-                client.release_job(job.id.as_str()).await?;
-                return Err(facetra_core::Error::Conflict(format!(
-                    "stopped: job {} is released and keeps its reservation; finish it with `facetra jobs {} --wait`",
-                    job.id, job.id
-                ))
-                .into());
+    let progress = |now: &Job| {
+        for (v, bar) in now.variants.iter().zip(&per_variant) {
+            if v.status != VariantStatus::Queued && !bar.is_finished() {
+                bar.finish_with_message(describe(v));
             }
-            () = tokio::time::sleep(Duration::from_millis(150)) => {
-                if let Ok(now) = client.job(job.id.as_str()).await {
-                    for (v, bar) in now.variants.iter().zip(&per_variant) {
-                        if v.status != VariantStatus::Queued && !bar.is_finished() {
-                            bar.finish_with_message(describe(v));
-                        }
-                    }
-                }
-            }
+        }
+    };
+    let done = tokio::select! {
+        done = client.run_job(job.id.as_str(), &progress) => done?,
+        _ = tokio::signal::ctrl_c() => {
+            bars.clear().ok();
+            client.release_job(job.id.as_str()).await?;
+            return Err(facetra_core::Error::Conflict(format!(
+                "stopped: job {} is released and keeps its reservation; finish it with `facetra jobs {} --wait`",
+                job.id, job.id
+            ))
+            .into());
         }
     };
     for (v, bar) in done.variants.iter().zip(&per_variant) {

@@ -11,9 +11,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
+use crate::paging::{Page, PageRequest};
 use crate::privacy::audit::NewAuditEntry;
 use crate::security::RawToken;
-use crate::store::{Page, PageRequest};
 use crate::Facetra;
 
 /// A session's `last_seen_at` is written only when older than this (DESIGN §2).
@@ -257,6 +257,18 @@ impl Accounts<'_> {
             user,
             session: None,
         })
+    }
+
+    /// Whether the account exists and is active: workers and signed links ask before they act
+    /// for its owner (an account being erased gets nothing new).
+    pub async fn is_active(&self, id: &UserId) -> Result<bool> {
+        Ok(self
+            .f
+            .store()
+            .accounts
+            .user_by_id(id)
+            .await?
+            .is_some_and(|u| u.status == UserStatus::Active))
     }
 
     async fn active_user(&self, id: &UserId) -> Result<User> {

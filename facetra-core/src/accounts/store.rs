@@ -8,8 +8,8 @@ use super::{ApiToken, Email, Instance, Session, User};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{SessionId, TokenId, UserId};
+use crate::paging::{Page, PageRequest};
 use crate::security::TokenHash;
-use crate::store::{Page, PageRequest};
 
 /// What `create_instance` found.
 #[derive(Debug, Clone, PartialEq, Eq)]

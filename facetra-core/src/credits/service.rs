@@ -7,7 +7,7 @@ use super::{Appended, LedgerEntry, LedgerKind, NewLedgerEntry, Pack};
 use crate::accounts::service_require_staff;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
-use crate::store::{Page, PageRequest};
+use crate::paging::{Page, PageRequest};
 use crate::{Actor, Facetra};
 
 /// A ledger that does not add up.

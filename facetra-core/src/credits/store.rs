@@ -6,7 +6,7 @@ use super::{Appended, LedgerEntry, NewLedgerEntry};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::UserId;
-use crate::store::{Page, PageRequest};
+use crate::paging::{Page, PageRequest};
 
 /// Persistence for the credit ledger.
 #[async_trait]

@@ -7,13 +7,13 @@ use chrono::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use super::store::Lease;
 use super::templates::Rendered;
 use super::{Mailer, MessageStatus, OutboxMessage};
 use crate::accounts::service_require_staff;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, UserId};
-use crate::store::{Page, PageRequest};
+use crate::lease::{work_loop, Lease, Pass, Queue};
+use crate::paging::{Page, PageRequest};
 use crate::{Actor, Facetra};
 
 /// How many times a message is tried before it is marked failed.
@@ -83,18 +83,26 @@ impl Mail<'_> {
         Ok(())
     }
 
-    /// One delivery pass: leases what is due (up to `batch`) and tries each once.
+    /// One delivery pass: leases what is due, one message at a time (up to `batch`), and
+    /// tries each once.
     pub async fn deliver_due(&self, batch: usize) -> Result<DeliveryReport> {
-        let outbox = &self.f.store().outbox;
-        let now = self.f.now();
-        let lease = Lease {
-            holder: crate::ids::random("snd"),
-            until: now + Duration::seconds(LEASE_SECS),
-        };
-        let due = outbox.claim_due(now, &lease, batch).await?;
+        let (outbox, leases) = (&self.f.store().outbox, &self.f.store().leases);
+        let lease = Lease::fresh("snd", self.f.now() + Duration::seconds(LEASE_SECS));
         let mut report = DeliveryReport::default();
         let from = self.f.config().email_from.clone();
-        for m in due {
+        for _ in 0..batch {
+            let Some(claimed) = leases
+                .claim(Queue::Outbox, self.f.now(), &lease, None)
+                .await?
+            else {
+                break;
+            };
+            let id = MessageId::parse(&claimed.id).ok_or_else(|| {
+                Error::Corrupt(format!("an outbox id {:?} in the queue", claimed.id))
+            })?;
+            let Some(m) = outbox.outbox_message(&id).await? else {
+                continue;
+            };
             let attempts = m.attempts + 1;
             match self.mailer().send(&from, &m).await {
                 Ok(provider_id) => {
@@ -125,6 +133,38 @@ impl Mail<'_> {
             }
         }
         Ok(report)
+    }
+
+    /// The server's mail sender: delivers due mail until `stop`, looking every `poll`; a
+    /// failed pass is logged and tried again.
+    pub async fn run_sender(
+        &self,
+        poll: std::time::Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let mail = self;
+        let sent = work_loop(poll, stop, move || async move {
+            Ok(match mail.deliver_due(50).await {
+                Ok(r) if r.sent + r.retried + r.failed > 0 => {
+                    tracing::info!(
+                        sent = r.sent,
+                        retried = r.retried,
+                        failed = r.failed,
+                        "mail delivery pass"
+                    );
+                    Pass::Worked
+                }
+                Ok(_) => Pass::Idle,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail delivery pass failed");
+                    Pass::Idle
+                }
+            })
+        })
+        .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "mail sender stopped");
+        }
     }
 
     /// The outbox, newest first (staff); only failed messages with `failed_only`.

@@ -1,7 +1,6 @@
-//! The outbox port. Messages are claimed with an expiring lease (`store::Lease`, the lease
-//! primitive render jobs share: a holder and an expiry on the record, taken only when free or
-//! expired), so several senders
-//! never deliver the same message at once, and a crashed sender's messages come back.
+//! The outbox port. Messages are claimed through the one lease primitive (`lease::LeaseStore`,
+//! queue `Outbox`), so several senders never deliver the same message at once and a crashed
+//! sender's messages come back; the state changes below are guarded by that lease.
 
 use async_trait::async_trait;
 
@@ -9,22 +8,13 @@ use super::{MessageStatus, OutboxMessage};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::MessageId;
-pub use crate::store::Lease;
-use crate::store::{Page, PageRequest};
+use crate::paging::{Page, PageRequest};
 
 /// Persistence for the outbox.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Queues a message unless one with the same idempotency key exists; whether it was queued.
     async fn enqueue(&self, message: &OutboxMessage) -> Result<bool>;
-    /// Leases up to `limit` pending messages that are due at `now` and not leased by anyone
-    /// else (or whose lease expired), oldest due first.
-    async fn claim_due(
-        &self,
-        now: Timestamp,
-        lease: &Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>>;
     /// Marks a leased message sent and purges its body; false if the lease was lost.
     async fn mark_sent(
         &self,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{SecurityEventId, UserId};
-use crate::store::{Page, PageRequest};
+use crate::paging::{Page, PageRequest};
 
 /// A recorded security event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,11 +7,7 @@ use crate::clock::Timestamp;
 
 /// Finishes a queued variant; false (and no change) when it was already finished.
 pub fn finish_variant(job: &mut Job, index: u32, outcome: &VariantOutcome, at: Timestamp) -> bool {
-    let per_variant = if job.variants.is_empty() {
-        0
-    } else {
-        job.credits_reserved / job.variants.len() as i64
-    };
+    let per_variant = job.price_per_variant();
     let Some(v) = job.variants.get_mut(index as usize) else {
         return false;
     };
@@ -56,11 +52,5 @@ pub fn set_status(job: &mut Job, status: JobStatus, at: Timestamp) -> bool {
 /// Counts refunded credits.
 pub fn add_refund(job: &mut Job, credits: i64) {
     job.credits_refunded += credits;
-    job.status_seq += 1;
-}
-
-/// Counts a lease taken.
-pub fn leased(job: &mut Job) {
-    job.attempts += 1;
     job.status_seq += 1;
 }

@@ -15,7 +15,7 @@ use crate::clock::Timestamp;
 use crate::credits::{LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UploadId, UserId};
-use crate::store::Lease;
+use crate::lease::{work_loop, Lease, Pass, Queue};
 use crate::Actor;
 
 /// How many times a job is leased before it is failed and refunded.
@@ -102,7 +102,8 @@ pub struct Job {
     pub credits_refunded: i64,
     pub idempotency_key: Option<String>,
     pub provider: String,
-    /// How many times a worker leased it.
+    /// How many times a worker leased it (the lease's own count, not part of the body).
+    #[serde(skip, default)]
     pub attempts: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -150,6 +151,57 @@ pub struct RenderSpec {
     pub idempotency_key: Option<String>,
 }
 
+impl Job {
+    /// What one variant costs: its share of the reservation made when the job was queued.
+    /// Charges and refunds are priced from it, never from today's configured cost.
+    pub fn price_per_variant(&self) -> i64 {
+        match i64::try_from(self.variants.len()) {
+            Ok(n) if n > 0 => self.credits_reserved / n,
+            _ => 0,
+        }
+    }
+
+    /// Whether `spec` asks for what this job was queued for (a repeated idempotency key must
+    /// repeat the request, not change it).
+    fn same_request(&self, spec: &RenderSpec) -> bool {
+        let style = spec.style.clone().filter(|s| !s.trim().is_empty());
+        self.prompt == spec.prompt.trim()
+            && self.style == style
+            && self.aspect_ratio == spec.aspect_ratio
+            && self.sketch_id.as_str() == spec.sketch_id
+            && self.reference_ids.len() == spec.reference_ids.len()
+            && self
+                .reference_ids
+                .iter()
+                .zip(&spec.reference_ids)
+                .all(|(a, b)| a.as_str() == b)
+            && self.variants.len() == spec.variants as usize
+    }
+}
+
+/// What `JobStore::queue_job` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    /// The reservation and the job were written together.
+    Created,
+    /// The owner already has a job under this idempotency key; nothing was written.
+    Existing(Box<Job>),
+}
+
+/// Called with the job as it stands after each variant finishes (progress bars).
+pub type Progress<'a> = &'a (dyn Fn(&Job) + Send + Sync);
+
+/// The first job under a repeated key, if the request is the same; else 409.
+fn repeated(first: Job, spec: &RenderSpec) -> Result<Job> {
+    if first.same_request(spec) {
+        Ok(first)
+    } else {
+        Err(Error::IdempotencyConflict(
+            "this idempotency key was used for a different render request; use a new key".into(),
+        ))
+    }
+}
+
 impl Studio<'_> {
     fn generator(&self) -> &dyn ImageGenerator {
         self.f.image_generator()
@@ -162,14 +214,16 @@ impl Studio<'_> {
         Ok(i64::from(spec.variants) * self.f.config().render_cost)
     }
 
-    /// Reserves the credits and queues the job. A repeated client key returns the first job.
+    /// Reserves the credits and queues the job, in one atomic step: a crash leaves either both
+    /// or neither. A repeated client key returns the first job; the same key with a different
+    /// request is `IdempotencyConflict`.
     pub async fn request(&self, actor: &Actor, spec: &RenderSpec) -> Result<Job> {
         let me = self.f.accounts().me(actor).await?;
         validate(spec)?;
         let jobs = &self.f.store().jobs;
         if let Some(key) = &spec.idempotency_key {
             if let Some(first) = jobs.job_by_key(&me.id, key).await? {
-                return Ok(first);
+                return repeated(first, spec);
             }
         }
         let sketch = self.get_upload(actor, &spec.sketch_id).await?;
@@ -214,37 +268,26 @@ impl Studio<'_> {
             updated_at: now,
             finished_at: None,
         };
-        self.f
-            .credits()
-            .append(NewLedgerEntry {
-                user_id: me.id.clone(),
-                kind: LedgerKind::Render,
-                amount: -cost,
-                reason: format!(
-                    "render: {} variant{}",
-                    spec.variants,
-                    if spec.variants == 1 { "" } else { "s" }
-                ),
-                reference: Some(job.id.to_string()),
-                idempotency_key: format!("reserve:{}", job.id),
-            })
-            .await?;
-        if let Err(e) = jobs.insert_job(&job).await {
-            // The job never existed: give the reservation back.
-            self.refund(&job, None, cost).await?;
-            return match (e, &spec.idempotency_key) {
-                (Error::Conflict(_), Some(key)) => jobs
-                    .job_by_key(&me.id, key)
-                    .await?
-                    .ok_or(Error::NotFound("job")),
-                (e, _) => Err(e),
-            };
+        let reservation = NewLedgerEntry {
+            user_id: me.id.clone(),
+            kind: LedgerKind::Render,
+            amount: -cost,
+            reason: format!(
+                "render: {} variant{}",
+                spec.variants,
+                if spec.variants == 1 { "" } else { "s" }
+            ),
+            reference: Some(job.id.to_string()),
+            idempotency_key: format!("reserve:{}", job.id),
+        };
+        match jobs.queue_job(&job, &reservation, now).await? {
+            Queued::Created => Ok(job),
+            Queued::Existing(first) => repeated(*first, spec),
         }
-        Ok(job)
     }
 
-    async fn refund(&self, job: &Job, variant: Option<u32>, credits: i64) -> Result<()> {
-        let what = variant.map_or_else(|| "all".to_owned(), |v| v.to_string());
+    async fn refund(&self, job: &Job, variant: u32) -> Result<()> {
+        let credits = job.price_per_variant();
         let appended = self
             .f
             .credits()
@@ -254,91 +297,179 @@ impl Studio<'_> {
                 amount: credits,
                 reason: "render refunded".into(),
                 reference: Some(job.id.to_string()),
-                idempotency_key: format!("refund:{}:{what}", job.id),
+                idempotency_key: format!("refund:{}:{variant}", job.id),
             })
             .await?;
-        if matches!(appended, crate::credits::Appended::Applied(_)) && variant.is_some() {
+        if matches!(appended, crate::credits::Appended::Applied(_)) {
             self.f.store().jobs.add_job_refund(&job.id, credits).await?;
         }
         Ok(())
     }
 
-    /// Leases one due job (or the given one) and works it to the end; `None` when there is
-    /// nothing to do.
+    /// One pass of a worker of its own: [`Studio::work_once_as`] with a fresh holder and no
+    /// progress reports.
     pub async fn work_once(&self, only: Option<&JobId>) -> Result<Option<Job>> {
-        let jobs = &self.f.store().jobs;
         let holder = crate::ids::random("wrk");
-        let lease_secs = self.f.config().job_lease_secs;
+        self.work_once_as(&holder, only, &|_| {}).await
+    }
+
+    /// Works one of the actor's jobs here until it ends (the embedded CLI's worker), calling
+    /// `progress` after each variant. While another worker (a server on the same database)
+    /// holds the job, it waits for that worker instead. The loop is `lease::work_loop`, the
+    /// one the server's workers run.
+    pub async fn run_job(
+        &self,
+        actor: &Actor,
+        id: &str,
+        holder: &str,
+        progress: Progress<'_>,
+    ) -> Result<Job> {
+        let job = self.job(actor, id).await?;
+        let (studio, job_id) = (self, &job.id);
+        let poll = std::time::Duration::from_millis(500);
+        work_loop(poll, std::future::pending(), move || async move {
+            studio.work_once_as(holder, Some(job_id), progress).await?;
+            let now = studio.job(actor, id).await?;
+            Ok(if now.status.is_final() {
+                Pass::Done
+            } else {
+                progress(&now);
+                Pass::Idle
+            })
+        })
+        .await?;
+        self.job(actor, id).await
+    }
+
+    /// The server's render worker: leases due jobs as `holder` and works them until `stop`;
+    /// a failed pass is logged and tried again after `poll`.
+    pub async fn run_worker(
+        &self,
+        holder: &str,
+        poll: std::time::Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let studio = self;
+        let worked = work_loop(poll, stop, move || async move {
+            Ok(match studio.work_once_as(holder, None, &|_| {}).await {
+                Ok(Some(_)) => Pass::Worked,
+                Ok(None) => Pass::Idle,
+                Err(e) => {
+                    tracing::warn!(error = %e, "render worker pass failed");
+                    Pass::Idle
+                }
+            })
+        })
+        .await;
+        if let Err(e) = worked {
+            tracing::warn!(error = %e, "render worker stopped");
+        }
+    }
+
+    /// Leases one due job (or the given one) as `holder` and works it to the end, calling
+    /// `progress` after each variant; `None` when there is nothing to do. When the store fails
+    /// on the way (it is unavailable), the job is released at once and not counted as an
+    /// attempt, so the next pass retries it; the error is returned.
+    pub async fn work_once_as(
+        &self,
+        holder: &str,
+        only: Option<&JobId>,
+        progress: Progress<'_>,
+    ) -> Result<Option<Job>> {
+        let leases = &self.f.store().leases;
+        let lease_secs = Duration::seconds(self.f.config().job_lease_secs);
         let lease = |now: Timestamp| Lease {
-            holder: holder.clone(),
-            until: now + Duration::seconds(lease_secs),
+            holder: holder.to_owned(),
+            until: now + lease_secs,
         };
-        let Some(job) = jobs
-            .claim_job(self.f.now(), &lease(self.f.now()), only)
-            .await?
-        else {
+        let now = self.f.now();
+        let only = only.map(JobId::as_str);
+        let Some(claimed) = leases.claim(Queue::Jobs, now, &lease(now), only).await? else {
             return Ok(None);
         };
-        if job.attempts > MAX_ATTEMPTS {
-            for v in job
-                .variants
+        let id = JobId::parse(&claimed.id)
+            .ok_or_else(|| Error::Corrupt(format!("a job id {:?} in the queue", claimed.id)))?;
+        match self.work(&id, claimed.claims, &lease, progress).await {
+            Ok(job) => Ok(Some(job)),
+            Err(e) => {
+                if matches!(e, Error::Unavailable(_)) {
+                    leases
+                        .release(Queue::Jobs, id.as_str(), Some(holder))
+                        .await?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn work(
+        &self,
+        id: &JobId,
+        claims: u32,
+        lease: &(dyn Fn(Timestamp) -> Lease + Send + Sync),
+        progress: Progress<'_>,
+    ) -> Result<Job> {
+        let jobs = &self.f.store().jobs;
+        let job = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
+        let queued = |job: &Job| -> Vec<u32> {
+            job.variants
                 .iter()
                 .filter(|v| v.status == VariantStatus::Queued)
-            {
+                .map(|v| v.index)
+                .collect()
+        };
+        if claims > MAX_ATTEMPTS {
+            for index in queued(&job) {
                 let outcome = VariantOutcome::Failed {
                     class: FailureClass::ProviderError,
                     reason: format!(
                         "the job was interrupted {MAX_ATTEMPTS} times; its credits are refunded"
                     ),
                 };
-                self.finish(&job, v.index, outcome, None).await?;
+                self.finish(&job, index, outcome, None).await?;
             }
-            return self.conclude(&job.id).await.map(Some);
+            return self.conclude(id).await;
         }
-        jobs.set_job_status(&job.id, JobStatus::Running, self.f.now())
+        jobs.set_job_status(id, JobStatus::Running, self.f.now())
             .await?;
-        let inputs = self.inputs(&job).await;
-        for v in job
-            .variants
-            .iter()
-            .filter(|v| v.status == VariantStatus::Queued)
-        {
-            if !jobs.renew_job(&job.id, &lease(self.f.now())).await? {
-                return jobs.job(None, &job.id).await;
-            }
-            let current = jobs
-                .job(None, &job.id)
+        let inputs = self.inputs(&job).await?;
+        for index in queued(&job) {
+            if !self
+                .f
+                .store()
+                .leases
+                .renew(Queue::Jobs, id.as_str(), &lease(self.f.now()))
                 .await?
-                .ok_or(Error::NotFound("job"))?;
+            {
+                // Another worker took the job over (our lease expired): leave it to them.
+                return jobs.job(None, id).await?.ok_or(Error::NotFound("job"));
+            }
+            let current = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
             if current.status == JobStatus::Cancelled
-                || current.variants[v.index as usize].status != VariantStatus::Queued
+                || current
+                    .variants
+                    .get(index as usize)
+                    .is_none_or(|v| v.status != VariantStatus::Queued)
             {
                 continue;
             }
             let result = match &inputs {
                 Ok((request, _)) => {
                     let mut request = request.clone();
-                    request.variant = v.index;
+                    request.variant = index;
                     self.generator().generate(&request).await
                 }
                 Err(failure) => Err(failure.clone()),
             };
             match result {
                 Ok(image) => {
-                    let owner_active = self
-                        .f
-                        .store()
-                        .accounts
-                        .user_by_id(&job.user_id)
-                        .await?
-                        .is_some_and(|u| u.status == crate::accounts::UserStatus::Active);
-                    if !owner_active {
+                    if !self.f.accounts().is_active(&job.user_id).await? {
                         // The owner is being erased: drop the result, refund.
                         let outcome = VariantOutcome::Failed {
                             class: FailureClass::InvalidInput,
                             reason: "the account is closed".into(),
                         };
-                        self.finish(&job, v.index, outcome, None).await?;
+                        self.finish(&job, index, outcome, None).await?;
                         continue;
                     }
                     let now = self.f.now();
@@ -353,7 +484,7 @@ impl Studio<'_> {
                         id: RenderId::new(now),
                         job_id: job.id.clone(),
                         user_id: job.user_id.clone(),
-                        variant: v.index,
+                        variant: index,
                         blob_id: blob.id.clone(),
                         mime: image.mime,
                         width: image.width,
@@ -367,7 +498,7 @@ impl Studio<'_> {
                                 .as_ref()
                                 .map(|(_, s)| s.clone())
                                 .unwrap_or_default(),
-                            params: serde_json::json!({ "aspect_ratio": job.aspect_ratio, "style": job.style, "variant": v.index }),
+                            params: serde_json::json!({ "aspect_ratio": job.aspect_ratio, "style": job.style, "variant": index + 1 }),
                             finish_reason: image.finish_reason,
                             usage: image.usage,
                         },
@@ -376,25 +507,23 @@ impl Studio<'_> {
                     let outcome = VariantOutcome::Succeeded {
                         render_id: render.id.clone(),
                     };
-                    if !self.finish(&job, v.index, outcome, Some(&render)).await? {
+                    if !self.finish(&job, index, outcome, Some(&render)).await? {
                         self.f.store().blobs.delete_blob(&blob.id).await?;
                     }
                 }
                 Err(failure) => {
-                    self.finish(
-                        &job,
-                        v.index,
-                        VariantOutcome::Failed {
-                            class: failure.class,
-                            reason: failure.reason,
-                        },
-                        None,
-                    )
-                    .await?;
+                    let outcome = VariantOutcome::Failed {
+                        class: failure.class,
+                        reason: failure.reason,
+                    };
+                    self.finish(&job, index, outcome, None).await?;
                 }
             }
+            if let Some(now) = jobs.job(None, id).await? {
+                progress(&now);
+            }
         }
-        self.conclude(&job.id).await.map(Some)
+        self.conclude(id).await
     }
 
     /// Finishes a variant once; a failed or cancelled one is refunded (keyed, so once).
@@ -413,8 +542,7 @@ impl Studio<'_> {
             .finish_variant(&job.id, index, &outcome, render, self.f.now())
             .await?;
         if finished && refundable {
-            self.refund(job, Some(index), self.f.config().render_cost)
-                .await?;
+            self.refund(job, index).await?;
         }
         Ok(finished)
     }
@@ -426,8 +554,7 @@ impl Studio<'_> {
         let job = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
         for v in &job.variants {
             if matches!(v.status, VariantStatus::Failed | VariantStatus::Cancelled) {
-                self.refund(&job, Some(v.index), self.f.config().render_cost)
-                    .await?;
+                self.refund(&job, v.index).await?;
             }
         }
         if job
@@ -457,47 +584,37 @@ impl Studio<'_> {
         jobs.job(None, id).await?.ok_or(Error::NotFound("job"))
     }
 
-    /// The provider request for a job, with the inputs' hashes; a missing input fails every
-    /// variant as invalid input.
+    /// The provider request for a job, with the inputs' hashes. An input that is no longer
+    /// stored fails every variant as invalid input (the inner error); a store that fails while
+    /// reading them is an error of its own (the outer one), so the job is tried again.
     async fn inputs(
         &self,
         job: &Job,
-    ) -> std::result::Result<(ImageRequest, Vec<String>), GenerationFailure> {
+    ) -> Result<std::result::Result<(ImageRequest, Vec<String>), GenerationFailure>> {
         let missing = |what: &str| GenerationFailure {
             class: FailureClass::InvalidInput,
             reason: format!("the {what} is no longer stored"),
         };
         let studio = &self.f.store().studio;
-        let sketch = studio
-            .upload(&job.user_id, &job.sketch_id)
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(|| missing("sketch"))?;
+        let Some(sketch) = studio.upload(&job.user_id, &job.sketch_id).await? else {
+            return Ok(Err(missing("sketch")));
+        };
+        let Some(sketch_bytes) = self.read_blob(&sketch.blob_id).await? else {
+            return Ok(Err(missing("sketch")));
+        };
         let mut hashes = vec![sketch.sha256.clone()];
-        let sketch_bytes = self
-            .read_blob(&sketch.blob_id)
-            .await
-            .ok_or_else(|| missing("sketch"))?;
-        let mut references = Vec::new();
+        let mut images = vec![sketch_bytes];
         for id in &job.reference_ids {
-            let r = studio
-                .upload(&job.user_id, id)
-                .await
-                .ok()
-                .flatten()
-                .ok_or_else(|| missing("reference image"))?;
+            let Some(r) = studio.upload(&job.user_id, id).await? else {
+                return Ok(Err(missing("reference image")));
+            };
+            let Some(bytes) = self.read_blob(&r.blob_id).await? else {
+                return Ok(Err(missing("reference image")));
+            };
             hashes.push(r.sha256.clone());
-            references.push(
-                self.read_blob(&r.blob_id)
-                    .await
-                    .ok_or_else(|| missing("reference image"))?,
-            );
+            images.push(bytes);
         }
         // Keep one request under the providers' limit; hash what is actually sent.
-        let mut images = Vec::with_capacity(references.len() + 1);
-        images.push(sketch_bytes);
-        images.extend(references);
         let before: Vec<usize> = images.iter().map(Vec::len).collect();
         super::providers::fit_budget(&mut images, super::providers::REQUEST_BUDGET);
         for (i, image) in images.iter().enumerate() {
@@ -514,22 +631,29 @@ impl Studio<'_> {
             aspect_ratio: job.aspect_ratio.clone(),
             variant: 0,
         };
-        Ok((request, hashes))
+        Ok(Ok((request, hashes)))
     }
 
-    async fn read_blob(&self, id: &crate::ids::BlobId) -> Option<Vec<u8>> {
+    /// A blob's bytes; `None` when it is gone.
+    async fn read_blob(&self, id: &crate::ids::BlobId) -> Result<Option<Vec<u8>>> {
         use tokio::io::AsyncReadExt;
-        let (_, mut reader) = self.f.store().blobs.open_blob(id).await.ok()??;
+        let Some((_, mut reader)) = self.f.store().blobs.open_blob(id).await? else {
+            return Ok(None);
+        };
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).await.ok()?;
-        Some(bytes)
+        reader.read_to_end(&mut bytes).await?;
+        Ok(Some(bytes))
     }
 
-    /// Releases one of the actor's jobs that a stopped worker held (Ctrl-C in `facetra
-    /// render`), so the next worker takes it at once.
-    pub async fn release(&self, actor: &Actor, id: &str) -> Result<Job> {
+    /// Releases one of the actor's jobs that `holder` was working (Ctrl-C in `facetra
+    /// render`), so the next worker takes it at once; the claim is not counted as an attempt.
+    pub async fn release(&self, actor: &Actor, id: &str, holder: &str) -> Result<Job> {
         let job = self.job(actor, id).await?;
-        self.f.store().jobs.release_job(&job.id).await?;
+        self.f
+            .store()
+            .leases
+            .release(Queue::Jobs, job.id.as_str(), Some(holder))
+            .await?;
         self.job(actor, id).await
     }
 
@@ -581,7 +705,7 @@ impl Studio<'_> {
         let job = self.job(actor, id).await?;
         let mut out = Vec::new();
         for r in self.f.store().jobs.job_renders(&job.id).await? {
-            if let Some(bytes) = self.read_blob(&r.blob_id).await {
+            if let Some(bytes) = self.read_blob(&r.blob_id).await? {
                 out.push((r, bytes));
             }
         }

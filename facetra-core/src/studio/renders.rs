@@ -103,14 +103,7 @@ impl Studio<'_> {
         let Some((meta, reader)) = self.f.store().blobs.open_blob(&id).await? else {
             return Err(Error::NotFound("file"));
         };
-        let owner_active = self
-            .f
-            .store()
-            .accounts
-            .user_by_id(&meta.owner)
-            .await?
-            .is_some_and(|u| u.status == crate::accounts::UserStatus::Active);
-        if !owner_active {
+        if !self.f.accounts().is_active(&meta.owner).await? {
             return Err(Error::NotFound("file"));
         }
         Ok((meta, reader))

@@ -1,4 +1,5 @@
-//! The studio port (uploads so far).
+//! The studio ports: uploads, render jobs and renders. Jobs are leased through the one lease
+//! primitive (`lease::LeaseStore`, queue `Jobs`), not through these ports.
 
 use async_trait::async_trait;
 
@@ -14,36 +15,30 @@ pub trait StudioStore: Send + Sync {
     async fn upload(&self, owner: &UserId, id: &UploadId) -> Result<Option<Upload>>;
 }
 
-use super::jobs::{Job, JobStatus, Render, VariantOutcome};
+use super::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
 use crate::clock::Timestamp;
+use crate::credits::NewLedgerEntry;
 use crate::ids::{JobId, RenderId};
-use crate::store::Lease;
 
 /// Persistence for render jobs and renders. Every change to a job bumps its `status_seq`;
 /// variant changes are conditional, so a variant is finished (charged or refunded) once.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Inserts a new job; `Conflict` when the client's idempotency key was used.
-    async fn insert_job(&self, job: &Job) -> Result<()>;
+    /// Appends the job's credit reservation and inserts the job, atomically: both or neither.
+    /// `InsufficientCredits` (nothing written) when the balance does not cover it; `Existing`
+    /// (nothing written) when the owner already has a job under its idempotency key.
+    async fn queue_job(
+        &self,
+        job: &Job,
+        reservation: &NewLedgerEntry,
+        at: Timestamp,
+    ) -> Result<Queued>;
     /// The job, only if it belongs to `owner` (or any owner with `None`).
     async fn job(&self, owner: Option<&UserId>, id: &JobId) -> Result<Option<Job>>;
     /// The owner's job created under a client idempotency key.
     async fn job_by_key(&self, owner: &UserId, key: &str) -> Result<Option<Job>>;
     /// The owner's jobs, newest first, at most `limit`.
     async fn jobs(&self, owner: &UserId, limit: usize) -> Result<Vec<Job>>;
-    /// Leases one unfinished job (queued, or running with an expired lease), oldest first,
-    /// counting the attempt; `only` restricts it to one job.
-    async fn claim_job(
-        &self,
-        now: Timestamp,
-        lease: &Lease,
-        only: Option<&JobId>,
-    ) -> Result<Option<Job>>;
-    /// Drops an unfinished job's lease at once (its worker stopped on purpose), so another
-    /// worker may take it without waiting for the expiry.
-    async fn release_job(&self, id: &JobId) -> Result<()>;
-    /// Extends the lease while its holder still has it; false when it was lost.
-    async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool>;
     /// Finishes one still-unfinished variant, with its render (stored in the same step) when
     /// it succeeded; false when the variant was already finished.
     async fn finish_variant(

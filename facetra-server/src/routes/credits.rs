@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use facetra_core::credits::{LedgerEntry, Pack};
-use facetra_core::store::PageRequest;
+use facetra_core::paging::PageRequest;
 use facetra_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -7,8 +7,8 @@ use facetra_core::accounts::{
 };
 use facetra_core::config::keys;
 use facetra_core::ids::UserId;
+use facetra_core::paging::PageRequest;
 use facetra_core::security::RawToken;
-use facetra_core::store::PageRequest;
 use facetra_core::{Actor, Error};
 use facetra_tests::harness::contains;
 use facetra_tests::{Backend, Harness};
@@ -136,7 +136,7 @@ async fn users_list_newest_first_in_keyset_pages(backend: Backend) {
         seen.extend(got.items.iter().map(|u| u.id.clone()));
         match got.next {
             Some(next) => {
-                page.after = Some(facetra_core::store::Cursor::decode(&next.encode()).unwrap())
+                page.after = Some(facetra_core::paging::Cursor::decode(&next.encode()).unwrap())
             }
             None => break,
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use facetra_core::credits::{Appended, LedgerKind, NewLedgerEntry};
 use facetra_core::ids::UserId;
-use facetra_core::store::PageRequest;
+use facetra_core::paging::PageRequest;
 use facetra_core::{Actor, Error};
 use facetra_tests::{Backend, Harness};
 use mongodb::bson::doc;

@@ -7,8 +7,8 @@ use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
 use facetra_core::credits::LedgerKind;
 use facetra_core::ids::JobId;
-use facetra_core::store::Lease;
-use facetra_core::store::PageRequest;
+use facetra_core::lease::{Lease, Queue};
+use facetra_core::paging::PageRequest;
 use facetra_core::studio::{JobStatus, RenderSpec, UploadKind, VariantStatus};
 use facetra_core::{Actor, Error};
 use facetra_tests::images::png;
@@ -148,14 +148,20 @@ async fn a_job_renders_each_variant_once_with_its_provenance(backend: Backend) {
 async fn a_crashed_workers_job_is_taken_up_again_and_after_three_leases_refunded(backend: Backend) {
     let (h, me, sketch) = studio(backend, "10").await;
     let studio = h.facetra.studio();
-    let jobs = &h.facetra.store().jobs;
+    let leases = &h.facetra.store().leases;
     let dead = |h: &Harness| Lease {
         holder: "dead-worker".into(),
         until: h.facetra.now() + Duration::seconds(60),
     };
     // A worker leased the job and died: nobody else may take it until the lease expires.
     let job = studio.request(&me, &spec(&sketch, 2)).await.unwrap();
-    jobs.claim_job(h.facetra.now(), &dead(&h), Some(&job.id))
+    leases
+        .claim(
+            Queue::Jobs,
+            h.facetra.now(),
+            &dead(&h),
+            Some(job.id.as_str()),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -168,7 +174,13 @@ async fn a_crashed_workers_job_is_taken_up_again_and_after_three_leases_refunded
     // Leased and lost three times: the fourth lease fails it and refunds every variant.
     let doomed = studio.request(&me, &spec(&sketch, 3)).await.unwrap();
     for _ in 0..3 {
-        jobs.claim_job(h.facetra.now(), &dead(&h), Some(&doomed.id))
+        leases
+            .claim(
+                Queue::Jobs,
+                h.facetra.now(),
+                &dead(&h),
+                Some(doomed.id.as_str()),
+            )
             .await
             .unwrap()
             .unwrap();

@@ -6,7 +6,7 @@ use chrono::Duration;
 use facetra_core::accounts::{DevLogin, Role};
 use facetra_core::config::keys;
 use facetra_core::mail::MessageStatus;
-use facetra_core::store::PageRequest;
+use facetra_core::paging::PageRequest;
 use facetra_core::Actor;
 use facetra_tests::resend_stub::{ResendStub, Scripted};
 use facetra_tests::{Backend, Harness};

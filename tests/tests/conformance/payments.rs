@@ -5,8 +5,8 @@
 use facetra_core::accounts::Role;
 use facetra_core::config::keys;
 use facetra_core::credits::LedgerKind;
+use facetra_core::paging::PageRequest;
 use facetra_core::payments::CheckoutResult;
-use facetra_core::store::PageRequest;
 use facetra_core::{Actor, Error};
 use facetra_tests::harness::contains;
 use facetra_tests::razorpay_stub::{RazorpayStub, PAYER_EMAIL, PAYER_METHOD, PAYER_PHONE};

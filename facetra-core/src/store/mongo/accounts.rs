@@ -10,8 +10,8 @@ use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::security::TokenHash;
-use crate::store::{Cursor, Page, PageRequest};
 
 const INSTANCE_ID: &str = "instance";
 

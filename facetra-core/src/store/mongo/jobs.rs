@@ -1,7 +1,7 @@
 //! `JobStore` in BSON: a job is a document (the `Job` fields plus `_id`, `created_ms` and the
-//! lease), changed by read–apply–replace guarded on `status_seq` (optimistic concurrency; a
-//! lost race re-reads and retries). A finished variant and its render are written in one
-//! transaction.
+//! lease, which only `leases.rs` writes), changed by read–apply–`$set` guarded on `status_seq`
+//! (optimistic concurrency; a lost race re-reads and retries). A job and its credit
+//! reservation are inserted in one transaction, and so are a finished variant and its render.
 
 use std::time::Duration;
 
@@ -9,38 +9,59 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{self, doc, Bson, Document};
 use mongodb::ClientSession;
+use rand::Rng;
 
 use super::{is_duplicate, mongo_err, Mongo};
 use crate::clock::Timestamp;
+use crate::credits::{LedgerEntry, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UserId};
-use crate::store::Lease;
 use crate::studio::apply;
-use crate::studio::jobs::{Job, JobStatus, Render, VariantOutcome};
+use crate::studio::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
 use crate::studio::store::JobStore;
 
-fn job_doc(job: &Job, lease: Option<&Lease>) -> Result<Document> {
+/// The job's own fields (never the lease's).
+fn job_doc(job: &Job) -> Result<Document> {
     let mut d = bson::to_document(job).map_err(|e| Error::Internal(e.to_string()))?;
     d.insert("_id", job.id.as_str());
     d.insert("created_ms", job.created_at.timestamp_millis());
     if job.idempotency_key.is_none() {
         d.remove("idempotency_key");
     }
-    if let Some(l) = lease.filter(|_| !job.status.is_final()) {
-        d.insert("lease_holder", &l.holder);
-        d.insert("lease_until_ms", l.until.timestamp_millis());
-    }
     Ok(d)
 }
 
 fn job_from(d: Document) -> Result<Job> {
-    bson::from_document(d).map_err(|e| Error::Corrupt(format!("a stored job: {e}")))
+    let leases = match d.get("lease_count") {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => i64::from(*n),
+        _ => 0,
+    };
+    let mut job: Job =
+        bson::from_document(d).map_err(|e| Error::Corrupt(format!("a stored job: {e}")))?;
+    job.attempts = leases.try_into().unwrap_or(0);
+    Ok(job)
 }
 
-fn lease_of(d: &Document) -> Option<Lease> {
-    let holder = d.get_str("lease_holder").ok()?.to_owned();
-    let until = chrono::DateTime::from_timestamp_millis(d.get_i64("lease_until_ms").ok()?)?;
-    Some(Lease { holder, until })
+/// The `$set` that stores a changed job without touching its lease.
+fn job_set(job: &Job) -> Result<Document> {
+    let mut fields = job_doc(job)?;
+    fields.remove("_id");
+    Ok(doc! { "$set": fields })
+}
+
+/// Why one attempt at queueing a job stopped.
+enum QueueError {
+    /// A domain refusal (not enough credits): final.
+    Refused(Error),
+    /// The driver's error: a conflict to retry, or a failure.
+    Driver(mongodb::error::Error),
+}
+
+impl From<mongodb::error::Error> for QueueError {
+    fn from(e: mongodb::error::Error) -> Self {
+        QueueError::Driver(e)
+    }
 }
 
 fn render_doc(r: &Render) -> Result<Document> {
@@ -64,7 +85,6 @@ impl Mongo {
                 .await
                 .map_err(mongo_err)?
                 .ok_or(Error::NotFound("job"))?;
-            let lease = lease_of(&d);
             let mut job = job_from(d)?;
             let before = job.status_seq as i64;
             let out = f(&mut job);
@@ -73,9 +93,9 @@ impl Mongo {
             }
             let replaced = self
                 .jobs()
-                .replace_one(
+                .update_one(
                     doc! { "_id": id.as_str(), "status_seq": before },
-                    job_doc(&job, lease.as_ref())?,
+                    job_set(&job)?,
                 )
                 .await
                 .map_err(mongo_err)?;
@@ -108,7 +128,6 @@ impl Mongo {
             session.abort_transaction().await?;
             return Ok(false);
         };
-        let lease = lease_of(&d);
         let custom = |e: Error| mongodb::error::Error::custom(e.to_string());
         let mut job = job_from(d).map_err(custom)?;
         let before = job.status_seq as i64;
@@ -118,9 +137,9 @@ impl Mongo {
         }
         let replaced = self
             .jobs()
-            .replace_one(
+            .update_one(
                 doc! { "_id": id.as_str(), "status_seq": before },
-                job_doc(&job, lease.as_ref()).map_err(custom)?,
+                job_set(&job).map_err(custom)?,
             )
             .session(&mut *session)
             .await?;
@@ -137,18 +156,100 @@ impl Mongo {
         session.commit_transaction().await?;
         Ok(true)
     }
+
+    /// The owner's job under `job`'s idempotency key, if it has one.
+    async fn same_key(&self, job: &Job) -> Result<Option<Job>> {
+        match &job.idempotency_key {
+            Some(key) => self.job_by_key(&job.user_id, key).await,
+            None => Ok(None),
+        }
+    }
+
+    /// One transaction: the reservation (the next ledger entry) and the job.
+    async fn queue_job_once(
+        &self,
+        session: &mut ClientSession,
+        job: &Job,
+        reservation: &NewLedgerEntry,
+        at: Timestamp,
+    ) -> std::result::Result<(), QueueError> {
+        session.start_transaction().await?;
+        let custom = |e: Error| mongodb::error::Error::custom(e.to_string());
+        let last = self
+            .ledger()
+            .find_one(doc! { "user_id": reservation.user_id.as_str() })
+            .sort(doc! { "seq": -1 })
+            .session(&mut *session)
+            .await?
+            .as_ref()
+            .map(super::ledger::entry_from)
+            .transpose()
+            .map_err(custom)?;
+        let entry = match LedgerEntry::next(last.map(|l| (l.seq, l.balance_after)), reservation, at)
+        {
+            Ok(entry) => entry,
+            Err(refused) => {
+                session.abort_transaction().await?;
+                return Err(QueueError::Refused(refused));
+            }
+        };
+        self.ledger()
+            .insert_one(super::ledger::entry_doc(&entry))
+            .session(&mut *session)
+            .await?;
+        crate::faults::hit("queue_job.reserved");
+        self.jobs()
+            .insert_one(job_doc(job).map_err(custom)?)
+            .session(&mut *session)
+            .await?;
+        session.commit_transaction().await?;
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl JobStore for Mongo {
-    async fn insert_job(&self, job: &Job) -> Result<()> {
-        match self.jobs().insert_one(job_doc(job, None)?).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_duplicate(&e) => Err(Error::Conflict(
-                "this idempotency key was used for another job".into(),
-            )),
-            Err(e) => Err(mongo_err(e)),
+    async fn queue_job(
+        &self,
+        job: &Job,
+        reservation: &NewLedgerEntry,
+        at: Timestamp,
+    ) -> Result<Queued> {
+        if let Some(first) = self.same_key(job).await? {
+            return Ok(Queued::Existing(Box::new(first)));
         }
+        let mut session = self.client.start_session().await.map_err(mongo_err)?;
+        for attempt in 0..200u32 {
+            match self
+                .queue_job_once(&mut session, job, reservation, at)
+                .await
+            {
+                Ok(()) => return Ok(Queued::Created),
+                Err(QueueError::Refused(e)) => return Err(e),
+                Err(QueueError::Driver(e)) => {
+                    let _ = session.abort_transaction().await;
+                    if is_duplicate(&e) {
+                        // Our own commit that was reported lost, a job under the same key, or
+                        // another ledger entry that took our seq (then try again).
+                        if self.job(None, &job.id).await?.is_some() {
+                            return Ok(Queued::Created);
+                        }
+                        if let Some(first) = self.same_key(job).await? {
+                            return Ok(Queued::Existing(Box::new(first)));
+                        }
+                    } else if !e.contains_label("TransientTransactionError")
+                        && !e.contains_label("UnknownTransactionCommitResult")
+                    {
+                        return Err(mongo_err(e));
+                    }
+                    let pause = rand::thread_rng().gen_range(0..=(1u64 << attempt.min(6)));
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
+            }
+        }
+        Err(Error::Unavailable(
+            "the ledger stayed contended; try again".into(),
+        ))
     }
 
     async fn job(&self, owner: Option<&UserId>, id: &JobId) -> Result<Option<Job>> {
@@ -187,71 +288,6 @@ impl JobStore for Mongo {
         docs.into_iter().map(job_from).collect()
     }
 
-    async fn claim_job(
-        &self,
-        now: Timestamp,
-        lease: &Lease,
-        only: Option<&JobId>,
-    ) -> Result<Option<Job>> {
-        let now_ms = now.timestamp_millis();
-        for _ in 0..50 {
-            let mut filter = doc! {
-                "status": { "$in": ["queued", "running"] },
-                "$or": [ { "lease_until_ms": { "$exists": false } }, { "lease_until_ms": Bson::Null }, { "lease_until_ms": { "$lt": now_ms } } ],
-            };
-            if let Some(id) = only {
-                filter.insert("_id", id.as_str());
-            }
-            let Some(d) = self
-                .jobs()
-                .find_one(filter)
-                .sort(doc! { "created_ms": 1, "_id": 1 })
-                .await
-                .map_err(mongo_err)?
-            else {
-                return Ok(None);
-            };
-            let mut job = job_from(d)?;
-            let before = job.status_seq as i64;
-            apply::leased(&mut job);
-            let taken = self
-                .jobs()
-                .replace_one(
-                    doc! { "_id": job.id.as_str(), "status_seq": before },
-                    job_doc(&job, Some(lease))?,
-                )
-                .await
-                .map_err(mongo_err)?;
-            if taken.matched_count == 1 {
-                return Ok(Some(job));
-            }
-        }
-        Ok(None)
-    }
-
-    async fn release_job(&self, id: &JobId) -> Result<()> {
-        self.jobs()
-            .update_one(
-                doc! { "_id": id.as_str(), "status": { "$in": ["queued", "running"] } },
-                doc! { "$unset": { "lease_holder": "", "lease_until_ms": "" } },
-            )
-            .await
-            .map_err(mongo_err)?;
-        Ok(())
-    }
-
-    async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool> {
-        let r = self
-            .jobs()
-            .update_one(
-                doc! { "_id": id.as_str(), "lease_holder": &lease.holder },
-                doc! { "$set": { "lease_until_ms": lease.until.timestamp_millis() } },
-            )
-            .await
-            .map_err(mongo_err)?;
-        Ok(r.matched_count == 1)
-    }
-
     async fn finish_variant(
         &self,
         id: &JobId,
@@ -286,17 +322,7 @@ impl JobStore for Mongo {
         self.mutate(id, |job| {
             apply::set_status(job, status, at);
         })
-        .await?;
-        if status.is_final() {
-            self.jobs()
-                .update_one(
-                    doc! { "_id": id.as_str() },
-                    doc! { "$unset": { "lease_holder": "", "lease_until_ms": "" } },
-                )
-                .await
-                .map_err(mongo_err)?;
-        }
-        Ok(())
+        .await
     }
 
     async fn add_job_refund(&self, id: &JobId, credits: i64) -> Result<()> {

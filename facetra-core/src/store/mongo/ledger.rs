@@ -16,9 +16,9 @@ use crate::credits::store::LedgerStore;
 use crate::credits::{Appended, LedgerEntry, LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{LedgerId, UserId};
-use crate::store::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest};
 
-fn entry_from(d: &Document) -> Result<LedgerEntry> {
+pub(super) fn entry_from(d: &Document) -> Result<LedgerEntry> {
     Ok(LedgerEntry {
         id: LedgerId::from_stored(need("_id", d.get_str("_id"))?.to_owned()),
         user_id: UserId::from_stored(need("user_id", d.get_str("user_id"))?.to_owned()),
@@ -33,7 +33,7 @@ fn entry_from(d: &Document) -> Result<LedgerEntry> {
     })
 }
 
-fn entry_doc(e: &LedgerEntry) -> Document {
+pub(super) fn entry_doc(e: &LedgerEntry) -> Document {
     let mut d = doc! {
         "_id": e.id.as_str(),
         "user_id": e.user_id.as_str(),

@@ -7,6 +7,7 @@ mod audit;
 mod blobs;
 mod boms;
 mod jobs;
+mod leases;
 mod ledger;
 mod outbox;
 mod payments;
@@ -23,10 +24,11 @@ use mongodb::{Client, Collection, Database, IndexModel};
 
 use futures::TryStreamExt;
 
-use super::{Backend, Cursor, OpenMode, Page, PageRequest};
+use super::{Backend, OpenMode};
 use crate::clock::Timestamp;
 use crate::config::{keys, redact_url};
 use crate::error::{Error, Result};
+use crate::paging::{Cursor, Page, PageRequest};
 
 /// The MongoDB adapter; cheap to clone.
 #[derive(Clone)]

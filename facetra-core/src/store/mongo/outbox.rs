@@ -1,17 +1,16 @@
-//! `OutboxStore` in BSON: each claim is a `findOneAndUpdate` that takes a free (or expired)
-//! lease, so concurrent senders never hold the same message.
+//! `OutboxStore` in BSON. Messages are claimed through `leases.rs`; the state changes here
+//! are guarded by the sender's lease.
 
 use async_trait::async_trait;
-use mongodb::bson::{doc, Bson, Document};
-use mongodb::options::ReturnDocument;
+use mongodb::bson::{doc, Document};
 
 use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{MessageId, UserId};
-use crate::mail::store::{Lease, OutboxStore};
+use crate::mail::store::OutboxStore;
 use crate::mail::{MessageStatus, OutboxMessage};
-use crate::store::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest};
 
 fn message_from(d: &Document) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
@@ -60,36 +59,6 @@ impl OutboxStore for Mongo {
             Err(e) if is_duplicate(&e) => Ok(false),
             Err(e) => Err(mongo_err(e)),
         }
-    }
-
-    async fn claim_due(
-        &self,
-        now: Timestamp,
-        lease: &Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>> {
-        let mut claimed = Vec::new();
-        for _ in 0..limit {
-            let taken = self
-                .outbox()
-                .find_one_and_update(
-                    doc! {
-                        "status": "pending",
-                        "next_attempt_at": { "$lte": bdate(now) },
-                        "$or": [ { "lease_until": { "$exists": false } }, { "lease_until": Bson::Null }, { "lease_until": { "$lt": bdate(now) } } ],
-                    },
-                    doc! { "$set": { "lease_holder": &lease.holder, "lease_until": bdate(lease.until) } },
-                )
-                .sort(doc! { "next_attempt_at": 1, "_id": 1 })
-                .return_document(ReturnDocument::After)
-                .await
-                .map_err(mongo_err)?;
-            match taken {
-                Some(d) => claimed.push(message_from(&d)?),
-                None => break,
-            }
-        }
-        Ok(claimed)
     }
 
     async fn mark_sent(

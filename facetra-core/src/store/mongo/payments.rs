@@ -8,10 +8,10 @@ use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mong
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{PaymentId, SecurityEventId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::payments::store::{PaymentRef, PaymentStore};
 use crate::payments::{Payment, PaymentKind, PaymentStatus};
 use crate::security::events::{SecurityEvent, SecurityEventStore};
-use crate::store::{Cursor, Page, PageRequest};
 
 fn opt(d: &Document, key: &str) -> Option<String> {
     d.get_str(key).ok().map(str::to_owned)

@@ -9,8 +9,8 @@ use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::security::TokenHash;
-use crate::store::{Cursor, Page, PageRequest};
 
 const USER_COLUMNS: &str = "id, email, name, avatar_url, google_subject, roles, status, consents, \
                             age_confirmed_at, created_at, updated_at";

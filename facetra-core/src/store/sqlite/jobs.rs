@@ -6,11 +6,11 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{db_err, ms, Sqlite};
 use crate::clock::Timestamp;
+use crate::credits::NewLedgerEntry;
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UserId};
-use crate::store::Lease;
 use crate::studio::apply;
-use crate::studio::jobs::{Job, JobStatus, Render, VariantOutcome};
+use crate::studio::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
 use crate::studio::store::JobStore;
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
@@ -21,30 +21,35 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Corrupt(format!("a stored job or render: {e}")))
 }
 
+/// The columns a job is read from: its body and how often it was leased.
+const JOB_COLUMNS: &str = "body, lease_count";
+
+fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64)> {
+    Ok((r.get(0)?, r.get(1)?))
+}
+
+fn finish_job((body, leases): (String, i64)) -> Result<Job> {
+    let mut job: Job = from_json(&body)?;
+    job.attempts = leases.try_into().unwrap_or(u32::MAX);
+    Ok(job)
+}
+
 fn load(tx: &rusqlite::Connection, id: &str) -> Result<Option<Job>> {
-    tx.query_row("SELECT body FROM jobs WHERE id = ?1", [id], |r| {
-        r.get::<_, String>(0)
-    })
+    tx.query_row(
+        &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
+        [id],
+        job_from,
+    )
     .optional()
     .map_err(db_err)?
-    .map(|b| from_json(&b))
+    .map(finish_job)
     .transpose()
 }
 
-fn save(tx: &Transaction<'_>, job: &Job, lease: Option<&Lease>) -> Result<()> {
+fn save(tx: &Transaction<'_>, job: &Job) -> Result<()> {
     tx.execute(
-        "UPDATE jobs SET status = ?2, body = ?3,
-            lease_holder = CASE WHEN ?4 THEN NULL ELSE COALESCE(?5, lease_holder) END,
-            lease_until = CASE WHEN ?4 THEN NULL ELSE COALESCE(?6, lease_until) END
-         WHERE id = ?1",
-        params![
-            job.id.as_str(),
-            job.status.as_str(),
-            to_json(job)?,
-            job.status.is_final(),
-            lease.map(|l| l.holder.clone()),
-            lease.map(|l| ms(l.until))
-        ],
+        "UPDATE jobs SET status = ?2, body = ?3 WHERE id = ?1",
+        params![job.id.as_str(), job.status.as_str(), to_json(job)?],
     )
     .map_err(db_err)?;
     Ok(())
@@ -61,22 +66,46 @@ fn change<R>(
         .map_err(db_err)?;
     let mut job = load(&tx, id)?.ok_or(Error::NotFound("job"))?;
     let out = f(&tx, &mut job)?;
-    save(&tx, &job, None)?;
+    save(&tx, &job)?;
     tx.commit().map_err(db_err)?;
     Ok(out)
 }
 
 #[async_trait]
 impl JobStore for Sqlite {
-    async fn insert_job(&self, job: &Job) -> Result<()> {
-        let job = job.clone();
+    async fn queue_job(
+        &self,
+        job: &Job,
+        reservation: &NewLedgerEntry,
+        at: Timestamp,
+    ) -> Result<Queued> {
+        let (job, reservation) = (job.clone(), reservation.clone());
         self.call(move |c| {
-            c.execute(
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            if let Some(key) = &job.idempotency_key {
+                let first = tx
+                    .query_row(
+                        &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1 AND idempotency_key = ?2"),
+                        params![job.user_id.as_str(), key],
+                        job_from,
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                if let Some(first) = first {
+                    return Ok(Queued::Existing(Box::new(finish_job(first)?)));
+                }
+            }
+            super::ledger::append_in(&tx, &reservation, at)?;
+            crate::faults::hit("queue_job.reserved");
+            tx.execute(
                 "INSERT INTO jobs (id, user_id, status, idempotency_key, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![job.id.as_str(), job.user_id.as_str(), job.status.as_str(), job.idempotency_key, ms(job.created_at), to_json(&job)?],
             )
             .map_err(db_err)?;
-            Ok(())
+            tx.commit().map_err(db_err)?;
+            Ok(Queued::Created)
         })
         .await
     }
@@ -93,13 +122,15 @@ impl JobStore for Sqlite {
         let (owner, key) = (owner.as_str().to_owned(), key.to_owned());
         self.call(move |c| {
             c.query_row(
-                "SELECT body FROM jobs WHERE user_id = ?1 AND idempotency_key = ?2",
+                &format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1 AND idempotency_key = ?2"
+                ),
                 params![owner, key],
-                |r| r.get::<_, String>(0),
+                job_from,
             )
             .optional()
             .map_err(db_err)?
-            .map(|b| from_json(&b))
+            .map(finish_job)
             .transpose()
         })
         .await
@@ -109,67 +140,10 @@ impl JobStore for Sqlite {
         let owner = owner.as_str().to_owned();
         self.call(move |c| {
             let mut stmt = c
-                .prepare("SELECT body FROM jobs WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2")
+                .prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"))
                 .map_err(db_err)?;
-            let rows = stmt.query_map(params![owner, limit as i64], |r| r.get::<_, String>(0)).map_err(db_err)?;
-            rows.map(|r| from_json(&r.map_err(db_err)?)).collect()
-        })
-        .await
-    }
-
-    async fn claim_job(
-        &self,
-        now: Timestamp,
-        lease: &Lease,
-        only: Option<&JobId>,
-    ) -> Result<Option<Job>> {
-        let (lease, only) = (lease.clone(), only.map(|j| j.as_str().to_owned()));
-        self.call(move |c| {
-            let tx = c
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(db_err)?;
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM jobs WHERE status IN ('queued', 'running')
-                       AND (lease_until IS NULL OR lease_until < ?1) AND (?2 IS NULL OR id = ?2)
-                     ORDER BY created_at, id LIMIT 1",
-                    params![ms(now), only],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
-            let Some(id) = id else { return Ok(None) };
-            let mut job = load(&tx, &id)?.ok_or(Error::NotFound("job"))?;
-            apply::leased(&mut job);
-            save(&tx, &job, Some(&lease))?;
-            tx.commit().map_err(db_err)?;
-            Ok(Some(job))
-        })
-        .await
-    }
-
-    async fn release_job(&self, id: &JobId) -> Result<()> {
-        let id = id.as_str().to_owned();
-        self.call(move |c| {
-            c.execute(
-                "UPDATE jobs SET lease_holder = NULL, lease_until = NULL WHERE id = ?1 AND status IN ('queued', 'running')",
-                [id],
-            )
-            .map_err(db_err)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn renew_job(&self, id: &JobId, lease: &Lease) -> Result<bool> {
-        let (id, lease) = (id.as_str().to_owned(), lease.clone());
-        self.call(move |c| {
-            Ok(c.execute(
-                "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_holder = ?2",
-                params![id, lease.holder, ms(lease.until)],
-            )
-            .map_err(db_err)?
-                > 0)
+            let rows = stmt.query_map(params![owner, limit as i64], job_from).map_err(db_err)?;
+            rows.map(|r| finish_job(r.map_err(db_err)?)).collect()
         })
         .await
     }

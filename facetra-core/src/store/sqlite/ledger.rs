@@ -10,7 +10,7 @@ use crate::credits::store::LedgerStore;
 use crate::credits::{Appended, LedgerEntry, LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{LedgerId, UserId};
-use crate::store::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest};
 
 const COLUMNS: &str =
     "id, user_id, seq, kind, amount, balance_after, reason, reference, idempotency_key, created_at";
@@ -50,46 +50,61 @@ fn by_key(c: &rusqlite::Connection, key: &str) -> Result<Option<LedgerEntry>> {
     .transpose()
 }
 
+/// Appends `new` inside the caller's IMMEDIATE transaction (so another write can join it): the
+/// key checked, the last entry read and the next inserted, with the balance rule.
+pub(super) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewLedgerEntry,
+    at: Timestamp,
+) -> Result<Appended> {
+    if let Some(first) = by_key(tx, &new.idempotency_key)? {
+        return if first.matches(new) {
+            Ok(Appended::Replayed(first))
+        } else {
+            Err(Error::Conflict(
+                "this idempotency key was used for a different change".into(),
+            ))
+        };
+    }
+    let last: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT seq, balance_after FROM ledger WHERE user_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [new.user_id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    let entry = LedgerEntry::next(last.map(|(s, b)| (s as u64, b)), new, at)?;
+    tx.execute(
+        &format!("INSERT INTO ledger ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        params![
+            entry.id.as_str(),
+            entry.user_id.as_str(),
+            entry.seq as i64,
+            entry.kind.as_str(),
+            entry.amount,
+            entry.balance_after,
+            entry.reason,
+            entry.reference,
+            entry.idempotency_key,
+            ms(entry.created_at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(Appended::Applied(entry))
+}
+
 #[async_trait]
 impl LedgerStore for Sqlite {
     async fn append_ledger(&self, new: &NewLedgerEntry, at: Timestamp) -> Result<Appended> {
         let new = new.clone();
         self.call(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
-            if let Some(first) = by_key(&tx, &new.idempotency_key)? {
-                return if first.matches(&new) {
-                    Ok(Appended::Replayed(first))
-                } else {
-                    Err(Error::Conflict("this idempotency key was used for a different change".into()))
-                };
-            }
-            let last: Option<(i64, i64)> = tx
-                .query_row(
-                    "SELECT seq, balance_after FROM ledger WHERE user_id = ?1 ORDER BY seq DESC LIMIT 1",
-                    [new.user_id.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(db_err)?;
-            let entry = LedgerEntry::next(last.map(|(s, b)| (s as u64, b)), &new, at)?;
-            tx.execute(
-                &format!("INSERT INTO ledger ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                params![
-                    entry.id.as_str(),
-                    entry.user_id.as_str(),
-                    entry.seq as i64,
-                    entry.kind.as_str(),
-                    entry.amount,
-                    entry.balance_after,
-                    entry.reason,
-                    entry.reference,
-                    entry.idempotency_key,
-                    ms(entry.created_at)
-                ],
-            )
-            .map_err(db_err)?;
+            let appended = append_in(&tx, &new, at)?;
             tx.commit().map_err(db_err)?;
-            Ok(Appended::Applied(entry))
+            Ok(appended)
         })
         .await
     }

@@ -211,6 +211,10 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (render_id, version)
     );
     CREATE INDEX boms_user ON boms (user_id);",
+    // 10: one lease encoding for every queue: holder, expiry and how often it was claimed.
+    "ALTER TABLE jobs ADD COLUMN lease_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET lease_count = COALESCE(json_extract(body, '$.attempts'), 0);
+    ALTER TABLE outbox ADD COLUMN lease_count INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the schema up to date in one transaction per step.

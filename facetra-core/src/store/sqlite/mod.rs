@@ -7,6 +7,7 @@ mod audit;
 mod blobs;
 mod boms;
 mod jobs;
+mod leases;
 mod ledger;
 mod migrations;
 mod outbox;

@@ -7,9 +7,9 @@ use super::{db_err, from_ms, ms, Sqlite};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{MessageId, UserId};
-use crate::mail::store::{Lease, OutboxStore};
+use crate::mail::store::OutboxStore;
 use crate::mail::{MessageStatus, OutboxMessage};
-use crate::store::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest};
 
 const COLUMNS: &str = "id, user_id, to_email, template, subject, text_body, html_body, idempotency_key, \
                        status, attempts, next_attempt_at, last_error, provider_message_id, created_at, sent_at";
@@ -73,43 +73,6 @@ impl OutboxStore for Sqlite {
                 )
                 .map_err(db_err)?;
             Ok(n > 0)
-        })
-        .await
-    }
-
-    async fn claim_due(
-        &self,
-        now: Timestamp,
-        lease: &Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>> {
-        let lease = lease.clone();
-        self.call(move |c| {
-            let tx = c
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(db_err)?;
-            let claimed = {
-                let mut stmt = tx
-                    .prepare(&format!(
-                        "UPDATE outbox SET lease_holder = ?1, lease_until = ?2
-                         WHERE id IN (SELECT id FROM outbox
-                                      WHERE status = 'pending' AND next_attempt_at <= ?3
-                                        AND (lease_until IS NULL OR lease_until < ?3)
-                                      ORDER BY next_attempt_at, id LIMIT ?4)
-                         RETURNING {COLUMNS}"
-                    ))
-                    .map_err(db_err)?;
-                let rows = stmt
-                    .query_map(
-                        params![lease.holder, ms(lease.until), ms(now), limit as i64],
-                        message_from,
-                    )
-                    .map_err(db_err)?;
-                rows.map(|r| finish(r.map_err(db_err)?))
-                    .collect::<Result<Vec<_>>>()?
-            };
-            tx.commit().map_err(db_err)?;
-            Ok(claimed)
         })
         .await
     }

@@ -7,10 +7,10 @@ use super::{db_err, from_ms, ms, Sqlite};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{PaymentId, SecurityEventId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::payments::store::{PaymentRef, PaymentStore};
 use crate::payments::{Payment, PaymentKind, PaymentStatus};
 use crate::security::events::{SecurityEvent, SecurityEventStore};
-use crate::store::{Cursor, Page, PageRequest};
 
 const COLUMNS: &str = "id, user_id, pack_id, credits, amount_paise, currency, kind, order_id, link_id, \
                        link_url, razorpay_payment_id, status, credits_refunded, created_at, updated_at";
