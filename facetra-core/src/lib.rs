@@ -42,7 +42,7 @@ pub struct Facetra {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Inner {
     config: Config,
     gateway: Option<Arc<dyn payments::razorpay::Gateway>>,
@@ -111,6 +111,17 @@ impl Facetra {
                 keys,
             }),
         })
+    }
+
+    /// The same facade over `store` (tests wrap a port of the real store to make it fail at a
+    /// chosen moment). Everything else is shared with `self`.
+    #[doc(hidden)]
+    pub fn with_store(&self, store: Store) -> Facetra {
+        let mut inner = (*self.inner).clone();
+        inner.store = store;
+        Facetra {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The configuration this facade runs on.

@@ -113,6 +113,26 @@ impl Harness {
         facetra_core::Actor::User(user.id)
     }
 
+    /// Another facade on the same store (same data directory or MongoDB database), opened
+    /// with `extra` settings: what a restart with a changed configuration would see.
+    pub async fn reopened(&self, extra: &[(&str, &str)]) -> Facetra {
+        let mut all: Vec<(&str, &str)> = extra.to_vec();
+        let db_url;
+        if let Some(name) = &self.mongo_db {
+            db_url = mongo_uri();
+            all.push((keys::DATABASE_URL, &db_url));
+            all.push((keys::MONGODB_DATABASE, name));
+        }
+        let (config, _) = config_for(self.backend, self.dir.path(), &all);
+        Facetra::open(
+            config,
+            Arc::new(self.clock.clone()),
+            OpenMode::CreateIfMissing,
+        )
+        .await
+        .expect("reopen the test store")
+    }
+
     /// Drops the MongoDB database and closes the store.
     pub async fn finish(self) {
         if let Some(name) = &self.mongo_db {
@@ -200,7 +220,10 @@ pub fn config_for(
         flags
             .entry(keys::DATABASE_URL.into())
             .or_insert_with(mongo_uri);
-        flags.insert(keys::MONGODB_DATABASE.into(), name.clone());
+        let name = flags
+            .entry(keys::MONGODB_DATABASE.into())
+            .or_insert(name)
+            .clone();
         flags
             .entry(keys::SECRET_KEY.into())
             .or_insert_with(|| TEST_SECRET.into());

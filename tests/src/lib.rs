@@ -6,6 +6,7 @@
 pub mod alloc;
 pub mod binaries;
 pub mod emergent_stub;
+pub mod flaky;
 pub mod gemini_stub;
 pub mod harness;
 pub mod images;

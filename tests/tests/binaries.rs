@@ -1006,3 +1006,38 @@ async fn ctrl_c_in_render_releases_the_job_for_the_next_worker_at_once() {
     let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
     assert_eq!(done["job"]["status"], "succeeded");
 }
+
+#[test]
+fn a_crash_between_reserving_credits_and_queueing_the_job_loses_no_credit() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = |args: &[&str]| {
+        run(command("facetra")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args))
+    };
+    // The process dies right after the reservation was written and before the job was.
+    let crashed = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "a brass lamp", "--variants", "3"])
+        .env("FACETRA_FAULTS", "queue_job.reserved"));
+    assert!(!crashed.status.success(), "{}", text(&crashed));
+    assert!(
+        text(&crashed).contains("fault point queue_job.reserved reached"),
+        "{}",
+        text(&crashed)
+    );
+    let credits: serde_json::Value =
+        serde_json::from_slice(&facetra(&["credits", "--json"]).stdout).unwrap();
+    assert_eq!(credits["balance"], 10, "the reservation died with the job");
+    let jobs: serde_json::Value =
+        serde_json::from_slice(&facetra(&["jobs", "--json"]).stdout).unwrap();
+    assert!(jobs["items"].as_array().unwrap().is_empty(), "{jobs}");
+    let history: serde_json::Value =
+        serde_json::from_slice(&facetra(&["credits", "--history", "--json"]).stdout).unwrap();
+    assert_eq!(history["items"].as_array().unwrap().len(), 1, "{history}");
+}

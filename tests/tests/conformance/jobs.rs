@@ -9,6 +9,7 @@ use facetra_core::credits::LedgerKind;
 use facetra_core::ids::JobId;
 use facetra_core::lease::{Lease, Queue};
 use facetra_core::paging::PageRequest;
+use facetra_core::studio::jobs::VariantOutcome;
 use facetra_core::studio::{JobStatus, RenderSpec, UploadKind, VariantStatus};
 use facetra_core::{Actor, Error};
 use facetra_tests::images::png;
@@ -21,6 +22,11 @@ conformance!(
     a_job_renders_each_variant_once_with_its_provenance,
     a_crashed_workers_job_is_taken_up_again_and_after_three_leases_refunded,
     cancelling_refunds_the_variants_not_started_and_jobs_are_private,
+    a_variant_is_finished_once_and_a_second_finish_is_refused,
+    refunds_are_priced_from_the_reservation_after_the_cost_changes,
+    an_idempotency_key_reused_for_another_request_is_a_conflict,
+    a_store_error_while_loading_inputs_is_retried_not_failed,
+    two_workers_claiming_at_once_never_take_the_same_job,
 );
 
 async fn studio(backend: Backend, trial: &str) -> (Harness, Actor, String) {
@@ -267,5 +273,215 @@ async fn cancelling_refunds_the_variants_not_started_and_jobs_are_private(backen
         studio.job(&me, JobId::new(h.facetra.now()).as_str()).await,
         Err(Error::NotFound(_))
     ));
+    h.finish().await;
+}
+
+async fn a_variant_is_finished_once_and_a_second_finish_is_refused(backend: Backend) {
+    let (h, me, sketch) = studio(backend, "10").await;
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 2))
+        .await
+        .unwrap();
+    let jobs = &h.facetra.store().jobs;
+    let now = h.facetra.now();
+    let render = |id: facetra_core::ids::RenderId| facetra_core::studio::Render {
+        id,
+        job_id: job.id.clone(),
+        user_id: job.user_id.clone(),
+        variant: 0,
+        blob_id: facetra_core::ids::BlobId::new(),
+        mime: "image/png".into(),
+        width: 1,
+        height: 1,
+        selected: false,
+        provenance: facetra_core::studio::jobs::Provenance {
+            provider: "local".into(),
+            model: "m".into(),
+            prompt: "p".into(),
+            inputs_sha256: vec![],
+            params: serde_json::json!({}),
+            finish_reason: "STOP".into(),
+            usage: serde_json::json!({}),
+        },
+        created_at: now,
+    };
+    let first = render(facetra_core::ids::RenderId::new(now));
+    let succeeded = VariantOutcome::Succeeded {
+        render_id: first.id.clone(),
+    };
+    assert!(jobs
+        .finish_variant(&job.id, 0, &succeeded, Some(&first), now)
+        .await
+        .unwrap());
+    // A cancel racing the worker, or a second worker after the lease expired.
+    assert!(!jobs
+        .finish_variant(&job.id, 0, &VariantOutcome::Cancelled, None, now)
+        .await
+        .unwrap());
+    let second = render(facetra_core::ids::RenderId::new(now));
+    let again = VariantOutcome::Succeeded {
+        render_id: second.id.clone(),
+    };
+    assert!(!jobs
+        .finish_variant(&job.id, 0, &again, Some(&second), now)
+        .await
+        .unwrap());
+    let stored = jobs.job(None, &job.id).await.unwrap().unwrap();
+    assert_eq!(stored.variants[0].status, VariantStatus::Succeeded);
+    assert_eq!(stored.variants[0].render_id, Some(first.id.clone()));
+    assert_eq!(stored.credits_charged, 1, "charged once");
+    let renders = jobs.job_renders(&job.id).await.unwrap();
+    assert_eq!(renders.len(), 1, "one render for the variant");
+    h.finish().await;
+}
+
+async fn refunds_are_priced_from_the_reservation_after_the_cost_changes(backend: Backend) {
+    let h = Harness::with(
+        backend,
+        &[
+            (keys::DEV_LOGIN, "true"),
+            (keys::TRIAL_CREDITS, "10"),
+            (keys::RENDER_COST, "2"),
+        ],
+    )
+    .await;
+    let me = h.person("designer@example.com").await;
+    let sketch = h
+        .facetra
+        .studio()
+        .upload(&me, UploadKind::Sketch, png(160, 120))
+        .await
+        .unwrap();
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(sketch.id.as_str(), 2))
+        .await
+        .unwrap();
+    assert_eq!(job.credits_reserved, 4);
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 6);
+    // The price drops before the job is worked: its variants are still refunded at 2.
+    let cheaper = h.reopened(&[(keys::RENDER_COST, "1")]).await;
+    let cancelled = cheaper.studio().cancel(&me, job.id.as_str()).await.unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    assert_eq!(cancelled.credits_refunded, 4);
+    assert_eq!(cheaper.credits().balance(&me).await.unwrap(), 10);
+    cheaper.close().await;
+    h.finish().await;
+}
+
+async fn an_idempotency_key_reused_for_another_request_is_a_conflict(backend: Backend) {
+    let (h, me, sketch) = studio(backend, "10").await;
+    let studio = h.facetra.studio();
+    let mut first = spec(&sketch, 1);
+    first.idempotency_key = Some("click-9".into());
+    let job = studio.request(&me, &first).await.unwrap();
+    let same = studio.request(&me, &first).await.unwrap();
+    assert_eq!(same.id, job.id, "the same request answers the first job");
+    for changed in [
+        RenderSpec {
+            prompt: "a walnut desk".into(),
+            ..first.clone()
+        },
+        RenderSpec {
+            variants: 2,
+            ..first.clone()
+        },
+        RenderSpec {
+            aspect_ratio: "1:1".into(),
+            ..first.clone()
+        },
+    ] {
+        assert!(
+            matches!(
+                studio.request(&me, &changed).await,
+                Err(Error::IdempotencyConflict(_))
+            ),
+            "{changed:?}"
+        );
+    }
+    assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 9);
+    assert_eq!(studio.jobs(&me, 10).await.unwrap().len(), 1);
+    h.finish().await;
+}
+
+async fn a_store_error_while_loading_inputs_is_retried_not_failed(backend: Backend) {
+    let (h, me, sketch) = studio(backend, "10").await;
+    let job = h
+        .facetra
+        .studio()
+        .request(&me, &spec(&sketch, 2))
+        .await
+        .unwrap();
+    let (flaky, blobs) = facetra_tests::flaky::FlakyBlobs::wrap(&h.facetra);
+    blobs.fail_next(1);
+    assert!(matches!(
+        flaky.studio().work_once(Some(&job.id)).await,
+        Err(Error::Unavailable(_))
+    ));
+    let waiting = h.facetra.studio().job(&me, job.id.as_str()).await.unwrap();
+    assert!(!waiting.status.is_final(), "{waiting:?}");
+    assert!(waiting
+        .variants
+        .iter()
+        .all(|v| v.status == VariantStatus::Queued));
+    assert_eq!(waiting.credits_refunded, 0);
+    // Released at once, and not counted as an attempt: the next pass takes it up.
+    let done = flaky
+        .studio()
+        .work_once(Some(&job.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!((done.credits_charged, done.credits_refunded), (2, 0));
+    assert_eq!(done.attempts, 1);
+    h.finish().await;
+}
+
+async fn two_workers_claiming_at_once_never_take_the_same_job(backend: Backend) {
+    let (h, me, sketch) = studio(backend, "20").await;
+    for _ in 0..6 {
+        h.facetra
+            .studio()
+            .request(&me, &spec(&sketch, 1))
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let f = h.facetra.clone();
+        tasks.push(tokio::spawn(async move {
+            let lease = Lease {
+                holder: format!("worker-{w}"),
+                until: f.now() + Duration::seconds(60),
+            };
+            let mut mine = Vec::new();
+            while let Some(c) = f
+                .store()
+                .leases
+                .claim(Queue::Jobs, f.now(), &lease, None)
+                .await
+                .unwrap()
+            {
+                mine.push(c.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let claimed = all.len();
+    all.dedup();
+    assert_eq!(
+        (claimed, all.len()),
+        (6, 6),
+        "each job claimed exactly once"
+    );
     h.finish().await;
 }
