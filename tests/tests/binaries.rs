@@ -1041,3 +1041,136 @@ fn a_crash_between_reserving_credits_and_queueing_the_job_loses_no_credit() {
         serde_json::from_slice(&facetra(&["credits", "--history", "--json"]).stdout).unwrap();
     assert_eq!(history["items"].as_array().unwrap().len(), 1, "{history}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs FACETRA_TEST_MONGODB_URI"]
+async fn two_servers_on_one_mongodb_run_each_job_once_and_send_each_email_once() {
+    use facetra_tests::gemini_stub::{GeminiStub, Reply};
+    use facetra_tests::resend_stub::ResendStub;
+    let gemini = GeminiStub::start().await;
+    gemini.always(Reply::Slow(60));
+    let resend = ResendStub::start().await;
+    let database = format!(
+        "t_{}",
+        facetra_core::ids::random("two").trim_start_matches("two_")
+    );
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = |dir: &std::path::Path| {
+        let mut cmd = command("facetra-server");
+        cmd.args(["--bind", "127.0.0.1:0"])
+            .env(keys::DATA_DIR, dir)
+            .env(keys::DATABASE_URL, facetra_tests::harness::mongo_uri())
+            .env(keys::MONGODB_DATABASE, &database)
+            .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET)
+            .env(keys::DEV_LOGIN, "true")
+            .env(keys::WORKERS, "2")
+            .env(keys::MAIL_POLL_MS, "50");
+        for (k, v) in gemini.settings().into_iter().chain(resend.settings()) {
+            cmd.env(k, v);
+        }
+        RunningServer::start(cmd)
+    };
+    let servers = [server(dir_a.path()), server(dir_b.path())];
+    let http = reqwest::Client::new();
+    let (people, jobs_each, variants) = (4, 3, 2);
+    let mut watched = Vec::new();
+    for p in 0..people {
+        let base = &servers[p % 2].base;
+        let login = http
+            .post(format!("{base}/auth/dev-login"))
+            .json(&serde_json::json!({ "email": format!("p{p}@example.com"), "name": "P", "age_confirmed": true }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let form = reqwest::multipart::Form::new().text("kind", "sketch").part(
+            "file",
+            reqwest::multipart::Part::bytes(facetra_tests::images::png(120, 90)).file_name("s.png"),
+        );
+        let up: serde_json::Value = http
+            .post(format!("{base}/v1/uploads"))
+            .header("cookie", &cookie)
+            .header("origin", base)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for j in 0..jobs_each {
+            let job: serde_json::Value = http
+                .post(format!("{base}/v1/renders"))
+                .header("cookie", &cookie)
+                .header("origin", base)
+                .json(&serde_json::json!({
+                    "prompt": format!("lamp-{p}-{j}"), "sketch_id": up["id"], "variants": variants
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = job["job"]["id"].as_str().unwrap().to_owned();
+            watched.push((base.clone(), cookie.clone(), id, format!("lamp-{p}-{j}")));
+        }
+    }
+    for (base, cookie, id, _) in &watched {
+        let mut status = String::new();
+        for _ in 0..600 {
+            let job: serde_json::Value = http
+                .get(format!("{base}/v1/jobs/{id}"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            status = job["status"].as_str().unwrap_or_default().to_owned();
+            if status == "succeeded" || status == "failed" {
+                assert_eq!(job["credits_charged"], variants, "{job}");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "succeeded", "job {id}");
+    }
+    // Every (job, variant) went to the provider exactly once, whichever server took it.
+    let requests: Vec<String> = gemini
+        .requests()
+        .iter()
+        .map(|(_, _, body)| body.to_string())
+        .collect();
+    assert_eq!(requests.len(), people * jobs_each * variants);
+    for (_, _, _, prompt) in &watched {
+        for v in 1..=variants {
+            let needle = format!("{prompt} Variation {v}.");
+            let hits = requests.iter().filter(|r| r.contains(&needle)).count();
+            assert_eq!(hits, 1, "{needle} was rendered {hits} times");
+        }
+    }
+    // Each welcome email reached Resend exactly once (no second request, even a deduplicated one).
+    for _ in 0..200 {
+        if resend.sent().len() >= people {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(resend.sent().len(), people, "{:?}", resend.sent());
+    assert_eq!(resend.requests(), people, "a message was sent twice");
+    drop(servers);
+    let client = mongodb::Client::with_uri_str(facetra_tests::harness::mongo_uri())
+        .await
+        .unwrap();
+    let _ = client.database(&database).drop().await;
+}
