@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{audit, completions, credits, mail, users};
+use crate::commands::{audit, bootstrap, completions, credits, mail, users};
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
 /// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
@@ -20,9 +20,10 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Who is acting, for the audit log (FACETRA_OPERATOR); required by every command that
-    /// changes data.
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Who is acting (FACETRA_OPERATOR): the email or id of a staff account (support, dpo or
+    /// admin). Every command but `bootstrap` and `completions` needs it; what it may do is
+    /// decided by the roles the account holds.
+    #[arg(long, global = true, value_name = "EMAIL")]
     pub operator: Option<String>,
     /// Print data as JSON instead of tables.
     #[arg(long, global = true)]
@@ -41,6 +42,8 @@ pub struct Global {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make the first admin of a new deployment (only while none exists).
+    Bootstrap(bootstrap::Cmd),
     /// List, show and change user accounts.
     #[command(subcommand)]
     Users(users::Cmd),

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use facetra_core::accounts::Role;
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 
@@ -39,36 +38,21 @@ impl Ctx {
         })
     }
 
-    /// The operator, required for a command that changes data.
-    pub fn operator_for(&self, what: &str) -> anyhow::Result<Actor> {
-        match self.facetra.config().operator.clone() {
-            Some(operator) => Ok(Actor::Admin {
-                operator,
-                role: Role::Admin,
-            }),
-            None => Err(Error::invalid(
+    /// The staff member acting: `--operator` (or `FACETRA_OPERATOR`) must name an existing,
+    /// active account that holds a staff role; core says what that role may do.
+    pub async fn actor(&self) -> anyhow::Result<Actor> {
+        let Some(operator) = self.facetra.config().operator.clone() else {
+            return Err(Error::invalid(
                 "operator",
                 format!(
-                    "{what} changes data: say who you are with --operator NAME or {}",
+                    "say who you are with --operator EMAIL (or {}): the email of a staff account; \
+                     a new deployment makes its first admin with `facetra-admin bootstrap EMAIL`",
                     keys::OPERATOR
                 ),
             )
-            .into()),
-        }
-    }
-
-    /// The actor for a read-only command (the operator if named).
-    pub fn reader(&self) -> Actor {
-        let operator = self
-            .facetra
-            .config()
-            .operator
-            .clone()
-            .unwrap_or_else(|| "unnamed".into());
-        Actor::Admin {
-            operator,
-            role: Role::Admin,
-        }
+            .into());
+        };
+        Ok(self.facetra.accounts().staff(&operator).await?)
     }
 
     /// Asks before a change; `--yes` skips; without a terminal it refuses unless `--yes`.

@@ -277,7 +277,9 @@ impl Audit<'_> {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<AuditEntry>> {
-        accounts::service_require_staff(actor)?;
+        self.f
+            .authorize(actor, accounts::StaffOp::ReadAudit)
+            .await?;
         self.f
             .store()
             .audit
@@ -287,7 +289,9 @@ impl Audit<'_> {
 
     /// Checks the whole chain and names the first bad entry.
     pub async fn verify(&self, actor: &Actor) -> Result<Verification> {
-        accounts::service_require_staff(actor)?;
+        self.f
+            .authorize(actor, accounts::StaffOp::ReadAudit)
+            .await?;
         audit::verify(self.f.store().audit.as_ref()).await
     }
 }

@@ -113,6 +113,59 @@ impl Harness {
         facetra_core::Actor::User(user.id)
     }
 
+    /// A staff member holding `roles` (an account made for the test the first time), as an
+    /// actor.
+    pub async fn staff(
+        &self,
+        email: &str,
+        roles: &[facetra_core::accounts::Role],
+    ) -> facetra_core::Actor {
+        use facetra_core::accounts::{Consents, Email, User, UserStatus};
+        let parsed = Email::parse(email).expect("email");
+        let known = self.facetra.store().accounts.user_by_email(&parsed).await;
+        if known.expect("look up staff").is_some() {
+            return self.facetra.accounts().staff(email).await.expect("staff");
+        }
+        let now = self.facetra.now();
+        let user = User {
+            id: facetra_core::ids::UserId::new(now),
+            email: Email::parse(email).expect("email"),
+            name: "Staff Member".into(),
+            avatar_url: None,
+            google_subject: None,
+            roles: facetra_core::accounts::normalise_roles(roles.iter().copied()),
+            status: UserStatus::Active,
+            consents: Consents::default(),
+            age_confirmed_at: now,
+            created_at: now,
+            updated_at: now,
+        };
+        self.facetra
+            .store()
+            .accounts
+            .insert_user(&user)
+            .await
+            .expect("insert staff");
+        self.facetra
+            .accounts()
+            .staff(email)
+            .await
+            .expect("a staff actor")
+    }
+
+    /// An admin, as an actor.
+    pub async fn admin(&self) -> facetra_core::Actor {
+        self.staff(
+            "admin@facetra.test",
+            &[
+                facetra_core::accounts::Role::Admin,
+                facetra_core::accounts::Role::Dpo,
+                facetra_core::accounts::Role::Support,
+            ],
+        )
+        .await
+    }
+
     /// Another facade on the same store (same data directory or MongoDB database), opened
     /// with `extra` settings: what a restart with a changed configuration would see.
     pub async fn reopened(&self, extra: &[(&str, &str)]) -> Facetra {

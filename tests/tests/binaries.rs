@@ -35,6 +35,25 @@ fn init(dir: &std::path::Path) -> Output {
     ]))
 }
 
+/// Makes `email` (an account of the studio in `dir`) the first admin, and returns a runner for
+/// `facetra-admin` acting as them.
+fn as_admin(dir: &std::path::Path, email: &str) -> impl Fn(&[&str]) -> Output {
+    let made = run(command("facetra-admin").arg("--data-dir").arg(dir).args([
+        "--yes",
+        "bootstrap",
+        email,
+    ]));
+    assert!(made.status.success(), "{}", text(&made));
+    let (dir, email) = (dir.to_owned(), email.to_owned());
+    move |args: &[&str]| {
+        run(command("facetra-admin")
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["--operator", &email])
+            .args(args))
+    }
+}
+
 #[test]
 fn the_server_announces_its_address_serves_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,10 +209,7 @@ fn init_twice_keeps_one_owner_and_whoami_reports_it() {
     assert_eq!(me["email"], "asha@example.com");
     assert_eq!(me["name"], "Asha Rao");
 
-    let list = run(command("facetra-admin")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["users", "list", "--json"]));
+    let list = as_admin(dir.path(), "asha@example.com")(&["users", "list", "--json"]);
     let users: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(
         users["items"].as_array().unwrap().len(),
@@ -237,10 +253,7 @@ fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
         "facetra-admin created a database"
     );
     init(dir.path());
-    let out = run(command("facetra-admin")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["users", "list"]));
+    let out = as_admin(dir.path(), "asha@example.com")(&["users", "list"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains(&format!(
         "opened SQLite at {}",
@@ -252,28 +265,23 @@ fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
 fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
-    let admin = |args: &[&str]| {
+    let plain = |args: &[&str]| {
         run(command("facetra-admin")
             .arg("--data-dir")
             .arg(dir.path())
             .args(args))
     };
-    let no_operator = admin(&["users", "set-role", "asha@example.com", "dpo", "--yes"]);
+    let no_operator = plain(&["users", "set-role", "asha@example.com", "dpo", "--yes"]);
     assert_clean_failure(&no_operator, "--operator");
-    let no_terminal = admin(&[
-        "--operator",
-        "alice",
-        "users",
-        "set-role",
-        "asha@example.com",
-        "dpo",
-    ]);
+    assert_eq!(no_operator.status.code(), Some(2));
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let no_terminal = admin(&["users", "set-role", "asha@example.com", "admin", "dpo"]);
     assert_clean_failure(&no_terminal, "--yes");
     let shown = admin(&["users", "show", "asha@example.com", "--json"]);
     let user: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(
         user["roles"],
-        serde_json::json!(["user"]),
+        serde_json::json!(["user", "admin"]),
         "refused commands changed nothing"
     );
 
@@ -284,20 +292,30 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
             "users",
             "set-role",
             "asha@example.com",
+            "admin",
             "dpo",
             "--yes",
             "--json",
         ])
-        .env(keys::OPERATOR, "alice"));
+        .env(keys::OPERATOR, "asha@example.com"));
     assert!(done.status.success(), "{}", text(&done));
     let user: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
-    assert_eq!(user["roles"], serde_json::json!(["user", "dpo"]));
+    assert_eq!(user["roles"], serde_json::json!(["user", "dpo", "admin"]));
 
     let log = admin(&["audit", "list", "--json"]);
     let entries: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
-    let last = entries.as_array().unwrap().last().unwrap().clone();
+    let all = entries.as_array().unwrap();
+    let first = all
+        .iter()
+        .find(|e| e["action"] == "user.bootstrap_admin")
+        .unwrap();
+    assert_eq!(first["actor"], "system");
+    let last = all.last().unwrap().clone();
     assert_eq!(last["action"], "user.set_roles");
-    assert_eq!(last["actor"], "admin:alice");
+    assert_eq!(
+        last["actor"],
+        format!("staff:{}", user["id"].as_str().unwrap())
+    );
     assert_eq!(last["target"], user["id"]);
     assert!(
         !last.to_string().contains("asha"),
@@ -308,22 +326,97 @@ fn set_role_needs_an_operator_and_confirmation_and_is_audited() {
 }
 
 #[test]
+fn an_operator_must_be_staff_holding_the_role_the_command_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let run_as = |operator: &str, args: &[&str]| {
+        run(command("facetra-admin")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["--operator", operator, "--yes"])
+            .args(args))
+    };
+    let refused = |out: &Output, what: &str| {
+        assert_clean_failure(out, what);
+        assert_eq!(out.status.code(), Some(5), "{}", text(out));
+    };
+    refused(
+        &run_as("nobody@example.com", &["users", "list"]),
+        "names no account",
+    );
+    refused(
+        &run_as("asha@example.com", &["users", "list"]),
+        "holds no staff role",
+    );
+    // The first admin is made once, and only while there is none.
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let again = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--yes", "bootstrap", "asha@example.com"]));
+    assert_clean_failure(&again, "has an admin already");
+    assert_eq!(again.status.code(), Some(7));
+    // A DPO may not grant credits, nor change roles.
+    let made = admin(&["users", "set-role", "asha@example.com", "dpo", "--yes"]);
+    assert!(made.status.success(), "{}", text(&made));
+    refused(
+        &run_as(
+            "asha@example.com",
+            &["credits", "grant", "asha@example.com", "5", "--reason", "r"],
+        ),
+        "granting credits needs the `admin` role",
+    );
+    refused(
+        &run_as(
+            "asha@example.com",
+            &["users", "set-role", "asha@example.com", "admin"],
+        ),
+        "changing roles needs the `admin` role",
+    );
+    let verify = run_as("asha@example.com", &["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "a DPO reads the audit log: {}",
+        text(&verify)
+    );
+    let credits: serde_json::Value = serde_json::from_slice(
+        &run(command("facetra")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["credits", "--json"]))
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(credits["balance"], 10, "the refused grant changed nothing");
+    let db = rusqlite::Connection::open(dir.path().join("facetra.db")).unwrap();
+    let roles: String = db
+        .query_row("SELECT roles FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(roles, "user,dpo", "the refused role change changed nothing");
+    let refusals: i64 = db
+        .query_row(
+            "SELECT count(*) FROM security_events WHERE kind LIKE 'authz.%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(refusals, 4, "every refusal is a security event");
+}
+
+#[test]
 fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
+    let admin = as_admin(dir.path(), "asha@example.com");
     for role in ["dpo", "support", "admin"] {
-        let out = run(command("facetra-admin")
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args([
-                "--operator",
-                "alice",
-                "--yes",
-                "users",
-                "set-role",
-                "asha@example.com",
-                role,
-            ]));
+        let out = admin(&[
+            "--yes",
+            "users",
+            "set-role",
+            "asha@example.com",
+            "admin",
+            role,
+        ]);
         assert!(out.status.success(), "{}", text(&out));
     }
     let db = rusqlite::Connection::open(dir.path().join("facetra.db")).unwrap();
@@ -333,10 +426,7 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
     )
     .unwrap();
     drop(db);
-    let out = run(command("facetra-admin")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["audit", "verify"]));
+    let out = admin(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("broken at entry 3"), "{}", text(&out));
 }
@@ -345,23 +435,13 @@ fn audit_verify_exits_non_zero_and_names_the_first_bad_entry() {
 fn credits_grant_needs_a_reason_and_an_operator_and_verify_replays_every_ledger() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
-    let admin = |args: &[&str]| {
+    let plain = |args: &[&str]| {
         run(command("facetra-admin")
             .arg("--data-dir")
             .arg(dir.path())
             .args(args))
     };
-    let no_reason = admin(&[
-        "--operator",
-        "alice",
-        "--yes",
-        "credits",
-        "grant",
-        "asha@example.com",
-        "25",
-    ]);
-    assert_clean_failure(&no_reason, "--reason");
-    let no_operator = admin(&[
+    let no_operator = plain(&[
         "--yes",
         "credits",
         "grant",
@@ -371,9 +451,10 @@ fn credits_grant_needs_a_reason_and_an_operator_and_verify_replays_every_ledger(
         "goodwill",
     ]);
     assert_clean_failure(&no_operator, "--operator");
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let no_reason = admin(&["--yes", "credits", "grant", "asha@example.com", "25"]);
+    assert_clean_failure(&no_reason, "--reason");
     let granted = admin(&[
-        "--operator",
-        "alice",
         "--yes",
         "credits",
         "grant",
@@ -386,8 +467,6 @@ fn credits_grant_needs_a_reason_and_an_operator_and_verify_replays_every_ledger(
     ]);
     assert!(granted.status.success(), "{}", text(&granted));
     let again = admin(&[
-        "--operator",
-        "alice",
         "--yes",
         "credits",
         "grant",
@@ -480,10 +559,7 @@ async fn buy_prints_a_payment_link_and_waits_until_it_is_credited() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["link"]["status"], "credited");
     assert_eq!(result["balance"], 60);
-    let verify = run(command("facetra-admin")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["credits", "verify"]));
+    let verify = as_admin(dir.path(), "asha@example.com")(&["credits", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify));
 }
 
@@ -502,10 +578,7 @@ fn the_embedded_default_writes_mail_to_files() {
     assert!(eml.contains("To: asha@example.com"), "{eml}");
     assert!(eml.contains("Subject: Welcome to Facetra"), "{eml}");
     assert!(eml.contains("10 trial credits"), "{eml}");
-    let listed = run(command("facetra-admin")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["mail", "outbox", "--json"]));
+    let listed = as_admin(dir.path(), "asha@example.com")(&["mail", "outbox", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["items"][0]["status"], "sent");
 }
@@ -540,12 +613,12 @@ async fn mail_outbox_lists_a_rejected_message_with_its_reason_and_retry_requeues
     .await
     .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    let admin = |args: &[&str]| {
-        run(command("facetra-admin")
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args))
-    };
+    let no_operator = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["mail", "outbox", "--failed"]));
+    assert_clean_failure(&no_operator, "--operator");
+    let admin = as_admin(dir.path(), "asha@example.com");
     let failed = admin(&["mail", "outbox", "--failed"]);
     assert!(failed.status.success(), "{}", text(&failed));
     assert!(
@@ -556,9 +629,7 @@ async fn mail_outbox_lists_a_rejected_message_with_its_reason_and_retry_requeues
     let listed: serde_json::Value =
         serde_json::from_slice(&admin(&["mail", "outbox", "--failed", "--json"]).stdout).unwrap();
     let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
-    let no_operator = admin(&["--yes", "mail", "retry", &id]);
-    assert_clean_failure(&no_operator, "--operator");
-    let retried = admin(&["--operator", "alice", "--yes", "mail", "retry", &id]);
+    let retried = admin(&["--yes", "mail", "retry", &id]);
     assert!(retried.status.success(), "{}", text(&retried));
     let left: serde_json::Value =
         serde_json::from_slice(&admin(&["mail", "outbox", "--failed", "--json"]).stdout).unwrap();
@@ -801,10 +872,7 @@ async fn a_server_killed_mid_job_finishes_or_refunds_it_after_restart_and_never_
         .unwrap();
     assert_eq!(balance["balance"].as_i64().unwrap(), 10 - charged);
     drop(second);
-    let verify = run(command("facetra-admin")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["credits", "verify"]));
+    let verify = as_admin(dir.path(), "ada@example.com")(&["credits", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify));
 }
 

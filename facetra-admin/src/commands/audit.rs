@@ -25,7 +25,7 @@ impl Cmd {
         let audit = ctx.facetra.audit();
         match self {
             Cmd::List { after, limit } => {
-                let entries = audit.list(&ctx.reader(), *after, *limit).await?;
+                let entries = audit.list(&ctx.actor().await?, *after, *limit).await?;
                 if ctx.global.json {
                     print_json(&entries)?;
                 } else {
@@ -45,7 +45,7 @@ impl Cmd {
                 Ok(ExitCode::SUCCESS)
             }
             Cmd::Verify => {
-                let v = audit.verify(&ctx.reader()).await?;
+                let v = audit.verify(&ctx.actor().await?).await?;
                 if ctx.global.json {
                     print_json(&serde_json::json!({
                         "entries": v.entries,

@@ -49,7 +49,7 @@ impl Cmd {
                 reason,
                 idempotency_key,
             } => {
-                let actor = ctx.operator_for("credits grant")?;
+                let actor = ctx.actor().await?;
                 let target = ctx.facetra.accounts().find_user(&actor, user).await?;
                 if !ctx.confirm(&format!("Grant {amount} credits to {}?", target.id))? {
                     eprintln!("facetra-admin: nothing changed");
@@ -86,7 +86,7 @@ impl Cmd {
                 cursor,
             } => {
                 let page = PageRequest::parse(cursor.as_deref(), Some(*limit))?;
-                let page = credits.ledger(&ctx.reader(), user, &page).await?;
+                let page = credits.ledger(&ctx.actor().await?, user, &page).await?;
                 let next = page.next.as_ref().map(|c| c.encode());
                 if ctx.global.json {
                     print_json(&serde_json::json!({ "items": page.items, "next_cursor": next }))?;
@@ -118,7 +118,7 @@ impl Cmd {
                 }
             }
             Cmd::Verify => {
-                let report = credits.verify(&ctx.reader()).await?;
+                let report = credits.verify(&ctx.actor().await?).await?;
                 if ctx.global.json {
                     print_json(&report)?;
                 } else if report.problems.is_empty() {

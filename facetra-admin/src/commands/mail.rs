@@ -38,7 +38,7 @@ impl Cmd {
                 cursor,
             } => {
                 let page = PageRequest::parse(cursor.as_deref(), Some(*limit))?;
-                let page = mail.outbox(&ctx.reader(), *failed, &page).await?;
+                let page = mail.outbox(&ctx.actor().await?, *failed, &page).await?;
                 let next = page.next.as_ref().map(|c| c.encode());
                 if ctx.global.json {
                     let items: Vec<_> = page
@@ -73,7 +73,7 @@ impl Cmd {
                 }
             }
             Cmd::Retry { id } => {
-                let actor = ctx.operator_for("mail retry")?;
+                let actor = ctx.actor().await?;
                 if !ctx.confirm(&format!("Queue message {id} again?"))? {
                     eprintln!("facetra-admin: nothing changed");
                     return Ok(ExitCode::from(1));

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod audit;
+pub mod bootstrap;
 pub mod completions;
 pub mod credits;
 pub mod mail;
@@ -19,6 +20,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let ctx = Ctx::open(&cli.global).await?;
     let result = match &cli.command {
+        Command::Bootstrap(cmd) => cmd.run(&ctx).await,
         Command::Users(cmd) => cmd.run(&ctx).await,
         Command::Audit(cmd) => cmd.run(&ctx).await,
         Command::Credits(cmd) => cmd.run(&ctx).await,

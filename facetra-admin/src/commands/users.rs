@@ -57,7 +57,7 @@ impl Cmd {
         match self {
             Cmd::List { limit, cursor } => {
                 let page = PageRequest::parse(cursor.as_deref(), Some(*limit))?;
-                let page = accounts.list_users(&ctx.reader(), &page).await?;
+                let page = accounts.list_users(&ctx.actor().await?, &page).await?;
                 let next = page.next.as_ref().map(|c| c.encode());
                 if ctx.global.json {
                     let items: Vec<_> = page.items.iter().map(view).collect();
@@ -81,14 +81,14 @@ impl Cmd {
                 }
             }
             Cmd::Show { user } => {
-                let u = accounts.find_user(&ctx.reader(), user).await?;
+                let u = accounts.find_user(&ctx.actor().await?, user).await?;
                 show(ctx, &u)?;
             }
             Cmd::SetRole {
                 user,
                 roles: wanted,
             } => {
-                let actor = ctx.operator_for("set-role")?;
+                let actor = ctx.actor().await?;
                 let u = accounts.find_user(&actor, user).await?;
                 let after = facetra_core::accounts::normalise_roles(wanted.iter().copied());
                 if !ctx.confirm(&format!("Set the roles of {} to {}?", u.id, roles(&after)))? {

@@ -3,9 +3,11 @@
 //! puts an email or a name into a log line or an audit entry.
 
 pub(crate) mod service;
+pub mod staff;
 pub mod store;
 
 pub use service::{Accounts, DevLogin, InitOutcome, NewOwner, Principal};
+pub use staff::{Staff, StaffOp};
 
 use serde::{Deserialize, Serialize};
 
@@ -213,24 +215,20 @@ pub struct Instance {
 pub enum Actor {
     /// A signed-in user, acting on their own data.
     User(UserId),
-    /// An operator or DPO through the admin CLI or admin routes.
-    Admin { operator: String, role: Role },
-    /// The system itself (workers, schedulers, local set-up).
+    /// A staff member (support, DPO, admin) acting with the roles the store gives them; only
+    /// core makes one (`Accounts::staff`).
+    Staff(Staff),
+    /// The system itself (workers, schedulers, local set-up, the first admin's bootstrap).
     System,
 }
 
 impl Actor {
-    /// How the actor is named in the audit log.
+    /// How the actor is named in the audit log: ids only, never an email or a name.
     pub fn audit_label(&self) -> String {
         match self {
             Actor::User(id) => format!("user:{id}"),
-            Actor::Admin { operator, role } => format!("{}:{operator}", role.as_str()),
+            Actor::Staff(s) => format!("staff:{}", s.id()),
             Actor::System => "system".into(),
         }
     }
-}
-
-/// Staff (admin or DPO) or the system; used by domains outside accounts.
-pub(crate) fn service_require_staff(actor: &Actor) -> Result<()> {
-    service::require_staff(actor, &[Role::Admin, Role::Dpo])
 }

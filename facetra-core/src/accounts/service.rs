@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::store::InstanceCreated;
 use super::{
-    normalise_roles, parse_name, Actor, ApiToken, Consents, Email, Role, Session, User, UserStatus,
+    normalise_roles, parse_name, Actor, ApiToken, Consents, Email, Role, Session, StaffOp, User,
+    UserStatus,
 };
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -300,11 +301,14 @@ impl Accounts<'_> {
 
     /// Changes the actor's display name.
     pub async fn update_name(&self, actor: &Actor, name: &str) -> Result<User> {
-        let mut user = self.me(actor).await?;
-        user.name = parse_name(name)?;
-        user.updated_at = self.f.now();
-        self.f.store().accounts.update_user(&user).await?;
-        Ok(user)
+        let user = self.me(actor).await?;
+        let name = parse_name(name)?;
+        self.f
+            .store()
+            .accounts
+            .set_name_if_active(&user.id, &name, self.f.now())
+            .await?
+            .ok_or(Error::Unauthenticated("the account is closed"))
     }
 
     /// Creates a named API token for the actor, valid `days` days (1–365).
@@ -362,15 +366,20 @@ impl Accounts<'_> {
         Ok(())
     }
 
-    /// Users, newest first (staff only).
+    /// Users, newest first (staff).
     pub async fn list_users(&self, actor: &Actor, page: &PageRequest) -> Result<Page<User>> {
-        require_staff(actor, &[Role::Admin, Role::Dpo, Role::Support])?;
+        self.f.authorize(actor, StaffOp::ReadAccounts).await?;
         self.f.store().accounts.list_users(page).await
     }
 
-    /// A user by id or email (staff only).
+    /// A user by id or email (staff).
     pub async fn find_user(&self, actor: &Actor, id_or_email: &str) -> Result<User> {
-        require_staff(actor, &[Role::Admin, Role::Dpo, Role::Support])?;
+        self.f.authorize(actor, StaffOp::ReadAccounts).await?;
+        self.lookup(id_or_email).await
+    }
+
+    /// A user by id or email, for core's own use (the caller has authorized).
+    pub(crate) async fn lookup(&self, id_or_email: &str) -> Result<User> {
         let store = &self.f.store().accounts;
         let found = match UserId::parse(id_or_email.trim()) {
             Some(id) => store.user_by_id(&id).await?,
@@ -379,47 +388,64 @@ impl Accounts<'_> {
         found.ok_or(Error::NotFound("user"))
     }
 
-    /// Replaces a user's roles (`user` is always kept); admins only; audited.
+    /// Replaces a user's roles (`user` is always kept); needs `admin`; audited.
     pub async fn set_roles(
         &self,
         actor: &Actor,
         id_or_email: &str,
         roles: &[Role],
     ) -> Result<User> {
-        require_staff(actor, &[Role::Admin])?;
-        let mut user = self.find_user(actor, id_or_email).await?;
-        if user.status != UserStatus::Active {
-            return Err(Error::Conflict(
-                "roles can only be changed on an active account".into(),
-            ));
-        }
-        let before = user.roles.clone();
-        user.roles = normalise_roles(roles.iter().copied());
-        user.updated_at = self.f.now();
-        self.f.store().accounts.update_user(&user).await?;
+        self.f.authorize(actor, StaffOp::ChangeRoles).await?;
+        let user = self.lookup(id_or_email).await?;
+        let after = normalise_roles(roles.iter().copied());
+        let changed = self
+            .f
+            .store()
+            .accounts
+            .set_roles_if_active(&user.id, &after, self.f.now())
+            .await?
+            .ok_or_else(|| {
+                Error::Conflict("roles can only be changed on an active account".into())
+            })?;
         let names = |r: &[Role]| r.iter().map(|r| r.as_str()).collect::<Vec<_>>();
         self.f
             .audit_record(
                 actor,
                 "user.set_roles",
                 Some(user.id.as_str()),
-                json!({ "before": names(&before), "after": names(&user.roles) }),
+                json!({ "before": names(&user.roles), "after": names(&changed.roles) }),
             )
             .await?;
-        Ok(user)
+        Ok(changed)
     }
-}
 
-/// Passes staff holding one of `allowed` and the system; refuses everyone else.
-pub(crate) fn require_staff(actor: &Actor, allowed: &[Role]) -> Result<()> {
-    match actor {
-        Actor::System => Ok(()),
-        Actor::Admin { role, .. } if allowed.contains(role) => Ok(()),
-        Actor::Admin { role, .. } => Err(Error::Forbidden(format!(
-            "the {} role may not do this",
-            role.as_str()
-        ))),
-        Actor::User(_) => Err(Error::Forbidden("this needs a staff role".into())),
+    /// Makes the deployment's first admin: gives `admin` to an existing, active account, only
+    /// while no active account holds it (afterwards admins grant roles with `set_roles`).
+    /// Audited as the system's act.
+    pub async fn bootstrap_admin(&self, id_or_email: &str) -> Result<User> {
+        let store = &self.f.store().accounts;
+        if store.has_admin().await? {
+            return Err(Error::Conflict(
+                "this deployment has an admin already; an admin grants roles with \
+                 `facetra-admin users set-role`"
+                    .into(),
+            ));
+        }
+        let user = self.lookup(id_or_email).await?;
+        let roles = normalise_roles(user.roles.iter().copied().chain([Role::Admin]));
+        let admin = store
+            .set_roles_if_active(&user.id, &roles, self.f.now())
+            .await?
+            .ok_or_else(|| Error::Conflict("only an active account can be made admin".into()))?;
+        self.f
+            .audit_record(
+                &Actor::System,
+                "user.bootstrap_admin",
+                Some(admin.id.as_str()),
+                json!({ "after": admin.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>() }),
+            )
+            .await?;
+        Ok(admin)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{ApiToken, Email, Instance, Session, User};
+use super::{ApiToken, Email, Instance, Role, Session, User};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{SessionId, TokenId, UserId};
@@ -25,11 +25,29 @@ pub enum InstanceCreated {
 pub trait AccountStore: Send + Sync {
     /// Inserts a new user; `Conflict` when the email or Google subject is taken.
     async fn insert_user(&self, user: &User) -> Result<()>;
-    /// Replaces a stored user (matched by id); `Conflict` on a taken email or subject.
-    async fn update_user(&self, user: &User) -> Result<()>;
+    /// Renames an active account; the account after, or `None` when it is not active (an
+    /// erasure that began meanwhile wins) or does not exist.
+    async fn set_name_if_active(
+        &self,
+        id: &UserId,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<Option<User>>;
+    /// Replaces an active account's roles; the account after, or `None` when it is not active.
+    async fn set_roles_if_active(
+        &self,
+        id: &UserId,
+        roles: &[Role],
+        at: Timestamp,
+    ) -> Result<Option<User>>;
+    /// Moves an active account to `erasure_pending`; false when it was not active. From then
+    /// on no targeted update above can touch it.
+    async fn mark_erasure_pending(&self, id: &UserId, at: Timestamp) -> Result<bool>;
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>>;
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
     async fn user_by_google_subject(&self, subject: &str) -> Result<Option<User>>;
+    /// Whether an active account holds the `admin` role.
+    async fn has_admin(&self) -> Result<bool>;
     /// Users, newest first, keyset-paged on (created_at, id).
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>>;
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Appended, LedgerEntry, LedgerKind, NewLedgerEntry, Pack};
-use crate::accounts::service_require_staff;
+use crate::accounts::StaffOp;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::paging::{Page, PageRequest};
@@ -91,7 +91,7 @@ impl Credits<'_> {
         Ok(())
     }
 
-    /// Grants credits to a user (admins only; a reason is required; audited).
+    /// Grants credits to a user (needs `admin`; a reason is required; audited).
     pub async fn grant(
         &self,
         actor: &Actor,
@@ -100,7 +100,7 @@ impl Credits<'_> {
         reason: &str,
         key: Option<&str>,
     ) -> Result<Appended> {
-        crate::accounts::service::require_staff(actor, &[crate::accounts::Role::Admin])?;
+        self.f.authorize(actor, StaffOp::GrantCredits).await?;
         if amount <= 0 {
             return Err(Error::invalid(
                 "amount",
@@ -111,7 +111,7 @@ impl Credits<'_> {
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(Error::invalid("reason", "say why (1 to 500 characters)"));
         }
-        let target = self.f.accounts().find_user(actor, user).await?;
+        let target = self.f.accounts().lookup(user).await?;
         let key = match key {
             Some(k) if !k.trim().is_empty() => format!("grant:{}", k.trim()),
             _ => format!("grant:{}", crate::ids::random("g")),
@@ -146,15 +146,15 @@ impl Credits<'_> {
         user: &str,
         page: &PageRequest,
     ) -> Result<Page<LedgerEntry>> {
-        service_require_staff(actor)?;
-        let target = self.f.accounts().find_user(actor, user).await?;
+        self.f.authorize(actor, StaffOp::ReadLedgers).await?;
+        let target = self.f.accounts().lookup(user).await?;
         self.f.store().ledger.ledger_page(&target.id, page).await
     }
 
     /// Replays every ledger: each entry's balance must equal the running sum, never below zero,
     /// with contiguous sequence numbers.
     pub async fn verify(&self, actor: &Actor) -> Result<LedgerReport> {
-        service_require_staff(actor)?;
+        self.f.authorize(actor, StaffOp::VerifyLedgers).await?;
         let ledger = &self.f.store().ledger;
         let mut report = LedgerReport {
             accounts: 0,

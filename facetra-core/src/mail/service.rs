@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::templates::Rendered;
 use super::{Mailer, MessageStatus, OutboxMessage};
-use crate::accounts::service_require_staff;
+use crate::accounts::StaffOp;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, UserId};
 use crate::lease::{work_loop, Lease, Pass, Queue};
@@ -174,14 +174,14 @@ impl Mail<'_> {
         failed_only: bool,
         page: &PageRequest,
     ) -> Result<Page<OutboxMessage>> {
-        service_require_staff(actor)?;
+        self.f.authorize(actor, StaffOp::ReadOutbox).await?;
         let status = failed_only.then_some(MessageStatus::Failed);
         self.f.store().outbox.list_outbox(status, page).await
     }
 
-    /// Puts a failed message back in the queue (admins; audited).
+    /// Puts a failed message back in the queue (support or admin; audited).
     pub async fn retry(&self, actor: &Actor, id: &str) -> Result<()> {
-        crate::accounts::service::require_staff(actor, &[crate::accounts::Role::Admin])?;
+        self.f.authorize(actor, StaffOp::RetryMail).await?;
         let id = MessageId::parse(id).ok_or(Error::NotFound("message"))?;
         let outbox = &self.f.store().outbox;
         let Some(message) = outbox.outbox_message(&id).await? else {

@@ -27,6 +27,8 @@ conformance!(
     api_tokens_authenticate_until_revoked_or_expired,
     init_makes_one_owner_however_often_it_runs,
     dev_login_refuses_google_and_staff_accounts,
+    staff_roles_are_decided_in_core_and_a_refusal_changes_nothing,
+    a_rename_racing_an_erasure_never_makes_the_account_active_again,
 );
 
 fn user(h: &Harness, email: &str, subject: Option<&str>) -> User {
@@ -104,12 +106,6 @@ async fn users_are_found_by_email_and_google_subject_and_both_are_unique(backend
     let same_subject = user(&h, "other@example.com", Some("google-sub-1"));
     assert!(matches!(
         store.insert_user(&same_subject).await,
-        Err(Error::Conflict(_))
-    ));
-    let mut taken = b.clone();
-    taken.google_subject = Some("google-sub-1".into());
-    assert!(matches!(
-        store.update_user(&taken).await,
         Err(Error::Conflict(_))
     ));
     h.finish().await;
@@ -499,4 +495,100 @@ async fn dev_login_refuses_google_and_staff_accounts(backend: Backend) {
     ));
     h.finish().await;
     off.finish().await;
+}
+
+async fn staff_roles_are_decided_in_core_and_a_refusal_changes_nothing(backend: Backend) {
+    let h = dev_harness(backend).await;
+    login(&h, "ada@example.com").await;
+    let ada = h
+        .facetra
+        .store()
+        .accounts
+        .user_by_email(&Email::parse("ada@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let support = h.staff("sam@example.com", &[Role::Support]).await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let admin = h.staff("al@example.com", &[Role::Admin]).await;
+    let accounts = h.facetra.accounts();
+    fn forbidden<T>(r: Result<T, Error>) -> bool {
+        matches!(r, Err(Error::Forbidden(_)))
+    }
+    assert!(accounts
+        .find_user(&support, "ada@example.com")
+        .await
+        .is_ok());
+    assert!(forbidden(
+        accounts
+            .set_roles(&support, ada.id.as_str(), &[Role::Admin])
+            .await
+    ));
+    assert!(forbidden(
+        h.facetra
+            .credits()
+            .grant(&dpo, ada.id.as_str(), 5, "goodwill", None)
+            .await
+    ));
+    let user = Actor::User(ada.id.clone());
+    assert!(forbidden(
+        accounts.list_users(&user, &PageRequest::first()).await
+    ));
+    assert!(forbidden(h.facetra.credits().verify(&support).await));
+    let after = accounts.find_user(&admin, ada.id.as_str()).await.unwrap();
+    assert_eq!(after.roles, vec![Role::User], "nothing changed");
+    assert_eq!(h.facetra.credits().balance(&user).await.unwrap(), 10);
+    let refusals = h
+        .facetra
+        .store()
+        .security
+        .security_events(Some("authz.refused"), &PageRequest::first())
+        .await
+        .unwrap();
+    assert_eq!(refusals.items.len(), 4, "each refusal is recorded");
+    // Only core makes staff: a plain account, or an unknown one, is refused.
+    assert!(forbidden(accounts.staff("ada@example.com").await));
+    assert!(forbidden(accounts.staff("ghost@example.com").await));
+    // The first admin is made once, while there is none.
+    assert!(matches!(
+        accounts.bootstrap_admin("ada@example.com").await,
+        Err(Error::Conflict(_))
+    ));
+    let granted = accounts
+        .set_roles(&admin, ada.id.as_str(), &[Role::Support])
+        .await
+        .unwrap();
+    assert_eq!(granted.roles, vec![Role::User, Role::Support]);
+    h.finish().await;
+}
+
+async fn a_rename_racing_an_erasure_never_makes_the_account_active_again(backend: Backend) {
+    let h = dev_harness(backend).await;
+    let token = login(&h, "ada@example.com").await;
+    let me = h.facetra.accounts().authenticate(&token).await.unwrap();
+    let store = &h.facetra.store().accounts;
+    // The erasure begins between the rename's read and its write.
+    assert!(store
+        .mark_erasure_pending(&me.user.id, h.facetra.now())
+        .await
+        .unwrap());
+    let renamed = store
+        .set_name_if_active(&me.user.id, "New Name", h.facetra.now())
+        .await
+        .unwrap();
+    assert!(renamed.is_none(), "the rename lost");
+    let roles = store
+        .set_roles_if_active(&me.user.id, &[Role::User, Role::Admin], h.facetra.now())
+        .await
+        .unwrap();
+    assert!(roles.is_none(), "so did a role change");
+    let stored = store.user_by_id(&me.user.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, UserStatus::ErasurePending);
+    assert_eq!(stored.name, "Person");
+    assert_eq!(stored.roles, vec![Role::User]);
+    assert!(matches!(
+        h.facetra.accounts().update_name(&me.actor(), "Other").await,
+        Err(Error::Unauthenticated(_))
+    ));
+    h.finish().await;
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use facetra_core::credits::{Appended, LedgerKind, NewLedgerEntry};
 use facetra_core::ids::UserId;
 use facetra_core::paging::PageRequest;
-use facetra_core::{Actor, Error};
+use facetra_core::Error;
 use facetra_tests::{Backend, Harness};
 use mongodb::bson::doc;
 
@@ -30,13 +30,6 @@ fn change(user: &UserId, amount: i64, key: &str) -> NewLedgerEntry {
         reason: "test".into(),
         reference: None,
         idempotency_key: key.into(),
-    }
-}
-
-fn staff() -> Actor {
-    Actor::Admin {
-        operator: "test".into(),
-        role: facetra_core::accounts::Role::Admin,
     }
 }
 
@@ -100,7 +93,7 @@ async fn sixty_four_concurrent_appends_never_overdraw_nor_apply_a_key_twice(back
         17,
         "every top-up applied once"
     );
-    let report = h.facetra.credits().verify(&staff()).await.unwrap();
+    let report = h.facetra.credits().verify(&h.admin().await).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.entries as usize, total);
     h.finish().await;
@@ -191,7 +184,7 @@ async fn the_ledger_pages_newest_first_and_verify_catches_a_wrong_balance(backen
     assert!(h
         .facetra
         .credits()
-        .verify(&staff())
+        .verify(&h.admin().await)
         .await
         .unwrap()
         .problems
@@ -215,7 +208,7 @@ async fn the_ledger_pages_newest_first_and_verify_catches_a_wrong_balance(backen
             client.shutdown().await;
         }
     }
-    let report = h.facetra.credits().verify(&staff()).await.unwrap();
+    let report = h.facetra.credits().verify(&h.admin().await).await.unwrap();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert_eq!(report.problems[0].seq, 3);
     assert_eq!(report.problems[0].user_id, user);

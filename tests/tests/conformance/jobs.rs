@@ -207,10 +207,7 @@ async fn a_crashed_workers_job_is_taken_up_again_and_after_three_leases_refunded
         .filter(|(k, _)| *k == LedgerKind::Refund)
         .count();
     assert_eq!(refunds, 3);
-    let staff = Actor::Admin {
-        operator: "t".into(),
-        role: facetra_core::accounts::Role::Admin,
-    };
+    let staff = h.admin().await;
     assert!(h
         .facetra
         .credits()

@@ -3,7 +3,7 @@
 //! deliver one message twice, and welcome and receipt mails are queued once.
 
 use chrono::Duration;
-use facetra_core::accounts::{DevLogin, Role};
+use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
 use facetra_core::mail::MessageStatus;
 use facetra_core::paging::PageRequest;
@@ -35,13 +35,6 @@ async fn sign_up(h: &Harness, email: &str) {
         age_confirmed: true,
     };
     h.facetra.accounts().dev_login(req, None).await.unwrap();
-}
-
-fn staff() -> Actor {
-    Actor::Admin {
-        operator: "ops".into(),
-        role: Role::Admin,
-    }
 }
 
 async fn resend_500_then_429_is_delivered_later_exactly_once(backend: Backend) {
@@ -97,7 +90,7 @@ async fn resend_500_then_429_is_delivered_later_exactly_once(backend: Backend) {
     assert_eq!(sent[0].2, "Welcome to Facetra");
     assert!(sent[0].0.starts_with("facetra/msg_"));
     let page = mail
-        .outbox(&staff(), false, &PageRequest::first())
+        .outbox(&h.admin().await, false, &PageRequest::first())
         .await
         .unwrap();
     assert_eq!(page.items[0].status, MessageStatus::Sent);
@@ -128,7 +121,7 @@ async fn resend_422_and_quota_errors_fail_with_the_reason_and_can_be_retried(bac
     let mail = h.facetra.mail();
     assert_eq!(mail.deliver_due(10).await.unwrap().failed, 2);
     let failed = mail
-        .outbox(&staff(), true, &PageRequest::first())
+        .outbox(&h.admin().await, true, &PageRequest::first())
         .await
         .unwrap();
     assert_eq!(failed.items.len(), 2);
@@ -162,14 +155,14 @@ async fn resend_422_and_quota_errors_fail_with_the_reason_and_can_be_retried(bac
         .is_err(),
         "users may not"
     );
-    mail.retry(&staff(), &id).await.unwrap();
+    mail.retry(&h.admin().await, &id).await.unwrap();
     assert!(
-        mail.retry(&staff(), &id).await.is_err(),
+        mail.retry(&h.admin().await, &id).await.is_err(),
         "only a failed message can be retried"
     );
     assert_eq!(mail.deliver_due(10).await.unwrap().sent, 1);
     assert_eq!(
-        mail.outbox(&staff(), true, &PageRequest::first())
+        mail.outbox(&h.admin().await, true, &PageRequest::first())
             .await
             .unwrap()
             .items
@@ -206,7 +199,7 @@ async fn a_new_account_gets_one_welcome_mail(backend: Backend) {
     let all = h
         .facetra
         .mail()
-        .outbox(&staff(), false, &PageRequest::first())
+        .outbox(&h.admin().await, false, &PageRequest::first())
         .await
         .unwrap();
     assert_eq!(all.items.len(), 1);

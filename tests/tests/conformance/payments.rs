@@ -2,7 +2,6 @@
 //! payment links and refunds credit (or take back) exactly once, signatures are enforced, and
 //! the payer's details never reach the store.
 
-use facetra_core::accounts::Role;
 use facetra_core::config::keys;
 use facetra_core::credits::LedgerKind;
 use facetra_core::paging::PageRequest;
@@ -95,10 +94,7 @@ async fn checkout_verification_credits_a_pack_once(backend: Backend) {
         .unwrap();
     assert_eq!(balance(&h, &buyer).await, 60);
     assert_eq!(purchases(&h, &buyer).await, 1);
-    let staff = Actor::Admin {
-        operator: "t".into(),
-        role: Role::Admin,
-    };
+    let staff = h.admin().await;
     let outbox = h
         .facetra
         .mail()
@@ -201,10 +197,7 @@ async fn five_webhook_deliveries_and_three_verify_calls_at_once_credit_one_pack(
     }
     assert_eq!(balance(&h, &buyer).await, 60, "exactly one pack");
     assert_eq!(purchases(&h, &buyer).await, 1);
-    let staff = Actor::Admin {
-        operator: "t".into(),
-        role: Role::Admin,
-    };
+    let staff = h.admin().await;
     assert!(h
         .facetra
         .credits()

@@ -96,6 +96,21 @@ fn instance_from(d: &Document) -> Result<Instance> {
 }
 
 impl Mongo {
+    /// `$set`s `fields` on the account only while it is active; the account after.
+    async fn set_if_active(&self, id: &UserId, fields: Document) -> Result<Option<User>> {
+        self.users()
+            .find_one_and_update(
+                doc! { "_id": id.as_str(), "status": "active" },
+                doc! { "$set": fields },
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
     async fn one_user(&self, filter: Document) -> Result<Option<User>> {
         self.users()
             .find_one(filter)
@@ -133,16 +148,37 @@ impl AccountStore for Mongo {
         Ok(())
     }
 
-    async fn update_user(&self, user: &User) -> Result<()> {
-        let replaced = self
+    async fn set_name_if_active(
+        &self,
+        id: &UserId,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        self.set_if_active(id, doc! { "name": name, "updated_at": bdate(at) })
+            .await
+    }
+
+    async fn set_roles_if_active(
+        &self,
+        id: &UserId,
+        roles: &[Role],
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        self.set_if_active(id, doc! { "roles": roles, "updated_at": bdate(at) })
+            .await
+    }
+
+    async fn mark_erasure_pending(&self, id: &UserId, at: Timestamp) -> Result<bool> {
+        let r = self
             .users()
-            .replace_one(doc! { "_id": user.id.as_str() }, user_doc(user)?)
+            .update_one(
+                doc! { "_id": id.as_str(), "status": "active" },
+                doc! { "$set": { "status": "erasure_pending", "updated_at": bdate(at) } },
+            )
             .await
             .map_err(mongo_err)?;
-        if replaced.matched_count == 0 {
-            return Err(Error::NotFound("user"));
-        }
-        Ok(())
+        Ok(r.matched_count == 1)
     }
 
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
@@ -155,6 +191,16 @@ impl AccountStore for Mongo {
 
     async fn user_by_google_subject(&self, subject: &str) -> Result<Option<User>> {
         self.one_user(doc! { "google_subject": subject }).await
+    }
+
+    async fn has_admin(&self) -> Result<bool> {
+        Ok(self
+            .users()
+            .find_one(doc! { "roles": "admin", "status": "active" })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(mongo_err)?
+            .is_some())
     }
 
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {

@@ -131,33 +131,61 @@ impl AccountStore for Sqlite {
         self.call(move |c| insert_user_tx(c, &user)).await
     }
 
-    async fn update_user(&self, user: &User) -> Result<()> {
-        let u = user.clone();
+    async fn set_name_if_active(
+        &self,
+        id: &UserId,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let (id, name) = (id.as_str().to_owned(), name.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE users SET name = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'active'",
+                params![id, name, ms(at)],
+            )
+            .map_err(db_err)?;
+            Ok(one_user(c, "id", &id)?.filter(|u| u.status == UserStatus::Active))
+        })
+        .await
+    }
+
+    async fn set_roles_if_active(
+        &self,
+        id: &UserId,
+        roles: &[Role],
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let id = id.as_str().to_owned();
+        let roles = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         self.call(move |c| {
             let n = c
                 .execute(
-                    "UPDATE users SET email = ?2, name = ?3, avatar_url = ?4, google_subject = ?5,
-                        roles = ?6, status = ?7, consents = ?8, age_confirmed_at = ?9,
-                        updated_at = ?10
-                     WHERE id = ?1",
-                    params![
-                        u.id.as_str(),
-                        u.email.as_str(),
-                        u.name,
-                        u.avatar_url,
-                        u.google_subject,
-                        roles_text(&u),
-                        u.status.as_str(),
-                        consents_text(&u)?,
-                        ms(u.age_confirmed_at),
-                        ms(u.updated_at)
-                    ],
+                    "UPDATE users SET roles = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'active'",
+                    params![id, roles, ms(at)],
                 )
                 .map_err(db_err)?;
             if n == 0 {
-                return Err(Error::NotFound("user"));
+                return Ok(None);
             }
-            Ok(())
+            one_user(c, "id", &id)
+        })
+        .await
+    }
+
+    async fn mark_erasure_pending(&self, id: &UserId, at: Timestamp) -> Result<bool> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            Ok(c.execute(
+                "UPDATE users SET status = 'erasure_pending', updated_at = ?2
+                 WHERE id = ?1 AND status = 'active'",
+                params![id, ms(at)],
+            )
+            .map_err(db_err)?
+                > 0)
         })
         .await
     }
@@ -176,6 +204,20 @@ impl AccountStore for Sqlite {
         let subject = subject.to_owned();
         self.call(move |c| one_user(c, "google_subject", &subject))
             .await
+    }
+
+    async fn has_admin(&self) -> Result<bool> {
+        self.call(|c| {
+            c.query_row(
+                "SELECT 1 FROM users WHERE status = 'active' AND (',' || roles || ',') LIKE '%,admin,%' LIMIT 1",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(db_err)
+        })
+        .await
     }
 
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {

@@ -140,15 +140,44 @@ impl Backend for Sqlite {
     }
 }
 
-/// Maps a SQLite error to the core error: unique violations become `Conflict`.
+/// Maps a SQLite error to the core error. Each kind of constraint says what it is: a taken
+/// unique value is a `Conflict`; a broken CHECK, NOT NULL or trigger rule means Facetra wrote
+/// something it should not have (a bug, `Internal`), never "already taken".
 fn db_err(e: rusqlite::Error) -> Error {
+    use rusqlite::ffi;
     if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        let what = msg.as_deref().unwrap_or("a constraint");
+        match f.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                let taken = what
+                    .strip_prefix("UNIQUE constraint failed: ")
+                    .unwrap_or(what);
+                return Error::Conflict(format!("{taken} is already taken"));
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return Error::Conflict(
+                    "a record it refers to does not exist, or others still refer to it".into(),
+                );
+            }
+            ffi::SQLITE_CONSTRAINT_CHECK => {
+                let rule = what
+                    .strip_prefix("CHECK constraint failed: ")
+                    .unwrap_or(what);
+                return Error::Internal(format!("the store refused a value that breaks `{rule}`"));
+            }
+            ffi::SQLITE_CONSTRAINT_NOTNULL => {
+                let column = what
+                    .strip_prefix("NOT NULL constraint failed: ")
+                    .unwrap_or(what);
+                return Error::Internal(format!("a required value is missing: {column}"));
+            }
+            ffi::SQLITE_CONSTRAINT_TRIGGER => {
+                return Error::Internal(format!("the store refused the change: {what}"));
+            }
+            _ => {}
+        }
         if f.code == rusqlite::ErrorCode::ConstraintViolation {
-            let what = msg.as_deref().unwrap_or("constraint");
-            let what = what
-                .strip_prefix("UNIQUE constraint failed: ")
-                .unwrap_or(what);
-            return Error::Conflict(format!("{what} is already taken"));
+            return Error::Internal(format!("the store refused the change: {what}"));
         }
         if matches!(
             f.code,
@@ -172,4 +201,40 @@ fn ms(t: Timestamp) -> i64 {
 
 fn from_ms(v: i64) -> Timestamp {
     chrono::DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_constraint_failure_says_what_it_is() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, email TEXT UNIQUE, n INTEGER NOT NULL CHECK (n >= 0));
+             CREATE TRIGGER t_frozen BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'frozen'); END;
+             INSERT INTO t VALUES ('a', 'x@example.com', 1);",
+        )
+        .unwrap();
+        let fail = |sql: &str| db_err(c.execute(sql, []).unwrap_err());
+        match fail("INSERT INTO t VALUES ('b', 'x@example.com', 1)") {
+            Error::Conflict(m) => assert_eq!(m, "t.email is already taken"),
+            other => panic!("{other:?}"),
+        }
+        match fail("INSERT INTO t VALUES ('c', 'y@example.com', -1)") {
+            Error::Internal(m) => {
+                assert_eq!(m, "the store refused a value that breaks `n >= 0`");
+                assert!(!m.contains("taken"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match fail("INSERT INTO t VALUES ('d', 'z@example.com', NULL)") {
+            Error::Internal(m) => assert_eq!(m, "a required value is missing: t.n"),
+            other => panic!("{other:?}"),
+        }
+        match fail("DELETE FROM t") {
+            Error::Internal(m) => assert!(m.ends_with("frozen"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
