@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{audit, bootstrap, completions, credits, mail, users};
+use crate::commands::{audit, bootstrap, completions, credits, datamap, mail, users};
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
 /// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
@@ -53,6 +53,8 @@ pub enum Command {
     /// Grant credits, read and verify the ledgers.
     #[command(subcommand)]
     Credits(credits::Cmd),
+    /// The record of processing activities: what personal data is held, where, why, how long.
+    Datamap(datamap::Cmd),
     /// The mail outbox: list, and retry failed messages.
     #[command(subcommand)]
     Mail(mail::Cmd),

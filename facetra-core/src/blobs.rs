@@ -67,3 +67,21 @@ where
     sink.flush().await?;
     Ok((size, hex::encode(hasher.finalize())))
 }
+
+/// Overwrites a file's bytes with zeros, then unlinks it, so they do not linger in the free
+/// blocks of simple file systems.
+pub(crate) async fn shred(path: &std::path::Path, len: u64) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new().write(true).open(path).await?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        file.write_all(&zeros[..n]).await?;
+        left -= n as u64;
+    }
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::remove_file(path).await?;
+    Ok(())
+}

@@ -223,6 +223,11 @@ impl Facetra {
         self.inner.gateway.as_ref()
     }
 
+    /// The registry of personal data and what the DPO does with it.
+    pub fn privacy(&self) -> privacy::Privacy<'_> {
+        privacy::Privacy { f: self }
+    }
+
     /// The audit log, for staff.
     pub fn audit(&self) -> Audit<'_> {
         Audit { f: self }

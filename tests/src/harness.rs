@@ -197,8 +197,9 @@ impl Harness {
         self.facetra.close().await;
     }
 
-    /// Everything stored, as text and bytes: the SQLite file, its WAL and the blob files; or
-    /// every document of every collection in the MongoDB database as extended JSON.
+    /// Everything stored, as text and bytes: every file under the data directory (the SQLite
+    /// file, its WAL, the blob files, the file mailer's copies) and, on MongoDB, every document
+    /// of every collection as extended JSON, GridFS chunks as raw bytes.
     pub async fn stored_bytes(&self) -> Vec<u8> {
         match self.backend {
             Backend::Sqlite => {
@@ -213,6 +214,11 @@ impl Harness {
             Backend::Mongo => {
                 let (client, db) = self.raw_mongo().await;
                 let mut all = Vec::new();
+                for entry in walk(self.dir.path()) {
+                    if let Ok(bytes) = std::fs::read(&entry) {
+                        all.extend_from_slice(&bytes);
+                    }
+                }
                 for name in db.list_collection_names().await.expect("list collections") {
                     let docs: Vec<Document> = db
                         .collection::<Document>(&name)

@@ -1242,3 +1242,56 @@ async fn two_servers_on_one_mongodb_run_each_job_once_and_send_each_email_once()
         .unwrap();
     let _ = client.database(&database).drop().await;
 }
+
+#[test]
+fn datamap_prints_the_registry_as_a_table_and_the_same_data_as_json() {
+    use facetra_core::privacy::data::{NO_PERSONAL_DATA, REGISTRY};
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let refused = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("datamap"));
+    assert_clean_failure(&refused, "--operator");
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let json = admin(&["datamap", "--json"]);
+    assert!(json.status.success(), "{}", text(&json));
+    let map: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let kinds = map["kinds"].as_array().unwrap();
+    let names: Vec<&str> = kinds.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    let registered: Vec<&str> = REGISTRY.iter().map(|k| k.name).collect();
+    assert_eq!(names, registered);
+    for k in kinds {
+        for field in [
+            "category",
+            "purpose",
+            "retention",
+            "processors",
+            "erasure",
+            "sqlite",
+            "mongo",
+        ] {
+            assert!(!k[field].is_null(), "{} has no {field}", k["name"]);
+        }
+    }
+    assert_eq!(
+        map["no_personal_data"].as_array().unwrap().len(),
+        NO_PERSONAL_DATA.len()
+    );
+    let table = admin(&["datamap"]);
+    assert!(table.status.success(), "{}", text(&table));
+    let table = text(&table);
+    for k in REGISTRY {
+        assert!(table.contains(k.name), "{}", k.name);
+        assert!(table.contains(k.purpose), "{}", k.purpose);
+    }
+    for needle in [
+        "Declared to hold no personal data",
+        "table audit_log",
+        "collection webhook_events",
+        "GridFS bucket blobs",
+        "Razorpay (payments)",
+    ] {
+        assert!(table.contains(needle), "{needle}");
+    }
+}

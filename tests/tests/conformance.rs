@@ -11,6 +11,7 @@ mod credits;
 mod jobs;
 mod mail;
 mod payments;
+mod personal;
 mod portfolios;
 mod uploads;
 

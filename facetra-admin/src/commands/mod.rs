@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod completions;
 pub mod credits;
+pub mod datamap;
 pub mod mail;
 pub mod users;
 
@@ -22,6 +23,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match &cli.command {
         Command::Bootstrap(cmd) => cmd.run(&ctx).await,
         Command::Users(cmd) => cmd.run(&ctx).await,
+        Command::Datamap(cmd) => cmd.run(&ctx).await,
         Command::Audit(cmd) => cmd.run(&ctx).await,
         Command::Credits(cmd) => cmd.run(&ctx).await,
         Command::Mail(cmd) => cmd.run(&ctx).await,

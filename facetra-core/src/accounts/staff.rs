@@ -66,11 +66,15 @@ pub enum StaffOp {
     ReadAudit,
     /// Read the record of processing activities (the data map).
     ReadDataMap,
+    /// Count and export a person's personal data.
+    ExportData,
+    /// Erase a person's personal data.
+    EraseData,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 9] = [
+    pub const ALL: [StaffOp; 11] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -80,6 +84,8 @@ impl StaffOp {
         StaffOp::RetryMail,
         StaffOp::ReadAudit,
         StaffOp::ReadDataMap,
+        StaffOp::ExportData,
+        StaffOp::EraseData,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -96,6 +102,7 @@ impl StaffOp {
             StaffOp::RetryMail => &[Support, Admin],
             StaffOp::ReadAudit => &[Dpo, Admin],
             StaffOp::ReadDataMap => &[Support, Dpo, Admin],
+            StaffOp::ExportData | StaffOp::EraseData => &[Dpo],
         }
     }
 
@@ -111,6 +118,8 @@ impl StaffOp {
             StaffOp::RetryMail => "mail.retry",
             StaffOp::ReadAudit => "audit.read",
             StaffOp::ReadDataMap => "privacy.read_datamap",
+            StaffOp::ExportData => "privacy.export",
+            StaffOp::EraseData => "privacy.erase",
         }
     }
 
@@ -126,6 +135,8 @@ impl StaffOp {
             StaffOp::RetryMail => "retrying mail",
             StaffOp::ReadAudit => "reading the audit log",
             StaffOp::ReadDataMap => "reading the data map",
+            StaffOp::ExportData => "exporting personal data",
+            StaffOp::EraseData => "erasing personal data",
         }
     }
 }

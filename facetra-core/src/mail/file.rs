@@ -1,12 +1,14 @@
 //! The embedded default's mailer: each message becomes a file `<data dir>/outbox/<id>.eml`
 //! (headers, then the text and HTML parts), so a local studio can read what would have been
-//! sent. Writing the same message again replaces the file: delivery stays idempotent.
+//! sent. Writing the same message again replaces the file: delivery stays idempotent. The
+//! files are the person's data (the registry's `outbox` kind): erasure shreds them.
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 
 use super::{Mailer, OutboxMessage, SendFailure};
+use crate::ids::MessageId;
 
 /// Writes messages as files.
 #[derive(Debug, Clone)]
@@ -40,5 +42,17 @@ impl Mailer for FileMailer {
         tokio::fs::write(&partial, eml).await.map_err(fail)?;
         tokio::fs::rename(&partial, &path).await.map_err(fail)?;
         Ok(format!("file:{}", path.display()))
+    }
+
+    async fn forget(&self, message: &MessageId) -> crate::error::Result<bool> {
+        let path = self.dir.join(format!("{message}.eml"));
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => {
+                crate::blobs::shred(&path, meta.len()).await?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -93,4 +93,10 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
         from: &str,
         message: &OutboxMessage,
     ) -> std::result::Result<String, SendFailure>;
+
+    /// Removes any copy of a sent message this mailer keeps (the file mailer's file); whether
+    /// there was one. A provider's own records (Resend's log) are the provider's.
+    async fn forget(&self, _message: &MessageId) -> Result<bool> {
+        Ok(false)
+    }
 }

@@ -1,5 +1,10 @@
-//! Privacy: the DPO's toolkit. For now the audit log; requests, export, erasure, retention and
-//! the data map join it with their issues. It must never write a personal value into the
-//! audit log: entries hold ids, field names and counts.
+//! Privacy: the DPO's toolkit. The registry of personal data (`data`), which every export,
+//! erasure, retention run and the data map loop over, and the audit log; requests, export,
+//! erasure and retention join them with their issues. It must never write a personal value
+//! into the audit log: entries hold ids, field names and counts.
 
 pub mod audit;
+pub mod data;
+mod service;
+
+pub use service::Privacy;

@@ -21,6 +21,7 @@ use crate::lease::LeaseStore;
 use crate::mail::store::OutboxStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
+use crate::privacy::data::PersonalDataStore;
 use crate::security::events::SecurityEventStore;
 use crate::studio::bom::BomStore;
 use crate::studio::portfolios::PortfolioStore;
@@ -60,6 +61,7 @@ pub struct Store {
     pub boms: Arc<dyn BomStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub leases: Arc<dyn LeaseStore>,
+    pub personal_data: Arc<dyn PersonalDataStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
 }
@@ -94,6 +96,7 @@ impl Store {
                     boms: db.clone(),
                     blobs: db.clone(),
                     leases: db.clone(),
+                    personal_data: db.clone(),
                     backend: db,
                     description,
                 })
@@ -114,6 +117,7 @@ impl Store {
                     boms: db.clone(),
                     blobs: db.clone(),
                     leases: db.clone(),
+                    personal_data: db.clone(),
                     backend: db,
                     description,
                 })

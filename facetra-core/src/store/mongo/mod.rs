@@ -11,6 +11,7 @@ mod leases;
 mod ledger;
 mod outbox;
 mod payments;
+mod personal;
 mod portfolios;
 mod studio;
 

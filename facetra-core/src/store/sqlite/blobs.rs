@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::io::AsyncRead;
 
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::blobs::{copy_hashing, BlobMeta, BlobReader, BlobStore};
@@ -118,8 +118,7 @@ impl BlobStore for Sqlite {
         let path = self.blob_path(id);
         let file_existed = match tokio::fs::metadata(&path).await {
             Ok(meta) => {
-                overwrite_with_zeros(&path, meta.len()).await?;
-                tokio::fs::remove_file(&path).await?;
+                crate::blobs::shred(&path, meta.len()).await?;
                 true
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
@@ -135,19 +134,4 @@ impl BlobStore for Sqlite {
             .await?;
         Ok(file_existed || row_existed)
     }
-}
-
-/// Overwrites a file's bytes in place, so they do not linger in free blocks of simple
-/// file systems once it is unlinked.
-async fn overwrite_with_zeros(path: &std::path::Path, len: u64) -> Result<()> {
-    let mut file = tokio::fs::OpenOptions::new().write(true).open(path).await?;
-    let zeros = vec![0u8; 64 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(zeros.len() as u64) as usize;
-        file.write_all(&zeros[..n]).await?;
-        left -= n as u64;
-    }
-    file.sync_all().await?;
-    Ok(())
 }

@@ -12,6 +12,7 @@ mod ledger;
 mod migrations;
 mod outbox;
 mod payments;
+mod personal;
 mod portfolios;
 mod studio;
 

@@ -1,0 +1,253 @@
+//! `PersonalDataStore` in BSON. Count and export are loops over the registry's collections for
+//! the kind (`privacy::data::REGISTRY`), the person found by the field the registry names;
+//! export reads through the driver's cursor, one batch at a time. Erasure follows the kind's
+//! rule; a GridFS file goes with every one of its chunks.
+
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::Collection;
+use serde_json::{Map, Value};
+
+use super::{bdate, mongo_err, Mongo};
+use crate::blobs::BlobStore;
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{BlobId, UserId};
+use crate::privacy::data::{
+    Erased, Kind, Location, PersonalDataStore, Place, Pseudonym, Record, Records,
+};
+
+/// Documents fetched per round trip while exporting.
+const BATCH: u32 = 100;
+
+/// A BSON value as an export shows it: dates as RFC 3339, the rest as relaxed JSON.
+fn value(v: Bson) -> Value {
+    match v {
+        Bson::DateTime(d) => Value::String(super::from_bdate(d).to_rfc3339()),
+        Bson::Document(d) => Value::Object(fields(d)),
+        Bson::Array(a) => Value::Array(a.into_iter().map(value).collect()),
+        other => other.into_relaxed_extjson(),
+    }
+}
+
+fn fields(d: Document) -> Map<String, Value> {
+    d.into_iter().map(|(k, v)| (k, value(v))).collect()
+}
+
+impl Mongo {
+    /// A place's collection, and the filter that finds the person's documents in it.
+    fn scope(&self, location: &Location, person: &str) -> Option<(Collection<Document>, Document)> {
+        match location.place {
+            Place::Collection(c) => Some((self.db.collection(c), doc! { location.person: person })),
+            Place::Document(c, id) => Some((
+                self.db.collection(c),
+                doc! { "_id": id, location.person: person },
+            )),
+            Place::Bucket(b) => Some((
+                self.db.collection(&format!("{b}.files")),
+                doc! { location.person: person },
+            )),
+            Place::Table(_) | Place::Directory(_) => None,
+        }
+    }
+
+    fn scopes(&self, kind: Kind, person: &str) -> Vec<(Collection<Document>, Document)> {
+        kind.info()
+            .mongo
+            .iter()
+            .filter_map(|l| self.scope(l, person))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl PersonalDataStore for Mongo {
+    async fn containers(&self) -> Result<Vec<String>> {
+        let mut names = self.db.list_collection_names().await.map_err(mongo_err)?;
+        names.sort();
+        Ok(names)
+    }
+
+    async fn count(&self, kind: Kind, person: &UserId) -> Result<u64> {
+        let mut total = 0;
+        for (collection, filter) in self.scopes(kind, person.as_str()) {
+            total += collection
+                .count_documents(filter)
+                .await
+                .map_err(mongo_err)?;
+        }
+        Ok(total)
+    }
+
+    fn export(&self, kind: Kind, person: &UserId) -> Records {
+        let scopes = self.scopes(kind, person.as_str());
+        futures::stream::iter(scopes)
+            .then(|(collection, filter)| async move {
+                let from = collection_name(&collection);
+                let cursor = collection
+                    .find(filter)
+                    .batch_size(BATCH)
+                    .await
+                    .map_err(mongo_err)?;
+                Ok::<_, Error>(cursor.map_err(mongo_err).map_ok(move |d| Record {
+                    from,
+                    fields: fields(d),
+                }))
+            })
+            .try_flatten()
+            .boxed()
+    }
+
+    async fn erase(
+        &self,
+        kind: Kind,
+        person: &UserId,
+        pseudonym: &Pseudonym,
+        at: Timestamp,
+    ) -> Result<Erased> {
+        let p = person.as_str();
+        let psn = pseudonym.as_str();
+        Ok(match kind {
+            Kind::Account => {
+                let removed = self
+                    .meta()
+                    .delete_many(doc! { "_id": "instance", "owner_id": p })
+                    .await
+                    .map_err(mongo_err)?
+                    .deleted_count;
+                let consents = mongodb::bson::to_document(&crate::accounts::Consents::default())
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let anonymised = self
+                    .users()
+                    .update_one(
+                        doc! { "_id": p },
+                        doc! {
+                            "$set": {
+                                "email": format!("{p}@erased.invalid"),
+                                "name": "Erased account",
+                                "roles": ["user"],
+                                "consents": consents,
+                                "status": "erased",
+                                "updated_at": bdate(at),
+                            },
+                            "$unset": { "avatar_url": "", "google_subject": "" },
+                        },
+                    )
+                    .await
+                    .map_err(mongo_err)?
+                    .modified_count;
+                Erased {
+                    removed,
+                    anonymised,
+                    kept: 0,
+                }
+            }
+            Kind::Files => {
+                let ids: Vec<String> = self
+                    .db
+                    .collection::<Document>("blobs.files")
+                    .find(doc! { "metadata.owner": p })
+                    .projection(doc! { "_id": 1 })
+                    .await
+                    .map_err(mongo_err)?
+                    .map_ok(|d| d.get_str("_id").unwrap_or_default().to_owned())
+                    .try_collect()
+                    .await
+                    .map_err(mongo_err)?;
+                let mut removed = 0;
+                for id in ids {
+                    if self.delete_blob(&BlobId::from_stored(id)).await? {
+                        removed += 1;
+                    }
+                }
+                Erased {
+                    removed,
+                    ..Erased::default()
+                }
+            }
+            Kind::Ledger => {
+                let kept = self
+                    .ledger()
+                    .update_many(
+                        doc! { "user_id": p, "$or": [
+                            { "kind": "purchase" },
+                            { "kind": "refund", "reference": { "$regex": "^pay_" } },
+                        ] },
+                        doc! { "$set": { "user_id": psn } },
+                    )
+                    .await
+                    .map_err(mongo_err)?
+                    .modified_count;
+                let removed = self
+                    .ledger()
+                    .delete_many(doc! { "user_id": p })
+                    .await
+                    .map_err(mongo_err)?
+                    .deleted_count;
+                Erased {
+                    removed,
+                    anonymised: 0,
+                    kept,
+                }
+            }
+            Kind::Payments => Erased {
+                kept: self
+                    .payments()
+                    .update_many(doc! { "user_id": p }, doc! { "$set": { "user_id": psn } })
+                    .await
+                    .map_err(mongo_err)?
+                    .modified_count,
+                ..Erased::default()
+            },
+            Kind::SecurityEvents => Erased {
+                anonymised: self
+                    .security_events()
+                    .update_many(
+                        doc! { "user_id": p },
+                        doc! { "$unset": { "user_id": "", "ip": "" } },
+                    )
+                    .await
+                    .map_err(mongo_err)?
+                    .modified_count,
+                ..Erased::default()
+            },
+            Kind::Sessions
+            | Kind::ApiTokens
+            | Kind::Uploads
+            | Kind::Jobs
+            | Kind::Renders
+            | Kind::Boms
+            | Kind::Portfolios
+            | Kind::Outbox => {
+                let mut removed = 0;
+                for (collection, filter) in self.scopes(kind, p) {
+                    removed += collection
+                        .delete_many(filter)
+                        .await
+                        .map_err(mongo_err)?
+                        .deleted_count;
+                }
+                Erased {
+                    removed,
+                    ..Erased::default()
+                }
+            }
+        })
+    }
+}
+
+/// The registry's name for a collection (a `'static` str, as records carry).
+fn collection_name(collection: &Collection<Document>) -> &'static str {
+    let name = collection.name();
+    crate::privacy::data::REGISTRY
+        .iter()
+        .flat_map(|k| k.mongo.iter())
+        .flat_map(|l| match l.place {
+            Place::Collection(c) | Place::Document(c, _) => vec![c],
+            Place::Bucket(b) => vec![b],
+            _ => vec![],
+        })
+        .find(|c| name == *c || name.strip_suffix(".files") == Some(c))
+        .unwrap_or("unknown")
+}
