@@ -12,7 +12,7 @@ use crate::commands::{
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
 /// server is configured.
 #[derive(Debug, Parser)]
-#[command(name = "facetra", version, about, long_about = None, after_help = crate::exit::EXIT_CODES_HELP)]
+#[command(name = "facetra", version, about, long_about = None, after_help = facetra_core::error::EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -32,6 +32,27 @@ pub struct Global {
     /// Data directory of the local studio (FACETRA_DATA_DIR).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+/// `--limit` and `--cursor` of every list.
+#[derive(Debug, Clone, Args)]
+pub struct Paging {
+    /// At most this many (1–100).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Continue after this cursor (printed under the previous page).
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    /// The API's list query.
+    pub fn query(&self) -> facetra_api::ListQuery {
+        facetra_api::ListQuery {
+            cursor: self.cursor.clone(),
+            limit: Some(self.limit),
+        }
+    }
 }
 
 /// The subcommands.

@@ -1,125 +1,44 @@
-//! The one interface under every command. `Embedded` runs the core in-process on the local
-//! studio and acts as its owner; a remote client speaking the HTTP API implements the same
-//! trait, so every command works the same either way.
+//! The one interface under every command, in the HTTP API's own types (`facetra-api`), so a
+//! command prints the same JSON whichever client it runs on, and the same JSON the server
+//! answers. `Embedded` runs the core in-process on the local studio and acts as its owner; a
+//! remote client speaking the HTTP API implements the same trait.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use facetra_core::accounts::User;
+use facetra_api::{
+    Bom, BomItem, Job, List, ListQuery, Pack, PaymentLink, Portfolio, Render, RenderRequest,
+    Transaction, Upload, User,
+};
 use facetra_core::config::{keys, Config, Sources};
-use facetra_core::credits::{LedgerEntry, Pack};
 use facetra_core::paging::PageRequest;
-use facetra_core::payments::LinkView;
-use facetra_core::studio::bom::{Bom, BomItem};
-use facetra_core::studio::jobs::Progress;
-use facetra_core::studio::portfolios::Portfolio;
-use facetra_core::studio::{Job, Render, RenderSpec, Upload, UploadKind};
+use facetra_core::studio::UploadKind;
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
-use serde::{Deserialize, Serialize};
 
 use crate::cli::Global;
 
-/// An account as the CLI shows it (the API's `User`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UserInfo {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub avatar_url: Option<String>,
-    pub roles: Vec<String>,
-    pub status: String,
-    pub created_at: String,
-}
-
-impl From<User> for UserInfo {
-    fn from(u: User) -> Self {
-        UserInfo {
-            id: u.id.to_string(),
-            email: u.email.as_str().to_owned(),
-            name: u.name,
-            avatar_url: u.avatar_url,
-            roles: u.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            status: u.status.as_str().to_owned(),
-            created_at: u.created_at.to_rfc3339_opts(chrono_secs(), true),
-        }
-    }
-}
-
-fn chrono_secs() -> chrono::SecondsFormat {
-    chrono::SecondsFormat::Secs
-}
-
-/// A ledger entry as the CLI shows it (the API's transaction).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TransactionInfo {
-    pub id: String,
-    pub kind: String,
-    pub amount: i64,
-    pub balance_after: i64,
-    pub reason: String,
-    pub reference: Option<String>,
-    pub created_at: String,
-}
-
-impl From<LedgerEntry> for TransactionInfo {
-    fn from(e: LedgerEntry) -> Self {
-        TransactionInfo {
-            id: e.id.to_string(),
-            kind: e.kind.as_str().to_owned(),
-            amount: e.amount,
-            balance_after: e.balance_after,
-            reason: e.reason,
-            reference: e.reference,
-            created_at: e.created_at.to_rfc3339_opts(chrono_secs(), true),
-        }
-    }
-}
-
-/// An upload as the CLI shows it (the API's upload).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UploadInfo {
-    pub id: String,
-    pub kind: String,
-    pub mime: String,
-    pub width: u32,
-    pub height: u32,
-    pub size: u64,
-    pub sha256: String,
-}
-
-impl From<Upload> for UploadInfo {
-    fn from(u: Upload) -> Self {
-        UploadInfo {
-            id: u.id.to_string(),
-            kind: u.kind.as_str().to_owned(),
-            mime: u.mime,
-            width: u.width,
-            height: u.height,
-            size: u.size,
-            sha256: u.sha256,
-        }
-    }
-}
+/// Called with the job as it stands while it is worked (progress bars).
+pub type Progress<'a> = &'a (dyn Fn(&Job) + Send + Sync);
 
 /// What every command can ask of Facetra.
 #[async_trait]
 pub trait Client: Send + Sync {
     /// The account this client acts as.
-    async fn whoami(&self) -> anyhow::Result<UserInfo>;
+    async fn whoami(&self) -> anyhow::Result<User>;
     /// The packs on sale.
     async fn packs(&self) -> anyhow::Result<Vec<Pack>>;
     /// The balance.
     async fn balance(&self) -> anyhow::Result<i64>;
     /// Creates a payment link for a pack.
-    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView>;
+    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<PaymentLink>;
     /// A payment link's state, reconciled with Razorpay.
-    async fn payment_link(&self, id: &str) -> anyhow::Result<LinkView>;
+    async fn payment_link(&self, id: &str) -> anyhow::Result<PaymentLink>;
     /// Uploads an image (a sketch or a reference).
-    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<UploadInfo>;
+    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<Upload>;
     /// Queues a render job (credits are reserved).
-    async fn request_render(&self, spec: RenderSpec) -> anyhow::Result<Job>;
+    async fn request_render(&self, request: RenderRequest) -> anyhow::Result<Job>;
     /// Drives a job to its end (the in-process worker on the embedded default), calling
     /// `progress` as variants finish.
     async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job>;
@@ -127,16 +46,16 @@ pub trait Client: Send + Sync {
     async fn release_job(&self, id: &str) -> anyhow::Result<()>;
     /// A job as it is now.
     async fn job(&self, id: &str) -> anyhow::Result<Job>;
-    /// Recent jobs, newest first.
-    async fn jobs(&self, limit: usize) -> anyhow::Result<Vec<Job>>;
+    /// One page of jobs, newest first.
+    async fn jobs(&self, page: &ListQuery) -> anyhow::Result<List<Job>>;
     /// A job's renders and their bytes.
     async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>>;
-    /// The renders, newest first (only selected ones with `selected_only`).
-    async fn renders(&self, selected_only: bool) -> anyhow::Result<Vec<Render>>;
+    /// One page of renders, newest first (only selected ones with `selected_only`).
+    async fn renders(&self, selected_only: bool, page: &ListQuery) -> anyhow::Result<List<Render>>;
     /// Selects or unselects a render.
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render>;
-    /// The portfolios.
-    async fn portfolios(&self) -> anyhow::Result<Vec<Portfolio>>;
+    /// One page of portfolios, newest first.
+    async fn portfolios(&self, page: &ListQuery) -> anyhow::Result<List<Portfolio>>;
     /// One portfolio.
     async fn portfolio(&self, id: &str) -> anyhow::Result<Portfolio>;
     /// Creates a portfolio.
@@ -160,12 +79,8 @@ pub trait Client: Send + Sync {
     /// Saves an edit based on `version`.
     async fn set_bom(&self, render: &str, version: i64, items: Vec<BomItem>)
         -> anyhow::Result<Bom>;
-    /// Ledger entries, newest first: one page and the cursor of the next.
-    async fn transactions(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> anyhow::Result<(Vec<TransactionInfo>, Option<String>)>;
+    /// One page of ledger entries, newest first.
+    async fn transactions(&self, page: &ListQuery) -> anyhow::Result<List<Transaction>>;
     /// Releases connections.
     async fn close(&self);
 }
@@ -185,6 +100,7 @@ pub fn load_config(global: &Global) -> anyhow::Result<Config> {
 /// Opens the local studio's core.
 pub async fn open_embedded(config: Config, mode: OpenMode) -> anyhow::Result<Facetra> {
     let described = config.database.describe();
+    tracing::debug!(database = %described, "opening the store");
     Facetra::open(config, Arc::new(SystemClock), mode)
         .await
         .map_err(|e| match e {
@@ -207,46 +123,61 @@ pub struct Embedded {
 }
 
 impl Embedded {
+    /// A client on an opened studio, acting as its owner.
+    pub fn new(facetra: Facetra, owner: &facetra_core::accounts::User) -> Embedded {
+        Embedded {
+            facetra,
+            owner: Actor::User(owner.id.clone()),
+            holder: facetra_core::ids::random("cli"),
+        }
+    }
+
     /// Opens the existing local studio and finds its owner.
     pub async fn open(global: &Global) -> anyhow::Result<Embedded> {
         let facetra = open_embedded(load_config(global)?, OpenMode::MustExist).await?;
-        let owner = match facetra.accounts().owner().await {
-            Ok(Some(owner)) => owner,
+        match facetra.accounts().owner().await {
+            Ok(Some(owner)) => Ok(Embedded::new(facetra, &owner)),
             Ok(None) => {
                 facetra.close().await;
-                return Err(Error::Config(
-                    "this studio is not set up yet: run `facetra init` first".into(),
+                Err(
+                    Error::Config("this studio is not set up yet: run `facetra init` first".into())
+                        .into(),
                 )
-                .into());
             }
             Err(e) => {
                 facetra.close().await;
-                return Err(e.into());
+                Err(e.into())
             }
-        };
-        Ok(Embedded {
-            facetra,
-            owner: Actor::User(owner.id),
-            holder: facetra_core::ids::random("cli"),
-        })
+        }
     }
+}
+
+/// Core's page request for a list query (a bad cursor or limit is the user's to fix).
+fn page(q: &ListQuery) -> anyhow::Result<PageRequest> {
+    Ok(q.page()?)
 }
 
 #[async_trait]
 impl Client for Embedded {
-    async fn whoami(&self) -> anyhow::Result<UserInfo> {
+    async fn whoami(&self) -> anyhow::Result<User> {
         Ok(self.facetra.accounts().me(&self.owner).await?.into())
     }
 
     async fn packs(&self) -> anyhow::Result<Vec<Pack>> {
-        Ok(self.facetra.credits().packs().to_vec())
+        Ok(self
+            .facetra
+            .credits()
+            .packs()
+            .iter()
+            .map(Pack::from)
+            .collect())
     }
 
     async fn balance(&self) -> anyhow::Result<i64> {
         Ok(self.facetra.credits().balance(&self.owner).await?)
     }
 
-    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<UploadInfo> {
+    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<Upload> {
         Ok(self
             .facetra
             .studio()
@@ -255,16 +186,23 @@ impl Client for Embedded {
             .into())
     }
 
-    async fn request_render(&self, spec: RenderSpec) -> anyhow::Result<Job> {
-        Ok(self.facetra.studio().request(&self.owner, &spec).await?)
-    }
-
-    async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job> {
+    async fn request_render(&self, request: RenderRequest) -> anyhow::Result<Job> {
         Ok(self
             .facetra
             .studio()
-            .run_job(&self.owner, id, &self.holder, progress)
-            .await?)
+            .request(&self.owner, &request.into())
+            .await?
+            .into())
+    }
+
+    async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job> {
+        let report = |job: &facetra_core::studio::Job| progress(&Job::from(job.clone()));
+        Ok(self
+            .facetra
+            .studio()
+            .run_job(&self.owner, id, &self.holder, &report)
+            .await?
+            .into())
     }
 
     async fn release_job(&self, id: &str) -> anyhow::Result<()> {
@@ -276,23 +214,29 @@ impl Client for Embedded {
     }
 
     async fn job(&self, id: &str) -> anyhow::Result<Job> {
-        Ok(self.facetra.studio().job(&self.owner, id).await?)
+        Ok(self.facetra.studio().job(&self.owner, id).await?.into())
     }
 
-    async fn jobs(&self, limit: usize) -> anyhow::Result<Vec<Job>> {
-        Ok(self.facetra.studio().jobs(&self.owner, limit).await?)
+    async fn jobs(&self, q: &ListQuery) -> anyhow::Result<List<Job>> {
+        let found = self.facetra.studio().jobs(&self.owner, &page(q)?).await?;
+        Ok(List::from_page(found))
     }
 
     async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>> {
-        Ok(self.facetra.studio().job_renders(&self.owner, id).await?)
+        let renders = self.facetra.studio().job_renders(&self.owner, id).await?;
+        Ok(renders
+            .into_iter()
+            .map(|(r, bytes)| (r.into(), bytes))
+            .collect())
     }
 
-    async fn renders(&self, selected_only: bool) -> anyhow::Result<Vec<Render>> {
-        Ok(self
+    async fn renders(&self, selected_only: bool, q: &ListQuery) -> anyhow::Result<List<Render>> {
+        let found = self
             .facetra
             .studio()
-            .renders(&self.owner, selected_only, 100)
-            .await?)
+            .renders(&self.owner, selected_only, &page(q)?)
+            .await?;
+        Ok(List::from_page(found))
     }
 
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render> {
@@ -300,15 +244,26 @@ impl Client for Embedded {
             .facetra
             .studio()
             .select(&self.owner, id, selected)
-            .await?)
+            .await?
+            .into())
     }
 
-    async fn portfolios(&self) -> anyhow::Result<Vec<Portfolio>> {
-        Ok(self.facetra.studio().portfolios(&self.owner).await?)
+    async fn portfolios(&self, q: &ListQuery) -> anyhow::Result<List<Portfolio>> {
+        let found = self
+            .facetra
+            .studio()
+            .portfolios(&self.owner, &page(q)?)
+            .await?;
+        Ok(List::from_page(found))
     }
 
     async fn portfolio(&self, id: &str) -> anyhow::Result<Portfolio> {
-        Ok(self.facetra.studio().portfolio(&self.owner, id).await?)
+        Ok(self
+            .facetra
+            .studio()
+            .portfolio(&self.owner, id)
+            .await?
+            .into())
     }
 
     async fn create_portfolio(&self, name: &str) -> anyhow::Result<Portfolio> {
@@ -316,7 +271,8 @@ impl Client for Embedded {
             .facetra
             .studio()
             .create_portfolio(&self.owner, name)
-            .await?)
+            .await?
+            .into())
     }
 
     async fn rename_portfolio(&self, id: &str, name: &str) -> anyhow::Result<Portfolio> {
@@ -324,7 +280,8 @@ impl Client for Embedded {
             .facetra
             .studio()
             .rename_portfolio(&self.owner, id, name)
-            .await?)
+            .await?
+            .into())
     }
 
     async fn delete_portfolio(&self, id: &str) -> anyhow::Result<()> {
@@ -344,15 +301,17 @@ impl Client for Embedded {
             .facetra
             .studio()
             .set_portfolio_renders(&self.owner, id, render_ids)
-            .await?)
+            .await?
+            .into())
     }
 
     async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)> {
-        Ok(self.facetra.studio().render_bytes(&self.owner, id).await?)
+        let (render, bytes) = self.facetra.studio().render_bytes(&self.owner, id).await?;
+        Ok((render.into(), bytes))
     }
 
     async fn bom(&self, render: &str) -> anyhow::Result<Bom> {
-        Ok(self.facetra.studio().bom(&self.owner, render).await?)
+        Ok(self.facetra.studio().bom(&self.owner, render).await?.into())
     }
 
     async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom> {
@@ -360,7 +319,8 @@ impl Client for Embedded {
             .facetra
             .studio()
             .generate_bom(&self.owner, render)
-            .await?)
+            .await?
+            .into())
     }
 
     async fn set_bom(
@@ -369,40 +329,40 @@ impl Client for Embedded {
         version: i64,
         items: Vec<BomItem>,
     ) -> anyhow::Result<Bom> {
+        let items = items.into_iter().map(Into::into).collect();
         Ok(self
             .facetra
             .studio()
             .set_bom(&self.owner, render, version, items)
-            .await?)
+            .await?
+            .into())
     }
 
-    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<LinkView> {
+    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<PaymentLink> {
         Ok(self
             .facetra
             .payments()
             .create_link(&self.owner, pack_id)
-            .await?)
+            .await?
+            .into())
     }
 
-    async fn payment_link(&self, id: &str) -> anyhow::Result<LinkView> {
-        Ok(self.facetra.payments().link_status(&self.owner, id).await?)
+    async fn payment_link(&self, id: &str) -> anyhow::Result<PaymentLink> {
+        Ok(self
+            .facetra
+            .payments()
+            .link_status(&self.owner, id)
+            .await?
+            .into())
     }
 
-    async fn transactions(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> anyhow::Result<(Vec<TransactionInfo>, Option<String>)> {
-        let page = PageRequest::parse(cursor, Some(limit))?;
-        let page = self
+    async fn transactions(&self, q: &ListQuery) -> anyhow::Result<List<Transaction>> {
+        let found = self
             .facetra
             .credits()
-            .transactions(&self.owner, &page)
+            .transactions(&self.owner, &page(q)?)
             .await?;
-        Ok((
-            page.items.into_iter().map(Into::into).collect(),
-            page.next.map(|c| c.encode()),
-        ))
+        Ok(List::from_page(found))
     }
 
     async fn close(&self) {

@@ -5,6 +5,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Diagnostics only when asked for (FACETRA_LOG=debug): a command's own output is its
+    // tables and JSON, never log lines.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("FACETRA_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_ansi(false)
+            .init();
+    }
     let cli = facetra_cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

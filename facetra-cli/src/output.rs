@@ -27,6 +27,13 @@ pub fn table(header: &[&str]) -> Table {
     t
 }
 
+/// Under a page of a list: how to get the next one.
+pub fn more(next_cursor: Option<&str>, command: &str) {
+    if let Some(next) = next_cursor {
+        println!("more: {command} --cursor {next}");
+    }
+}
+
 /// Paise as rupees: `₹1,499.00`.
 pub fn rupees(paise: i64) -> String {
     let rupees = paise / 100;

@@ -908,16 +908,13 @@ fn portfolios_and_selections_from_the_command_line() {
         .map(|f| f["render_id"].as_str().unwrap().to_owned())
         .collect();
     let created = facetra(&["portfolio", "create", "Best of", "--json"]);
-    let pid = created["items"][0]["id"].as_str().unwrap().to_owned();
+    let pid = created["id"].as_str().unwrap().to_owned();
     facetra(&["portfolio", "add", &pid, &ids[1], &ids[0], "--json"]);
     let shown = facetra(&["portfolio", "show", &pid, "--json"]);
-    assert_eq!(
-        shown["items"][0]["render_ids"],
-        serde_json::json!([ids[1], ids[0]])
-    );
+    assert_eq!(shown["render_ids"], serde_json::json!([ids[1], ids[0]]));
     facetra(&["portfolio", "remove", &pid, &ids[1], "--json"]);
     assert_eq!(
-        facetra(&["portfolio", "show", &pid, "--json"])["items"][0]["render_ids"],
+        facetra(&["portfolio", "show", &pid, "--json"])["render_ids"],
         serde_json::json!([ids[0]])
     );
     facetra(&["select", &ids[0], "--json"]);
@@ -1294,4 +1291,209 @@ fn datamap_prints_the_registry_as_a_table_and_the_same_data_as_json() {
     ] {
         assert!(table.contains(needle), "{needle}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_exactly_what_the_api_answers_for_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = |args: &[&str]| {
+        let out = run(command("facetra")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let out = dir.path().join("out");
+    facetra(&[
+        "render",
+        example_sketch().to_str().unwrap(),
+        "--prompt",
+        "a sage linen sofa",
+        "--variants",
+        "2",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let made = facetra(&["portfolio", "create", "Best of", "--json"]);
+    let first = facetra(&["renders", "--json"])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    facetra(&[
+        "portfolio",
+        "add",
+        made["id"].as_str().unwrap(),
+        &first,
+        "--json",
+    ]);
+    facetra(&["select", &first, "--json"]);
+
+    // The same studio served over HTTP, signed in as its owner.
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(keys::DEV_LOGIN, "true")
+        .env(keys::WORKERS, "0");
+    let server = RunningServer::start(cmd);
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/auth/dev-login", server.base))
+        .json(&serde_json::json!({ "email": "asha@example.com", "name": "Asha Rao", "age_confirmed": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let get = |path: &'static str| {
+        let (http, base, cookie) = (http.clone(), server.base.clone(), cookie.clone());
+        async move {
+            let res = http
+                .get(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    for (args, path) in [
+        (&["renders", "--json"][..], "/v1/renders"),
+        (
+            &["renders", "--selected", "--json"][..],
+            "/v1/renders?selected=true",
+        ),
+        (&["jobs", "--json"][..], "/v1/jobs"),
+        (&["credits", "--json"][..], "/v1/credits"),
+        (&["portfolio", "list", "--json"][..], "/v1/portfolios"),
+    ] {
+        let printed = tokio::task::block_in_place(|| facetra(args));
+        assert_eq!(
+            printed,
+            get(path).await,
+            "facetra {args:?} against GET {path}"
+        );
+    }
+    let job = get("/v1/jobs").await["items"][0].clone();
+    let shown =
+        tokio::task::block_in_place(|| facetra(&["jobs", job["id"].as_str().unwrap(), "--json"]));
+    assert_eq!(shown, job, "a single object is the object itself");
+    assert_eq!(
+        job["variants"][0]["index"], 1,
+        "variants are numbered from 1"
+    );
+    assert_eq!(job["variants"][1]["index"], 2);
+    let render = &get("/v1/renders").await["items"][0];
+    assert!(
+        render["created_at"].as_str().unwrap().ends_with('Z'),
+        "times are RFC 3339 in UTC: {render}"
+    );
+    drop(server);
+}
+
+#[test]
+fn render_reads_the_configuration_and_opens_the_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let rendered = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "a walnut desk", "--json", "--out"])
+        .arg(&out)
+        .args([
+            "--name",
+            "Asha Rao",
+            "--email",
+            "asha@example.com",
+            "--confirm-age",
+        ])
+        .env("FACETRA_LOG", "facetra_cli=debug"));
+    assert!(rendered.status.success(), "{}", text(&rendered));
+    let stderr = String::from_utf8_lossy(&rendered.stderr);
+    assert_eq!(
+        stderr.matches("opening the store").count(),
+        1,
+        "on a fresh machine, set-up and render share one open database:\n{stderr}"
+    );
+    let again = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "a walnut desk", "--json", "--out"])
+        .arg(&out)
+        .env("FACETRA_LOG", "facetra_cli=debug"));
+    assert!(again.status.success(), "{}", text(&again));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(stderr.matches("opening the store").count(), 1, "{stderr}");
+}
+
+#[test]
+fn bom_set_without_a_version_never_saves_over_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = |args: &[&str]| {
+        run(command("facetra")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args))
+    };
+    let out = dir.path().join("out");
+    let done = facetra(&[
+        "render",
+        example_sketch().to_str().unwrap(),
+        "--prompt",
+        "an oak table",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    let render = done["files"][0]["render_id"].as_str().unwrap().to_owned();
+    facetra(&["bom", "generate", &render]);
+    // Someone saves the BOM as version 1 to edit it; meanwhile version 2 is generated.
+    let saved = dir.path().join("bom.json");
+    std::fs::write(&saved, facetra(&["bom", "show", &render, "--json"]).stdout).unwrap();
+    facetra(&["bom", "generate", &render]);
+    let list = dir.path().join("items.json");
+    std::fs::write(&list, r#"[{"name":"Table","category":"furniture","material":"oak","quantity":1,"unit":"pc","unit_price_paise":100}]"#).unwrap();
+    let unversioned = facetra(&["bom", "set", &render, list.to_str().unwrap()]);
+    assert_clean_failure(&unversioned, "--version");
+    assert_eq!(unversioned.status.code(), Some(2));
+    assert!(
+        text(&unversioned).contains("the latest is 2"),
+        "{}",
+        text(&unversioned)
+    );
+    let stale = facetra(&["bom", "set", &render, saved.to_str().unwrap()]);
+    assert_clean_failure(&stale, "reload it and apply your edit again");
+    assert_eq!(
+        stale.status.code(),
+        Some(7),
+        "the saved file carries version 1"
+    );
+    let latest: serde_json::Value =
+        serde_json::from_slice(&facetra(&["bom", "show", &render, "--json"]).stdout).unwrap();
+    assert_eq!(latest["version"], 2, "nothing was saved over version 2");
+    let ok = facetra(&[
+        "bom",
+        "set",
+        &render,
+        list.to_str().unwrap(),
+        "--version",
+        "2",
+        "--json",
+    ]);
+    assert!(ok.status.success(), "{}", text(&ok));
 }

@@ -815,6 +815,40 @@ async fn a_render_through_the_server_is_downloaded_by_a_signed_link_that_expires
     ] {
         assert!(job.get(field).is_some(), "Job lacks {field}: {job}");
     }
+    // The same idempotency key for a different request is refused; for the same one it
+    // answers the first job.
+    let keyed =
+        json!({ "prompt": "a cane chair", "sketch_id": up["id"], "idempotency_key": "k-1" });
+    let first = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&keyed).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(first.status(), 202);
+    let first = first.json::<Value>().await.unwrap()["job"]["id"].clone();
+    let again = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&keyed).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(again.json::<Value>().await.unwrap()["job"]["id"], first);
+    let changed =
+        json!({ "prompt": "a rattan chair", "sketch_id": up["id"], "idempotency_key": "k-1" });
+    let refused = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&changed).cookie(&token).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(
+        error_code(refused).await,
+        (409, "idempotency_conflict".to_owned())
+    );
     let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
     let mut done = Value::Null;
     for _ in 0..200 {

@@ -311,7 +311,13 @@ async fn the_emergent_proxy_renders_with_data_urls_retries_5xx_and_stops_on_a_sp
 
     // BOMs are drafted through the proxy too, with structured output.
     stub.bom_answer(r#"{"items":[{"name":"Chair","category":"furniture","material":"cane","quantity":2,"unit":"pc","unit_price_paise":650000,"note":""}]}"#);
-    let render = h.facetra.studio().renders(&me, false, 10).await.unwrap()[0]
+    let render = h
+        .facetra
+        .studio()
+        .renders(&me, false, &facetra_core::paging::PageRequest::first())
+        .await
+        .unwrap()
+        .items[0]
         .id
         .to_string();
     let bom = h.facetra.studio().generate_bom(&me, &render).await.unwrap();

@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use facetra_core::studio::bom::{to_csv, Bom, BomItem};
+use facetra_api::{Bom, BomItem};
+use facetra_core::studio::bom::to_csv;
 use facetra_core::Error;
 
 use crate::cli::Global;
@@ -29,13 +30,15 @@ pub enum Cmd {
         /// The render id (rnd_…).
         render: String,
     },
-    /// Replace the items with those in a JSON file, as a new version of --version.
+    /// Replace the items with those in a JSON file, as the version after the one it was based
+    /// on; refused (exit 7) if someone saved a newer version meanwhile.
     Set {
         /// The render id (rnd_…).
         render: String,
-        /// A JSON file: a list of {name, category, material, quantity, unit, unit_price_paise, note}.
+        /// A JSON file: what `facetra bom show RENDER --json` prints (it carries its version),
+        /// or a plain list of {name, category, material, quantity, unit, unit_price_paise, note}.
         file: PathBuf,
-        /// The version the file was based on (the latest, unless you know better).
+        /// The version the file was based on; needed for a plain list.
         #[arg(long)]
         version: Option<i64>,
     },
@@ -75,9 +78,11 @@ fn show(global: &Global, bom: &Bom) -> anyhow::Result<()> {
     }
     println!("{t}");
     println!(
-        "Version {} ({:?}); total {}.",
+        "Version {} ({}); total {}.",
         bom.version,
-        bom.source,
+        serde_json::to_value(bom.source)?
+            .as_str()
+            .unwrap_or_default(),
         output::rupees(total.round() as i64)
     );
     Ok(())
@@ -87,6 +92,26 @@ fn read_items(text: &str) -> anyhow::Result<Vec<BomItem>> {
     serde_json::from_str(text).map_err(|e| {
         Error::invalid("items", format!("the file is not a JSON list of BOM items ({e}); each needs name, category, material, quantity, unit, unit_price_paise")).into()
     })
+}
+
+/// A file for `bom set`: a BOM as `bom show --json` prints it (with the version it is), or a
+/// plain list of items (no version).
+fn read_edit(text: &str) -> anyhow::Result<(Option<i64>, Vec<BomItem>)> {
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        version: i64,
+        items: Vec<BomItem>,
+    }
+    if text.trim_start().starts_with('{') {
+        let saved: Saved = serde_json::from_str(text).map_err(|e| {
+            Error::invalid(
+                "items",
+                format!("the file is not a BOM as `facetra bom show --json` prints it ({e})"),
+            )
+        })?;
+        return Ok((Some(saved.version), saved.items));
+    }
+    Ok((None, read_items(text)?))
 }
 
 impl Cmd {
@@ -109,15 +134,35 @@ impl Cmd {
                 let text = tokio::fs::read_to_string(file)
                     .await
                     .with_context(|| format!("reading {}", file.display()))?;
-                let items = read_items(&text)?;
-                let version = match version {
-                    Some(v) => *v,
-                    None => c.bom(render).await.map(|b| b.version).unwrap_or(0),
+                let (saved, items) = read_edit(&text)?;
+                let Some(version) = version.or(saved) else {
+                    // Never guess: the latest version may be newer than what the file was made
+                    // from, and saving over it would lose someone's edit.
+                    let latest = match c.bom(render).await {
+                        Ok(b) => b.version.to_string(),
+                        Err(_) => "none yet (use 0)".into(),
+                    };
+                    return Err(Error::invalid(
+                        "version",
+                        format!(
+                            "say which version the file was based on with --version N (the \
+                             latest is {latest}); a file saved with `facetra bom show RENDER \
+                             --json` carries its own"
+                        ),
+                    )
+                    .into());
                 };
                 show(global, &c.set_bom(render, version, items).await?)
             }
             Cmd::Export { render, out } => {
-                let csv = to_csv(&c.bom(render).await?);
+                let items: Vec<_> = c
+                    .bom(render)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(Into::into)
+                    .collect();
+                let csv = to_csv(&items);
                 match out {
                     Some(path) => tokio::fs::write(path, csv)
                         .await

@@ -24,11 +24,11 @@ impl Cmd {
         let result = async {
             let balance = client.balance().await?;
             let history = if self.history {
-                Some(
-                    client
-                        .transactions(self.cursor.as_deref(), self.limit)
-                        .await?,
-                )
+                let query = facetra_api::ListQuery {
+                    cursor: self.cursor.clone(),
+                    limit: Some(self.limit),
+                };
+                Some(client.transactions(&query).await?)
             } else {
                 None
             };
@@ -38,20 +38,23 @@ impl Cmd {
         client.close().await;
         let (balance, history) = result?;
         if global.json {
-            let mut v = serde_json::json!({ "balance": balance });
-            if let Some((items, next)) = &history {
-                v["items"] = serde_json::to_value(items)?;
-                v["next_cursor"] = serde_json::to_value(next)?;
+            // `GET /v1/credits`; with --history, and the page of `GET /v1/credits/transactions`.
+            let mut v = serde_json::to_value(facetra_api::Balance { balance })?;
+            if let Some(page) = &history {
+                v["items"] = serde_json::to_value(&page.items)?;
+                v["next_cursor"] = serde_json::to_value(&page.next_cursor)?;
             }
             return output::json(&v);
         }
         println!("Balance: {balance} credits");
-        if let Some((items, next)) = history {
+        if let Some(page) = history {
+            let (items, next) = (page.items, page.next_cursor);
             let mut t = output::table(&["when", "kind", "amount", "balance", "reason"]);
             for e in &items {
                 t.add_row(vec![
-                    e.created_at.clone(),
-                    e.kind.clone(),
+                    e.created_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    e.kind.as_str().to_owned(),
                     format!("{:+}", e.amount),
                     e.balance_after.to_string(),
                     e.reason.clone(),

@@ -4,12 +4,13 @@
 use std::io::IsTerminal;
 
 use anyhow::Context;
-use facetra_core::accounts::{InitOutcome, NewOwner};
-use facetra_core::{Error, OpenMode};
+use facetra_core::accounts::{InitOutcome, NewOwner, User};
+use facetra_core::config::{Config, Database};
+use facetra_core::{Error, Facetra, OpenMode};
 use serde_json::json;
 
 use crate::cli::Global;
-use crate::client::{load_config, open_embedded, UserInfo};
+use crate::client::{load_config, open_embedded};
 use crate::output;
 
 /// Set up the local studio: its database, its secret key and the owner account.
@@ -28,44 +29,68 @@ pub struct Cmd {
 
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let (created, owner) = self.ensure(global).await?;
-        report(global, created, owner)
+        let (created, owner, facetra) = self.ensure_open(load_config(global)?).await?;
+        facetra.close().await;
+        report(global, created, owner.into())
     }
 
-    /// Sets up the studio unless it exists; whether it was created, and its owner.
-    pub async fn ensure(&self, global: &Global) -> anyhow::Result<(bool, UserInfo)> {
-        let config = load_config(global)?;
-        if let facetra_core::config::Database::Mongo { .. } = config.database {
+    /// Opens the local studio, setting it up first when it has no owner: whether it was
+    /// created now, its owner, and the opened core (the database is opened once).
+    pub async fn ensure_open(&self, config: Config) -> anyhow::Result<(bool, User, Facetra)> {
+        let Database::Sqlite { path } = &config.database else {
             return Err(Error::Config(
                 "`facetra init` sets up the embedded local studio; unset FACETRA_DATABASE_URL \
                  (a MongoDB deployment is set up by starting facetra-server)"
                     .into(),
             )
             .into());
-        }
-        // An existing studio is reported as it is, whatever the flags say.
-        if let Ok(facetra) = open_embedded(config.clone(), OpenMode::MustExist).await {
-            let owner = facetra.accounts().owner().await;
-            facetra.close().await;
-            if let Some(owner) = owner? {
-                return Ok((false, owner.into()));
-            }
-        }
+        };
         // Ask (or check the flags) before anything is created on disk.
-        let owner = self.ask_owner()?;
-        let facetra = open_embedded(config, OpenMode::CreateIfMissing).await?;
-        let outcome = facetra.accounts().init(owner).await;
-        if outcome.is_ok() {
-            if let Err(e) = facetra.mail().deliver_due(50).await {
-                eprintln!(
-                    "facetra: the welcome email could not be delivered yet ({e}); it stays queued"
-                );
+        let facetra = if path.exists() {
+            let facetra = open_embedded(config, OpenMode::MustExist).await?;
+            match facetra.accounts().owner().await {
+                // An existing studio is reported as it is, whatever the flags say.
+                Ok(Some(owner)) => return Ok((false, owner, facetra)),
+                Ok(None) => facetra,
+                Err(e) => {
+                    facetra.close().await;
+                    return Err(e.into());
+                }
+            }
+        } else {
+            let owner = self.ask_owner()?;
+            let facetra = open_embedded(config, OpenMode::CreateIfMissing).await?;
+            return self.init(facetra, owner).await;
+        };
+        match self.ask_owner() {
+            Ok(owner) => self.init(facetra, owner).await,
+            Err(e) => {
+                facetra.close().await;
+                Err(e)
             }
         }
-        facetra.close().await;
-        Ok(match outcome? {
-            InitOutcome::Created(user) => (true, user.into()),
-            InitOutcome::AlreadyInitialized(user) => (false, user.into()),
+    }
+
+    async fn init(
+        &self,
+        facetra: Facetra,
+        owner: NewOwner,
+    ) -> anyhow::Result<(bool, User, Facetra)> {
+        let outcome = match facetra.accounts().init(owner).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                facetra.close().await;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = facetra.mail().deliver_due(50).await {
+            eprintln!(
+                "facetra: the welcome email could not be delivered yet ({e}); it stays queued"
+            );
+        }
+        Ok(match outcome {
+            InitOutcome::Created(user) => (true, user, facetra),
+            InitOutcome::AlreadyInitialized(user) => (false, user, facetra),
         })
     }
 
@@ -118,7 +143,7 @@ impl Cmd {
     }
 }
 
-fn report(global: &Global, created: bool, owner: UserInfo) -> anyhow::Result<()> {
+fn report(global: &Global, created: bool, owner: facetra_api::User) -> anyhow::Result<()> {
     if global.json {
         return output::json(&json!({ "created": created, "owner": owner }));
     }

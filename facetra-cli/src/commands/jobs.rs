@@ -18,9 +18,8 @@ pub struct Cmd {
     /// Where --wait saves the images.
     #[arg(long, default_value = "renders", requires = "wait")]
     pub out: PathBuf,
-    /// How many jobs to list.
-    #[arg(long, default_value_t = 20)]
-    pub limit: usize,
+    #[command(flatten)]
+    pub page: crate::cli::Paging,
 }
 
 impl Cmd {
@@ -41,12 +40,9 @@ impl Cmd {
                     let mut t = output::table(&["variant", "status", "render", "reason"]);
                     for v in &job.variants {
                         t.add_row(vec![
-                            (v.index + 1).to_string(),
+                            v.index.to_string(),
                             format!("{:?}", v.status).to_lowercase(),
-                            v.render_id
-                                .as_ref()
-                                .map(|r| r.to_string())
-                                .unwrap_or_default(),
+                            v.render_id.clone().unwrap_or_default(),
                             v.reason.clone().unwrap_or_default(),
                         ]);
                     }
@@ -63,12 +59,12 @@ impl Cmd {
                     Ok(())
                 }
                 None => {
-                    let jobs = client.jobs(self.limit.clamp(1, 100)).await?;
+                    let jobs = client.jobs(&self.page.query()).await?;
                     if global.json {
-                        return output::json(&serde_json::json!({ "items": jobs }));
+                        return output::json(&jobs);
                     }
                     let mut t = output::table(&["id", "status", "variants", "prompt", "created"]);
-                    for j in &jobs {
+                    for j in &jobs.items {
                         let prompt: String = j.prompt.chars().take(40).collect();
                         t.add_row(vec![
                             j.id.to_string(),
@@ -79,6 +75,7 @@ impl Cmd {
                         ]);
                     }
                     println!("{t}");
+                    output::more(jobs.next_cursor.as_deref(), "facetra jobs");
                     Ok(())
                 }
             }

@@ -15,7 +15,7 @@ impl Cmd {
         client.close().await;
         let packs = packs?;
         if global.json {
-            return output::json(&serde_json::json!({ "packs": packs }));
+            return output::json(&facetra_api::Packs { packs });
         }
         let mut t = output::table(&["pack", "name", "credits", "price"]);
         for p in &packs {

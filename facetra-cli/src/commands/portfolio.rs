@@ -1,6 +1,6 @@
 //! `facetra portfolio list|create|rename|delete|add|remove|show`.
 
-use facetra_core::studio::portfolios::Portfolio;
+use facetra_api::{List, Portfolio};
 
 use crate::cli::Global;
 use crate::client::{connect, Client};
@@ -10,7 +10,10 @@ use crate::output;
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
     /// List your portfolios.
-    List,
+    List {
+        #[command(flatten)]
+        page: crate::cli::Paging,
+    },
     /// Create an empty portfolio.
     Create {
         /// Its name.
@@ -51,17 +54,19 @@ pub enum Cmd {
     },
 }
 
-fn print(global: &Global, portfolios: &[Portfolio]) -> anyhow::Result<()> {
-    if global.json {
-        return output::json(&serde_json::json!({ "items": portfolios }));
-    }
+fn table(portfolios: &[Portfolio]) {
     let mut t = output::table(&["id", "name", "renders"]);
     for p in portfolios {
-        let ids: Vec<String> = p.render_ids.iter().map(|r| r.to_string()).collect();
-        t.add_row(vec![p.id.to_string(), p.name.clone(), ids.join("\n")]);
+        t.add_row(vec![p.id.clone(), p.name.clone(), p.render_ids.join("\n")]);
     }
     println!("{t}");
-    Ok(())
+}
+
+/// What a portfolio command shows: a page of them, one, or nothing.
+enum Shown {
+    Page(List<Portfolio>),
+    One(Portfolio),
+    Deleted,
 }
 
 impl Cmd {
@@ -70,8 +75,18 @@ impl Cmd {
         let result = self.apply(client.as_ref()).await;
         client.close().await;
         match result? {
-            Some(list) => print(global, &list),
-            None => {
+            Shown::Page(list) if global.json => output::json(&list),
+            Shown::Page(list) => {
+                table(&list.items);
+                output::more(list.next_cursor.as_deref(), "facetra portfolio list");
+                Ok(())
+            }
+            Shown::One(p) if global.json => output::json(&p),
+            Shown::One(p) => {
+                table(std::slice::from_ref(&p));
+                Ok(())
+            }
+            Shown::Deleted => {
                 if !global.json {
                     println!("deleted");
                 }
@@ -80,38 +95,26 @@ impl Cmd {
         }
     }
 
-    async fn apply(&self, c: &dyn Client) -> anyhow::Result<Option<Vec<Portfolio>>> {
-        Ok(Some(match self {
-            Cmd::List => c.portfolios().await?,
-            Cmd::Create { name } => vec![c.create_portfolio(name).await?],
-            Cmd::Rename { id, name } => vec![c.rename_portfolio(id, name).await?],
+    async fn apply(&self, c: &dyn Client) -> anyhow::Result<Shown> {
+        Ok(Shown::One(match self {
+            Cmd::List { page } => return Ok(Shown::Page(c.portfolios(&page.query()).await?)),
+            Cmd::Create { name } => c.create_portfolio(name).await?,
+            Cmd::Rename { id, name } => c.rename_portfolio(id, name).await?,
             Cmd::Delete { id } => {
                 c.delete_portfolio(id).await?;
-                return Ok(None);
+                return Ok(Shown::Deleted);
             }
             Cmd::Add { id, renders } => {
-                let mut ids: Vec<String> = c
-                    .portfolio(id)
-                    .await?
-                    .render_ids
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect();
+                let mut ids = c.portfolio(id).await?.render_ids;
                 ids.extend(renders.iter().cloned());
-                vec![c.set_portfolio_renders(id, &ids).await?]
+                c.set_portfolio_renders(id, &ids).await?
             }
             Cmd::Remove { id, renders } => {
-                let ids: Vec<String> = c
-                    .portfolio(id)
-                    .await?
-                    .render_ids
-                    .iter()
-                    .map(|r| r.to_string())
-                    .filter(|r| !renders.contains(r))
-                    .collect();
-                vec![c.set_portfolio_renders(id, &ids).await?]
+                let mut ids = c.portfolio(id).await?.render_ids;
+                ids.retain(|r| !renders.contains(r));
+                c.set_portfolio_renders(id, &ids).await?
             }
-            Cmd::Show { id } => vec![c.portfolio(id).await?],
+            Cmd::Show { id } => c.portfolio(id).await?,
         }))
     }
 }

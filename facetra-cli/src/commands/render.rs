@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use facetra_core::studio::{Job, RenderSpec, UploadKind, VariantStatus};
+use facetra_api::{Job, RenderRequest, Variant};
+use facetra_core::studio::{UploadKind, VariantStatus};
 
 use crate::cli::Global;
-use crate::client::{connect, Client};
+use crate::client::{load_config, Client, Embedded};
 use crate::commands::init;
 use crate::output;
 
@@ -67,13 +68,7 @@ impl Cmd {
             email: self.setup.email.clone(),
             confirm_age: self.setup.confirm_age,
         };
-        let (created, owner) = setup.ensure(global).await?;
-        if created && !global.json {
-            eprintln!(
-                "Set up your local studio for {} <{}>.",
-                owner.name, owner.email
-            );
-        }
+        let config = load_config(global)?;
         let sketch = tokio::fs::read(&self.sketch)
             .await
             .with_context(|| format!("reading {}", self.sketch.display()))?;
@@ -85,10 +80,17 @@ impl Cmd {
                     .with_context(|| format!("reading {}", r.display()))?,
             );
         }
-        let client = connect(global).await?;
-        let result = self
-            .render(client.as_ref(), global, sketch, references)
-            .await;
+        // One configuration, one open database, one client for the whole run.
+        let (created, owner, facetra) = setup.ensure_open(config).await?;
+        if created && !global.json {
+            eprintln!(
+                "Set up your local studio for {} <{}>.",
+                owner.name,
+                owner.email.as_str()
+            );
+        }
+        let client = Embedded::new(facetra, &owner);
+        let result = self.render(&client, global, sketch, references).await;
         client.close().await;
         result
     }
@@ -105,7 +107,7 @@ impl Cmd {
         for r in references {
             reference_ids.push(client.upload(UploadKind::Reference, r).await?.id);
         }
-        let spec = RenderSpec {
+        let spec = RenderRequest {
             prompt: self.prompt.clone(),
             sketch_id: sketch.id,
             reference_ids,
@@ -144,7 +146,7 @@ pub async fn wait_with_bars(client: &dyn Client, job: &Job, quiet: bool) -> anyh
         .map(|v| {
             let bar = bars.add(indicatif::ProgressBar::new_spinner());
             bar.set_style(style.clone());
-            bar.set_prefix((v.index + 1).to_string());
+            bar.set_prefix(v.index.to_string());
             bar.set_message("rendering");
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
@@ -178,7 +180,7 @@ pub async fn wait_with_bars(client: &dyn Client, job: &Job, quiet: bool) -> anyh
     Ok(done)
 }
 
-fn describe(v: &facetra_core::studio::Variant) -> String {
+fn describe(v: &Variant) -> String {
     match v.status {
         VariantStatus::Succeeded => "done".into(),
         VariantStatus::Queued => "waiting".into(),
@@ -207,16 +209,16 @@ pub async fn save(
         } else {
             "png"
         };
-        let path = out.join(format!("{}-{}.{ext}", job.id, render.variant + 1));
+        let path = out.join(format!("{}-{}.{ext}", job.id, render.variant));
         tokio::fs::write(&path, &bytes)
             .await
             .with_context(|| format!("writing {}", path.display()))?;
-        files.push((render.variant, render.id.to_string(), path));
+        files.push((render.variant, render.id.clone(), path));
     }
     if global.json {
         let files: Vec<_> = files
             .iter()
-            .map(|(v, id, p)| serde_json::json!({ "variant": v + 1, "render_id": id, "path": p.display().to_string() }))
+            .map(|(v, id, p)| serde_json::json!({ "variant": v, "render_id": id, "path": p.display().to_string() }))
             .collect();
         return output::json(&serde_json::json!({ "job": job, "files": files }));
     }
@@ -227,7 +229,7 @@ pub async fn save(
             .find(|(i, _, _)| *i == v.index)
             .map(|(_, _, p)| p.display().to_string())
             .unwrap_or_else(|| v.reason.clone().unwrap_or_default());
-        t.add_row(vec![(v.index + 1).to_string(), describe(v), place]);
+        t.add_row(vec![v.index.to_string(), describe(v), place]);
     }
     println!("{t}");
     println!(

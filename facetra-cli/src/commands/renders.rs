@@ -1,6 +1,6 @@
 //! `facetra renders [--selected]`, `facetra select ID`, `facetra unselect ID`.
 
-use facetra_core::studio::Render;
+use facetra_api::Render;
 
 use crate::cli::Global;
 use crate::client::connect;
@@ -12,6 +12,8 @@ pub struct Cmd {
     /// Only the selected ones.
     #[arg(long)]
     pub selected: bool,
+    #[command(flatten)]
+    pub page: crate::cli::Paging,
 }
 
 /// Which render.
@@ -27,9 +29,9 @@ fn table(renders: &[Render]) {
     ]);
     for r in renders {
         t.add_row(vec![
-            r.id.to_string(),
-            r.job_id.to_string(),
-            (r.variant + 1).to_string(),
+            r.id.clone(),
+            r.job_id.clone(),
+            r.variant.to_string(),
             format!("{}×{}", r.width, r.height),
             if r.selected { "yes" } else { "" }.to_owned(),
             r.provenance.provider.clone(),
@@ -42,13 +44,14 @@ fn table(renders: &[Render]) {
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
         let client = connect(global).await?;
-        let renders = client.renders(self.selected).await;
+        let renders = client.renders(self.selected, &self.page.query()).await;
         client.close().await;
         let renders = renders?;
         if global.json {
-            return output::json(&serde_json::json!({ "items": renders }));
+            return output::json(&renders);
         }
-        table(&renders);
+        table(&renders.items);
+        output::more(renders.next_cursor.as_deref(), "facetra renders");
         Ok(())
     }
 }

@@ -34,7 +34,7 @@ impl Cmd {
         }
         output::fields(&[
             ("id", u.id),
-            ("kind", u.kind),
+            ("kind", u.kind.as_str().to_owned()),
             ("type", u.mime),
             (
                 "size",

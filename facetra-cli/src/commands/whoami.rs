@@ -21,9 +21,20 @@ impl Cmd {
             ("id", me.id),
             ("email", me.email),
             ("name", me.name),
-            ("roles", me.roles.join(", ")),
-            ("status", me.status),
-            ("since", me.created_at),
+            (
+                "roles",
+                me.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("status", me.status.as_str().to_owned()),
+            (
+                "since",
+                me.created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
         ]);
         Ok(())
     }

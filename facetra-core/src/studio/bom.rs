@@ -10,6 +10,7 @@ use super::Studio;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{RenderId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::Actor;
 
 /// Who wrote a version.
@@ -53,8 +54,27 @@ pub trait BomStore: Send + Sync {
     async fn save_bom(&self, bom: &Bom, based_on: i64) -> Result<()>;
     /// The latest version.
     async fn bom(&self, render: &RenderId) -> Result<Option<Bom>>;
-    /// Every version, newest first.
-    async fn bom_history(&self, render: &RenderId) -> Result<Vec<Bom>>;
+    /// The versions, newest first, paged on the version.
+    async fn bom_history(&self, render: &RenderId, page: &PageRequest) -> Result<Page<Bom>>;
+}
+
+/// A BOM history's position: the version (newest first); the cursor carries it as its id.
+pub(crate) fn version_cursor(b: &Bom) -> Cursor {
+    Cursor {
+        created_at: b.updated_at,
+        id: b.version.to_string(),
+    }
+}
+
+/// The version a page of history starts below.
+pub(crate) fn version_after(page: &PageRequest) -> Result<i64> {
+    match &page.after {
+        Some(c) => {
+            c.id.parse()
+                .map_err(|_| Error::invalid("cursor", "is not a cursor of this history"))
+        }
+        None => Ok(i64::MAX),
+    }
 }
 
 fn validate(items: &[BomItem]) -> Result<()> {
@@ -197,11 +217,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The BOM as CSV (a header line, then one line per item, with line totals in rupees).
-pub fn to_csv(bom: &Bom) -> String {
+/// A BOM's items as CSV (a header line, then one line per item, with line totals in rupees).
+pub fn to_csv(items: &[BomItem]) -> String {
     let mut out =
         String::from("name,category,material,quantity,unit,unit_price_inr,total_inr,note\n");
-    for i in &bom.items {
+    for i in items {
         let total = (i.quantity * i.unit_price_paise as f64).round() as i64;
         out.push_str(&format!(
             "{},{},{},{},{},{}.{:02},{}.{:02},{}\n",
@@ -241,10 +261,15 @@ impl Studio<'_> {
             .ok_or(Error::NotFound("BOM"))
     }
 
-    /// Every version, newest first.
-    pub async fn bom_history(&self, actor: &Actor, render: &str) -> Result<Vec<Bom>> {
+    /// The versions, newest first.
+    pub async fn bom_history(
+        &self,
+        actor: &Actor,
+        render: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Bom>> {
         let (_, id, _) = self.owned_render(actor, render).await?;
-        self.f.store().boms.bom_history(&id).await
+        self.f.store().boms.bom_history(&id, page).await
     }
 
     /// Generates a new version: the AI provider drafts it from the render (charged
@@ -385,7 +410,7 @@ mod tests {
             }],
             updated_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
         };
-        let csv = to_csv(&bom);
+        let csv = to_csv(&bom.items);
         assert!(
             csv.contains("\"'=HYPERLINK(\"\"x\"\")\",\"a, b\",oak,2.5,m²,123.45,308.63,"),
             "{csv}"

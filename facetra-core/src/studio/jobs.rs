@@ -16,6 +16,7 @@ use crate::credits::{LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UploadId, UserId};
 use crate::lease::{work_loop, Lease, Pass, Queue};
+use crate::paging::{Page, PageRequest};
 use crate::Actor;
 
 /// How many times a job is leased before it is failed and refunded.
@@ -670,9 +671,9 @@ impl Studio<'_> {
     }
 
     /// The actor's jobs, newest first.
-    pub async fn jobs(&self, actor: &Actor, limit: usize) -> Result<Vec<Job>> {
+    pub async fn jobs(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Job>> {
         let me = self.f.accounts().me(actor).await?;
-        self.f.store().jobs.jobs(&me.id, limit.clamp(1, 100)).await
+        self.f.store().jobs.jobs(&me.id, page).await
     }
 
     /// Cancels a job: variants not yet finished are refunded.

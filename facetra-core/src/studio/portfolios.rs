@@ -8,6 +8,7 @@ use super::Studio;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{PortfolioId, RenderId, UserId};
+use crate::paging::{Page, PageRequest};
 use crate::Actor;
 
 /// A portfolio.
@@ -27,8 +28,8 @@ pub struct Portfolio {
 pub trait PortfolioStore: Send + Sync {
     async fn insert_portfolio(&self, p: &Portfolio) -> Result<()>;
     async fn portfolio(&self, owner: &UserId, id: &PortfolioId) -> Result<Option<Portfolio>>;
-    /// The owner's portfolios, newest first.
-    async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>>;
+    /// The owner's portfolios, newest first, keyset-paged.
+    async fn portfolios(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Portfolio>>;
     /// Replaces a portfolio's name and renders; false when it is not the owner's.
     async fn update_portfolio(&self, p: &Portfolio) -> Result<bool>;
     async fn delete_portfolio(&self, owner: &UserId, id: &PortfolioId) -> Result<bool>;
@@ -59,10 +60,10 @@ impl Studio<'_> {
         Ok(p)
     }
 
-    /// The actor's portfolios.
-    pub async fn portfolios(&self, actor: &Actor) -> Result<Vec<Portfolio>> {
+    /// The actor's portfolios, newest first.
+    pub async fn portfolios(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Portfolio>> {
         let me = self.f.accounts().me(actor).await?;
-        self.f.store().portfolios.portfolios(&me.id).await
+        self.f.store().portfolios.portfolios(&me.id, page).await
     }
 
     /// One of the actor's portfolios.
@@ -135,13 +136,24 @@ impl Studio<'_> {
 
     /// Takes a deleted render out of the owner's portfolios.
     pub(crate) async fn forget_render(&self, owner: &UserId, render: &RenderId) -> Result<()> {
-        for mut p in self.f.store().portfolios.portfolios(owner).await? {
-            if p.render_ids.contains(render) {
-                p.render_ids.retain(|r| r != render);
-                p.updated_at = self.f.now();
-                self.f.store().portfolios.update_portfolio(&p).await?;
+        let store = &self.f.store().portfolios;
+        let mut page = PageRequest {
+            after: None,
+            limit: PageRequest::MAX_LIMIT,
+        };
+        loop {
+            let found = store.portfolios(owner, &page).await?;
+            for mut p in found.items {
+                if p.render_ids.contains(render) {
+                    p.render_ids.retain(|r| r != render);
+                    p.updated_at = self.f.now();
+                    store.update_portfolio(&p).await?;
+                }
+            }
+            match found.next {
+                Some(next) => page.after = Some(next),
+                None => return Ok(()),
             }
         }
-        Ok(())
     }
 }

@@ -7,6 +7,7 @@ use crate::blobs::{BlobMeta, BlobReader};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, RenderId};
+use crate::paging::{Page, PageRequest};
 use crate::security::signed_url;
 use crate::Actor;
 
@@ -16,13 +17,13 @@ impl Studio<'_> {
         &self,
         actor: &Actor,
         selected_only: bool,
-        limit: usize,
-    ) -> Result<Vec<Render>> {
+        page: &PageRequest,
+    ) -> Result<Page<Render>> {
         let me = self.f.accounts().me(actor).await?;
         self.f
             .store()
             .renders
-            .renders(&me.id, selected_only, limit.clamp(1, 100))
+            .renders(&me.id, selected_only, page)
             .await
     }
 

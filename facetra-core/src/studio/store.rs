@@ -19,6 +19,7 @@ use super::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
 use crate::clock::Timestamp;
 use crate::credits::NewLedgerEntry;
 use crate::ids::{JobId, RenderId};
+use crate::paging::{Page, PageRequest};
 
 /// Persistence for render jobs and renders. Every change to a job bumps its `status_seq`;
 /// variant changes are conditional, so a variant is finished (charged or refunded) once.
@@ -37,8 +38,8 @@ pub trait JobStore: Send + Sync {
     async fn job(&self, owner: Option<&UserId>, id: &JobId) -> Result<Option<Job>>;
     /// The owner's job created under a client idempotency key.
     async fn job_by_key(&self, owner: &UserId, key: &str) -> Result<Option<Job>>;
-    /// The owner's jobs, newest first, at most `limit`.
-    async fn jobs(&self, owner: &UserId, limit: usize) -> Result<Vec<Job>>;
+    /// The owner's jobs, newest first, keyset-paged.
+    async fn jobs(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Job>>;
     /// Finishes one still-unfinished variant, with its render (stored in the same step) when
     /// it succeeded; false when the variant was already finished.
     async fn finish_variant(
@@ -62,13 +63,14 @@ pub trait JobStore: Send + Sync {
 /// Persistence for renders beyond their creation (which `JobStore::finish_variant` does).
 #[async_trait]
 pub trait RenderStore: Send + Sync {
-    /// The owner's renders, newest first; only selected ones with `selected_only`.
+    /// The owner's renders, newest first, keyset-paged; only selected ones with
+    /// `selected_only`.
     async fn renders(
         &self,
         owner: &UserId,
         selected_only: bool,
-        limit: usize,
-    ) -> Result<Vec<Render>>;
+        page: &PageRequest,
+    ) -> Result<Page<Render>>;
     /// Sets a render's selection; the render after, if it is the owner's.
     async fn set_selected(
         &self,

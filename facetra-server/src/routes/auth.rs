@@ -5,29 +5,11 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use facetra_api::{DevLoginBody, SignedIn, User};
 use facetra_core::accounts::DevLogin;
-use serde::Deserialize;
-use utoipa::ToSchema;
 
-use super::me::UserView;
 use crate::http::{session_clear_cookie, session_cookie, session_set_cookie, ApiJson};
 use crate::{ApiError, AppState};
-
-/// `POST /auth/dev-login` body.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DevLoginBody {
-    pub email: String,
-    pub name: String,
-    #[serde(default)]
-    pub age_confirmed: bool,
-}
-
-/// `POST /auth/dev-login` answer.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct SignedIn {
-    pub user: UserView,
-    pub new_account: bool,
-}
 
 /// Signs in by email (development only). Sets the session cookie; a session presented with
 /// the request is revoked (the token rotates).
@@ -51,7 +33,7 @@ pub async fn dev_login(
         .await?;
     let cookie = session_set_cookie(&state, &token);
     let body = SignedIn {
-        user: UserView::from(user),
+        user: User::from(user),
         new_account,
     };
     Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())

@@ -4,38 +4,11 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use facetra_core::studio::{Upload, UploadKind};
-use serde::Serialize;
-use utoipa::ToSchema;
+use facetra_api::Upload;
+use facetra_core::studio::UploadKind;
 
 use crate::http::Authenticated;
 use crate::{ApiError, AppState};
-
-/// An upload as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UploadView {
-    pub id: String,
-    pub kind: String,
-    pub mime: String,
-    pub width: u32,
-    pub height: u32,
-    pub size: u64,
-    pub sha256: String,
-}
-
-impl From<Upload> for UploadView {
-    fn from(u: Upload) -> Self {
-        UploadView {
-            id: u.id.to_string(),
-            kind: u.kind.as_str().to_owned(),
-            mime: u.mime,
-            width: u.width,
-            height: u.height,
-            size: u.size,
-            sha256: u.sha256,
-        }
-    }
-}
 
 fn bad(message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
@@ -44,7 +17,7 @@ fn bad(message: &str) -> ApiError {
 /// Stores an image (PNG, JPEG or WebP, recognised by content) with its metadata stripped.
 #[utoipa::path(post, path = "/v1/uploads", tag = "studio",
     request_body(content_type = "multipart/form-data", description = "`file` (the image) and `kind` (`sketch` or `reference`)"),
-    responses((status = 201, body = UploadView), (status = 400), (status = 401), (status = 413, description = "too_large"),
+    responses((status = 201, body = Upload), (status = 400), (status = 401), (status = 413, description = "too_large"),
         (status = 415, description = "unsupported_media_type"), (status = 422, description = "invalid_image")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -95,5 +68,5 @@ pub async fn create(
         .studio()
         .upload(&p.actor(), kind, file)
         .await?;
-    Ok((StatusCode::CREATED, Json(UploadView::from(upload))).into_response())
+    Ok((StatusCode::CREATED, Json(Upload::from(upload))).into_response())
 }

@@ -3,6 +3,7 @@
 
 use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
+use facetra_core::paging::PageRequest;
 use facetra_core::studio::bom::{BomItem, BomSource};
 use facetra_core::studio::{RenderSpec, UploadKind};
 use facetra_core::{Actor, Error};
@@ -98,7 +99,11 @@ async fn a_bom_is_edited_in_versions_and_a_stale_edit_is_refused(backend: Backen
         Err(Error::StaleVersion(1))
     ));
     assert_eq!(studio.bom(&me, &render).await.unwrap().items, items);
-    let history = studio.bom_history(&me, &render).await.unwrap();
+    let history = studio
+        .bom_history(&me, &render, &PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         history.iter().map(|b| b.version).collect::<Vec<_>>(),
         vec![2, 1]

@@ -27,6 +27,7 @@ conformance!(
     an_idempotency_key_reused_for_another_request_is_a_conflict,
     a_store_error_while_loading_inputs_is_retried_not_failed,
     two_workers_claiming_at_once_never_take_the_same_job,
+    paging_120_renders_by_50_returns_each_exactly_once,
 );
 
 async fn studio(backend: Backend, trial: &str) -> (Harness, Actor, String) {
@@ -101,7 +102,16 @@ async fn fifteen_concurrent_one_credit_renders_on_five_credits_accept_exactly_fi
     }
     assert_eq!((accepted, refused), (5, 10));
     assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 0);
-    assert_eq!(h.facetra.studio().jobs(&me, 100).await.unwrap().len(), 5);
+    assert_eq!(
+        h.facetra
+            .studio()
+            .jobs(&me, &PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        5
+    );
     h.finish().await;
 }
 
@@ -249,7 +259,12 @@ async fn cancelling_refunds_the_variants_not_started_and_jobs_are_private(backen
         studio.job_renders(&other, job.id.as_str()).await,
         Err(Error::NotFound(_))
     ));
-    assert!(studio.jobs(&other, 10).await.unwrap().is_empty());
+    assert!(studio
+        .jobs(&other, &PageRequest::first())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert!(
         matches!(
             studio.request(&other, &spec(&sketch, 1)).await,
@@ -400,7 +415,15 @@ async fn an_idempotency_key_reused_for_another_request_is_a_conflict(backend: Ba
         );
     }
     assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 9);
-    assert_eq!(studio.jobs(&me, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        studio
+            .jobs(&me, &PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     h.finish().await;
 }
 
@@ -480,5 +503,101 @@ async fn two_workers_claiming_at_once_never_take_the_same_job(backend: Backend) 
         (6, 6),
         "each job claimed exactly once"
     );
+    h.finish().await;
+}
+
+/// Every item of a list, page by page; how many pages it took.
+async fn all_pages<T, F, Fut>(limit: usize, mut fetch: F) -> (Vec<T>, usize)
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = facetra_core::paging::Page<T>>,
+{
+    let mut page = PageRequest { after: None, limit };
+    let (mut all, mut pages) = (Vec::new(), 0);
+    loop {
+        let got = fetch(page.clone()).await;
+        pages += 1;
+        all.extend(got.items);
+        match got.next {
+            // Through the opaque form, as a client would send it back.
+            Some(next) => {
+                page.after = Some(facetra_core::paging::Cursor::decode(&next.encode()).unwrap())
+            }
+            None => return (all, pages),
+        }
+    }
+}
+
+async fn paging_120_renders_by_50_returns_each_exactly_once(backend: Backend) {
+    let (h, me, sketch) = studio(backend, "200").await;
+    let studio = h.facetra.studio();
+    let jobs = &h.facetra.store().jobs;
+    let now = h.facetra.now();
+    let mut made = Vec::new();
+    // 30 jobs of 4 variants, all in the same millisecond: ties are broken by id.
+    for _ in 0..30 {
+        let job = studio.request(&me, &spec(&sketch, 4)).await.unwrap();
+        for v in 0..4 {
+            let render = facetra_core::studio::Render {
+                id: facetra_core::ids::RenderId::new(now),
+                job_id: job.id.clone(),
+                user_id: job.user_id.clone(),
+                variant: v,
+                blob_id: facetra_core::ids::BlobId::new(),
+                mime: "image/png".into(),
+                width: 1,
+                height: 1,
+                selected: v == 0,
+                provenance: facetra_core::studio::jobs::Provenance {
+                    provider: "local".into(),
+                    model: "m".into(),
+                    prompt: "p".into(),
+                    inputs_sha256: vec![],
+                    params: serde_json::json!({}),
+                    finish_reason: "STOP".into(),
+                    usage: serde_json::json!({}),
+                },
+                created_at: now,
+            };
+            let outcome = VariantOutcome::Succeeded {
+                render_id: render.id.clone(),
+            };
+            assert!(jobs
+                .finish_variant(&job.id, v, &outcome, Some(&render), now)
+                .await
+                .unwrap());
+            made.push(render.id);
+        }
+    }
+    let (seen, pages) = all_pages(50, |page| {
+        let studio = h.facetra.studio();
+        let me = me.clone();
+        async move { studio.renders(&me, false, &page).await.unwrap() }
+    })
+    .await;
+    assert_eq!(pages, 3);
+    let mut ids: Vec<_> = seen.iter().map(|r| r.id.clone()).collect();
+    let newest_first = ids.windows(2).all(|w| w[0] > w[1]);
+    assert!(newest_first, "newest first, ties by id");
+    ids.sort();
+    made.sort();
+    assert_eq!(ids, made, "each render exactly once");
+    let (selected, _) = all_pages(7, |page| {
+        let studio = h.facetra.studio();
+        let me = me.clone();
+        async move { studio.renders(&me, true, &page).await.unwrap() }
+    })
+    .await;
+    assert_eq!(selected.len(), 30);
+    let (listed, pages) = all_pages(7, |page| {
+        let studio = h.facetra.studio();
+        let me = me.clone();
+        async move { studio.jobs(&me, &page).await.unwrap() }
+    })
+    .await;
+    assert_eq!((listed.len(), pages), (30, 5));
+    let mut job_ids: Vec<_> = listed.iter().map(|j| j.id.clone()).collect();
+    job_ids.dedup();
+    assert_eq!(job_ids.len(), 30);
     h.finish().await;
 }

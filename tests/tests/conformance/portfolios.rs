@@ -2,6 +2,7 @@
 //! render when it is deleted.
 
 use facetra_core::config::keys;
+use facetra_core::paging::PageRequest;
 use facetra_core::studio::{RenderSpec, UploadKind};
 use facetra_core::{Actor, Error};
 use facetra_tests::images::png;
@@ -92,7 +93,12 @@ async fn portfolios_hold_only_the_owners_renders_in_order(backend: Backend) {
         studio.delete_portfolio(&eve, p.id.as_str()).await,
         Err(Error::NotFound(_))
     ));
-    assert!(studio.portfolios(&eve).await.unwrap().is_empty());
+    assert!(studio
+        .portfolios(&eve, &PageRequest::first())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert_eq!(
         studio
             .rename_portfolio(&me, p.id.as_str(), "Lounges")
@@ -114,7 +120,12 @@ async fn portfolios_hold_only_the_owners_renders_in_order(backend: Backend) {
         vec![mine[0].clone()]
     );
     studio.delete_portfolio(&me, p.id.as_str()).await.unwrap();
-    assert!(studio.portfolios(&me).await.unwrap().is_empty());
+    assert!(studio
+        .portfolios(&me, &PageRequest::first())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert!(
         studio.render(&me, &mine[0]).await.is_ok(),
         "deleting a portfolio keeps its renders"

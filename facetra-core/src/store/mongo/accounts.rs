@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{self, doc, Bson, Document};
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::accounts::store::{AccountStore, InstanceCreated};
 use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus};
 use crate::clock::Timestamp;
@@ -204,12 +204,17 @@ impl AccountStore for Mongo {
     }
 
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {
-        newest_first(&self.users(), doc! {}, "created_at", page, user_from, |u| {
-            Cursor {
+        newest_first(
+            &self.users(),
+            doc! {},
+            TimeKey::Date("created_at"),
+            page,
+            user_from,
+            |u| Cursor {
                 created_at: u.created_at,
                 id: u.id.to_string(),
-            }
-        })
+            },
+        )
         .await
     }
 

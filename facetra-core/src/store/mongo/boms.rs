@@ -8,7 +8,8 @@ use mongodb::bson::{self, doc, Document};
 use super::{bdate, from_bdate, is_duplicate, mongo_err, need, Mongo};
 use crate::error::{Error, Result};
 use crate::ids::{RenderId, UserId};
-use crate::studio::bom::{Bom, BomStore};
+use crate::paging::{Page, PageRequest};
+use crate::studio::bom::{version_after, version_cursor, Bom, BomStore};
 
 fn from_doc(d: &Document) -> Result<Bom> {
     Ok(Bom {
@@ -68,16 +69,19 @@ impl BomStore for Mongo {
             .transpose()
     }
 
-    async fn bom_history(&self, render: &RenderId) -> Result<Vec<Bom>> {
+    async fn bom_history(&self, render: &RenderId, page: &PageRequest) -> Result<Page<Bom>> {
+        let below = version_after(page)?;
         let docs: Vec<Document> = self
             .boms()
-            .find(doc! { "render_id": render.as_str() })
+            .find(doc! { "render_id": render.as_str(), "version": { "$lt": below } })
             .sort(doc! { "version": -1 })
+            .limit(page.limit as i64 + 1)
             .await
             .map_err(mongo_err)?
             .try_collect()
             .await
             .map_err(mongo_err)?;
-        docs.iter().map(from_doc).collect()
+        let items = docs.iter().map(from_doc).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.limit, version_cursor))
     }
 }

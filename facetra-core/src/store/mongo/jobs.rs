@@ -11,11 +11,12 @@ use mongodb::bson::{self, doc, Bson, Document};
 use mongodb::ClientSession;
 use rand::Rng;
 
-use super::{is_duplicate, mongo_err, Mongo};
+use super::{is_duplicate, mongo_err, newest_first, Mongo, TimeKey};
 use crate::clock::Timestamp;
 use crate::credits::{LedgerEntry, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::studio::apply;
 use crate::studio::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
 use crate::studio::store::JobStore;
@@ -274,18 +275,19 @@ impl JobStore for Mongo {
             .transpose()
     }
 
-    async fn jobs(&self, owner: &UserId, limit: usize) -> Result<Vec<Job>> {
-        let docs: Vec<Document> = self
-            .jobs()
-            .find(doc! { "user_id": owner.as_str() })
-            .sort(doc! { "created_ms": -1, "_id": -1 })
-            .limit(limit as i64)
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        docs.into_iter().map(job_from).collect()
+    async fn jobs(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Job>> {
+        newest_first(
+            &self.jobs(),
+            doc! { "user_id": owner.as_str() },
+            TimeKey::Millis("created_ms"),
+            page,
+            |d| job_from(d.clone()),
+            |j| Cursor {
+                created_at: j.created_at,
+                id: j.id.to_string(),
+            },
+        )
+        .await
     }
 
     async fn finish_variant(
@@ -358,23 +360,24 @@ impl crate::studio::store::RenderStore for Mongo {
         &self,
         owner: &UserId,
         selected_only: bool,
-        limit: usize,
-    ) -> Result<Vec<Render>> {
+        page: &PageRequest,
+    ) -> Result<Page<Render>> {
         let mut filter = doc! { "user_id": owner.as_str() };
         if selected_only {
             filter.insert("selected", true);
         }
-        let docs: Vec<Document> = self
-            .renders()
-            .find(filter)
-            .sort(doc! { "created_ms": -1, "_id": -1 })
-            .limit(limit as i64)
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        docs.into_iter().map(render_from).collect()
+        newest_first(
+            &self.renders(),
+            filter,
+            TimeKey::Millis("created_ms"),
+            page,
+            |d| render_from(d.clone()),
+            |r| Cursor {
+                created_at: r.created_at,
+                id: r.id.to_string(),
+            },
+        )
+        .await
     }
 
     async fn set_selected(

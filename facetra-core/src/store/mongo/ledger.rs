@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use rand::Rng;
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::clock::Timestamp;
 use crate::credits::store::LedgerStore;
 use crate::credits::{Appended, LedgerEntry, LedgerKind, NewLedgerEntry};
@@ -129,7 +129,7 @@ impl LedgerStore for Mongo {
         newest_first(
             &self.ledger(),
             filter,
-            "created_at",
+            TimeKey::Date("created_at"),
             page,
             entry_from,
             |e| Cursor {

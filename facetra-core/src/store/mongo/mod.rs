@@ -18,7 +18,7 @@ mod studio;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, Bson, Document};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
@@ -308,22 +308,45 @@ impl Backend for Mongo {
     }
 }
 
+/// The time a list is ordered by: a BSON date field, or milliseconds in an integer field.
+#[derive(Debug, Clone, Copy)]
+enum TimeKey {
+    Date(&'static str),
+    Millis(&'static str),
+}
+
+impl TimeKey {
+    fn field(self) -> &'static str {
+        match self {
+            TimeKey::Date(f) | TimeKey::Millis(f) => f,
+        }
+    }
+
+    fn value(self, t: Timestamp) -> Bson {
+        match self {
+            TimeKey::Date(_) => Bson::DateTime(bdate(t)),
+            TimeKey::Millis(_) => Bson::Int64(t.timestamp_millis()),
+        }
+    }
+}
+
 /// One newest-first page of `collection` matching `filter`, keyset-paged on
-/// (`time_field`, `_id`).
+/// (`time`, `_id`).
 async fn newest_first<T>(
     collection: &Collection<Document>,
     mut filter: Document,
-    time_field: &str,
+    time: TimeKey,
     page: &PageRequest,
     from: impl Fn(&Document) -> Result<T>,
     key: impl Fn(&T) -> Cursor,
 ) -> Result<Page<T>> {
+    let time_field = time.field();
     if let Some(c) = &page.after {
         filter.insert(
             "$or",
             vec![
-                doc! { time_field: { "$lt": bdate(c.created_at) } },
-                doc! { time_field: bdate(c.created_at), "_id": { "$lt": &c.id } },
+                doc! { time_field: { "$lt": time.value(c.created_at) } },
+                doc! { time_field: time.value(c.created_at), "_id": { "$lt": &c.id } },
             ],
         );
     }

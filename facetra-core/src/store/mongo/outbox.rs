@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use mongodb::bson::{doc, Document};
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{MessageId, UserId};
@@ -138,7 +138,7 @@ impl OutboxStore for Mongo {
         newest_first(
             &self.outbox(),
             filter,
-            "created_at",
+            TimeKey::Date("created_at"),
             page,
             message_from,
             |m| Cursor {

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use mongodb::bson::{doc, Bson, Document};
 
-use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo};
+use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{PaymentId, SecurityEventId, UserId};
@@ -206,7 +206,7 @@ impl SecurityEventStore for Mongo {
         newest_first(
             &self.security_events(),
             filter,
-            "at",
+            TimeKey::Date("at"),
             page,
             security_event_from,
             |e| Cursor {

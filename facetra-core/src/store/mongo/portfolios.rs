@@ -1,12 +1,12 @@
 //! `PortfolioStore` in BSON (the ordered render ids as an array).
 
 use async_trait::async_trait;
-use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 
-use super::{bdate, from_bdate, mongo_err, need, Mongo};
+use super::{bdate, from_bdate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::error::Result;
 use crate::ids::{PortfolioId, RenderId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::studio::portfolios::{Portfolio, PortfolioStore};
 
 fn from_doc(d: &Document) -> Result<Portfolio> {
@@ -50,17 +50,19 @@ impl PortfolioStore for Mongo {
             .transpose()
     }
 
-    async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {
-        let docs: Vec<Document> = self
-            .portfolios()
-            .find(doc! { "user_id": owner.as_str() })
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .await
-            .map_err(mongo_err)?
-            .try_collect()
-            .await
-            .map_err(mongo_err)?;
-        docs.iter().map(from_doc).collect()
+    async fn portfolios(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Portfolio>> {
+        newest_first(
+            &self.portfolios(),
+            doc! { "user_id": owner.as_str() },
+            TimeKey::Date("created_at"),
+            page,
+            from_doc,
+            |p| Cursor {
+                created_at: p.created_at,
+                id: p.id.to_string(),
+            },
+        )
+        .await
     }
 
     async fn update_portfolio(&self, p: &Portfolio) -> Result<bool> {

@@ -7,7 +7,8 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::error::{Error, Result};
 use crate::ids::{RenderId, UserId};
-use crate::studio::bom::{Bom, BomSource, BomStore};
+use crate::paging::{Page, PageRequest};
+use crate::studio::bom::{version_after, version_cursor, Bom, BomSource, BomStore};
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(Bom, String, String)> {
     Ok((
@@ -93,16 +94,23 @@ impl BomStore for Sqlite {
         .await
     }
 
-    async fn bom_history(&self, render: &RenderId) -> Result<Vec<Bom>> {
-        let render = render.as_str().to_owned();
+    async fn bom_history(&self, render: &RenderId, page: &PageRequest) -> Result<Page<Bom>> {
+        let (render, page) = (render.as_str().to_owned(), page.clone());
         self.call(move |c| {
+            let below = version_after(&page)?;
             let mut stmt = c
                 .prepare(&format!(
-                    "SELECT {COLUMNS} FROM boms WHERE render_id = ?1 ORDER BY version DESC"
+                    "SELECT {COLUMNS} FROM boms WHERE render_id = ?1 AND version < ?2
+                     ORDER BY version DESC LIMIT ?3"
                 ))
                 .map_err(db_err)?;
-            let rows = stmt.query_map([render], from_row).map_err(db_err)?;
-            rows.map(|r| finish(r.map_err(db_err)?)).collect()
+            let rows = stmt
+                .query_map(params![render, below, (page.limit + 1) as i64], from_row)
+                .map_err(db_err)?;
+            let items = rows
+                .map(|r| finish(r.map_err(db_err)?))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, version_cursor))
         })
         .await
     }

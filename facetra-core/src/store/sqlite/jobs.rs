@@ -9,9 +9,18 @@ use crate::clock::Timestamp;
 use crate::credits::NewLedgerEntry;
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::studio::apply;
 use crate::studio::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
 use crate::studio::store::JobStore;
+
+/// Where a newest-first page starts: after the cursor, or at the very top.
+pub(super) fn after(page: &PageRequest) -> (i64, String) {
+    match &page.after {
+        Some(c) => (ms(c.created_at), c.id.clone()),
+        None => (i64::MAX, "\u{10FFFF}".to_owned()),
+    }
+}
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
@@ -136,14 +145,27 @@ impl JobStore for Sqlite {
         .await
     }
 
-    async fn jobs(&self, owner: &UserId, limit: usize) -> Result<Vec<Job>> {
-        let owner = owner.as_str().to_owned();
+    async fn jobs(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Job>> {
+        let (owner, page) = (owner.as_str().to_owned(), page.clone());
         self.call(move |c| {
+            let (at, id) = after(&page);
             let mut stmt = c
-                .prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"))
+                .prepare(&format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1
+                       AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))
+                     ORDER BY created_at DESC, id DESC LIMIT ?4"
+                ))
                 .map_err(db_err)?;
-            let rows = stmt.query_map(params![owner, limit as i64], job_from).map_err(db_err)?;
-            rows.map(|r| finish_job(r.map_err(db_err)?)).collect()
+            let rows = stmt
+                .query_map(params![owner, at, id, (page.limit + 1) as i64], job_from)
+                .map_err(db_err)?;
+            let jobs = rows
+                .map(|r| finish_job(r.map_err(db_err)?))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Page::from_overfetch(jobs, page.limit, |j| Cursor {
+                created_at: j.created_at,
+                id: j.id.to_string(),
+            }))
         })
         .await
     }
@@ -261,17 +283,32 @@ impl crate::studio::store::RenderStore for Sqlite {
         &self,
         owner: &UserId,
         selected_only: bool,
-        limit: usize,
-    ) -> Result<Vec<Render>> {
-        self.render_query(
-            "SELECT body FROM renders WHERE user_id = ?1 AND (?2 = '0' OR selected = 1)
-             ORDER BY created_at DESC, id DESC LIMIT ?3",
-            vec![
-                owner.as_str().to_owned(),
-                if selected_only { "1" } else { "0" }.to_owned(),
-                limit.to_string(),
-            ],
-        )
+        page: &PageRequest,
+    ) -> Result<Page<Render>> {
+        let (owner, page) = (owner.as_str().to_owned(), page.clone());
+        self.call(move |c| {
+            let (at, id) = after(&page);
+            let mut stmt = c
+                .prepare(
+                    "SELECT body FROM renders WHERE user_id = ?1 AND (?2 = 0 OR selected = 1)
+                       AND (created_at < ?3 OR (created_at = ?3 AND id < ?4))
+                     ORDER BY created_at DESC, id DESC LIMIT ?5",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map(
+                    params![owner, selected_only, at, id, (page.limit + 1) as i64],
+                    |r| r.get::<_, String>(0),
+                )
+                .map_err(db_err)?;
+            let renders = rows
+                .map(|r| from_json::<Render>(&r.map_err(db_err)?))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Page::from_overfetch(renders, page.limit, |r| Cursor {
+                created_at: r.created_at,
+                id: r.id.to_string(),
+            }))
+        })
         .await
     }
 

@@ -6,6 +6,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::error::{Error, Result};
 use crate::ids::{PortfolioId, RenderId, UserId};
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::studio::portfolios::{Portfolio, PortfolioStore};
 
 const COLUMNS: &str = "id, user_id, name, render_ids, created_at, updated_at";
@@ -73,14 +74,27 @@ impl PortfolioStore for Sqlite {
         .await
     }
 
-    async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {
-        let owner = owner.as_str().to_owned();
+    async fn portfolios(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Portfolio>> {
+        let (owner, page) = (owner.as_str().to_owned(), page.clone());
         self.call(move |c| {
+            let (at, id) = super::jobs::after(&page);
             let mut stmt = c
-                .prepare(&format!("SELECT {COLUMNS} FROM portfolios WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"))
+                .prepare(&format!(
+                    "SELECT {COLUMNS} FROM portfolios WHERE user_id = ?1
+                       AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))
+                     ORDER BY created_at DESC, id DESC LIMIT ?4"
+                ))
                 .map_err(db_err)?;
-            let rows = stmt.query_map([owner], from_row).map_err(db_err)?;
-            rows.map(|r| finish(r.map_err(db_err)?)).collect()
+            let rows = stmt
+                .query_map(params![owner, at, id, (page.limit + 1) as i64], from_row)
+                .map_err(db_err)?;
+            let items = rows
+                .map(|r| finish(r.map_err(db_err)?))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, |p| Cursor {
+                created_at: p.created_at,
+                id: p.id.to_string(),
+            }))
         })
         .await
     }

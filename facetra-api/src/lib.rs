@@ -1,0 +1,60 @@
+//! The HTTP API's types (API.md), defined once. `facetra-server` answers them, `facetra
+//! --json` prints them, and the CLI's remote client reads them, so the three can never drift.
+//! Each type converts from core's domain type in exactly one `From`; nothing here decides
+//! anything (core does). Conventions: a list is [`List`] (`{"items", "next_cursor"}`), a
+//! single object is the object itself, times are RFC 3339 in UTC, variants are numbered from 1
+//! everywhere a person sees them.
+
+mod account;
+mod credits;
+mod studio;
+
+pub use account::{Consents, DevLoginBody, NameBody, SignedIn, User};
+pub use credits::{
+    Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,
+};
+pub use studio::{
+    Bom, BomEdit, BomItem, Download, Job, JobAccepted, Portfolio, PortfolioRenders, Provenance,
+    Quote, Render, RenderQuery, RenderRequest, Upload, Variant,
+};
+
+use facetra_core::paging::{Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// One page of a list: `{"items": [...], "next_cursor": "…" | null}`, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    /// Pass it as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    /// The API's page from core's, each item converted.
+    pub fn from_page<U>(page: Page<U>) -> List<T>
+    where
+        T: From<U>,
+    {
+        List {
+            items: page.items.into_iter().map(T::from).collect(),
+            next_cursor: page.next.map(|c| c.encode()),
+        }
+    }
+}
+
+/// `?cursor=&limit=` of every list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Where the previous page ended (its `next_cursor`).
+    pub cursor: Option<String>,
+    /// At most this many (1–100, default 50).
+    pub limit: Option<usize>,
+}
+
+impl ListQuery {
+    /// Core's page request, or the reason it is not one.
+    pub fn page(&self) -> facetra_core::Result<PageRequest> {
+        PageRequest::parse(self.cursor.as_deref(), self.limit)
+    }
+}
