@@ -156,3 +156,21 @@ pub fn run(cmd: &mut Command) -> std::process::Output {
     }
     child.wait_with_output().expect("output")
 }
+
+/// Signs in to a running server by dev login; the `session_token=…` cookie to send back.
+pub async fn dev_login_cookie(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let login = http
+        .post(format!("{base}/auth/dev-login"))
+        .json(&serde_json::json!({ "email": email, "name": "Test Person", "age_confirmed": true }))
+        .send()
+        .await
+        .expect("dev login");
+    assert_eq!(login.status(), 200, "dev login failed");
+    login.headers()["set-cookie"]
+        .to_str()
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -786,19 +786,8 @@ async fn a_server_killed_mid_job_finishes_or_refunds_it_after_restart_and_never_
     };
     let first = server(dir.path());
     let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{}/auth/dev-login", first.base))
-        .json(&serde_json::json!({ "email": "ada@example.com", "name": "Ada", "age_confirmed": true }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie =
+        facetra_tests::binaries::dev_login_cookie(&http, &first.base, "ada@example.com").await;
     let form = reqwest::multipart::Form::new().text("kind", "sketch").part(
         "file",
         reqwest::multipart::Part::bytes(facetra_tests::images::png(120, 90)).file_name("s.png"),
@@ -1141,20 +1130,8 @@ async fn two_servers_on_one_mongodb_run_each_job_once_and_send_each_email_once()
     let mut watched = Vec::new();
     for p in 0..people {
         let base = &servers[p % 2].base;
-        let login = http
-            .post(format!("{base}/auth/dev-login"))
-            .json(&serde_json::json!({ "email": format!("p{p}@example.com"), "name": "P", "age_confirmed": true }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(login.status(), 200);
-        let cookie = login.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let email = format!("p{p}@example.com");
+        let cookie = facetra_tests::binaries::dev_login_cookie(&http, base, &email).await;
         let form = reqwest::multipart::Form::new().text("kind", "sketch").part(
             "file",
             reqwest::multipart::Part::bytes(facetra_tests::images::png(120, 90)).file_name("s.png"),
@@ -1339,20 +1316,8 @@ async fn the_cli_prints_exactly_what_the_api_answers_for_the_same_data() {
         .env(keys::WORKERS, "0");
     let server = RunningServer::start(cmd);
     let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{}/auth/dev-login", server.base))
-        .json(&serde_json::json!({ "email": "asha@example.com", "name": "Asha Rao", "age_confirmed": true }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie =
+        facetra_tests::binaries::dev_login_cookie(&http, &server.base, "asha@example.com").await;
     let get = |path: &'static str| {
         let (http, base, cookie) = (http.clone(), server.base.clone(), cookie.clone());
         async move {

@@ -71,6 +71,35 @@ fn spec(sketch: &str, variants: u32) -> RenderSpec {
     }
 }
 
+/// A render record for one variant of `job` (no image behind it: for tests of the record).
+fn render_record(
+    job: &facetra_core::studio::Job,
+    variant: u32,
+    at: facetra_core::Timestamp,
+) -> facetra_core::studio::Render {
+    facetra_core::studio::Render {
+        id: facetra_core::ids::RenderId::new(at),
+        job_id: job.id.clone(),
+        user_id: job.user_id.clone(),
+        variant,
+        blob_id: facetra_core::ids::BlobId::new(),
+        mime: "image/png".into(),
+        width: 1,
+        height: 1,
+        selected: false,
+        provenance: facetra_core::studio::jobs::Provenance {
+            provider: "local".into(),
+            model: "m".into(),
+            prompt: "p".into(),
+            inputs_sha256: vec![],
+            params: serde_json::json!({}),
+            finish_reason: "STOP".into(),
+            usage: serde_json::json!({}),
+        },
+        created_at: at,
+    }
+}
+
 async fn ledger_kinds(h: &Harness, me: &Actor) -> Vec<(LedgerKind, i64)> {
     let page = h
         .facetra
@@ -298,28 +327,7 @@ async fn a_variant_is_finished_once_and_a_second_finish_is_refused(backend: Back
         .unwrap();
     let jobs = &h.facetra.store().jobs;
     let now = h.facetra.now();
-    let render = |id: facetra_core::ids::RenderId| facetra_core::studio::Render {
-        id,
-        job_id: job.id.clone(),
-        user_id: job.user_id.clone(),
-        variant: 0,
-        blob_id: facetra_core::ids::BlobId::new(),
-        mime: "image/png".into(),
-        width: 1,
-        height: 1,
-        selected: false,
-        provenance: facetra_core::studio::jobs::Provenance {
-            provider: "local".into(),
-            model: "m".into(),
-            prompt: "p".into(),
-            inputs_sha256: vec![],
-            params: serde_json::json!({}),
-            finish_reason: "STOP".into(),
-            usage: serde_json::json!({}),
-        },
-        created_at: now,
-    };
-    let first = render(facetra_core::ids::RenderId::new(now));
+    let first = render_record(&job, 0, now);
     let succeeded = VariantOutcome::Succeeded {
         render_id: first.id.clone(),
     };
@@ -332,7 +340,7 @@ async fn a_variant_is_finished_once_and_a_second_finish_is_refused(backend: Back
         .finish_variant(&job.id, 0, &VariantOutcome::Cancelled, None, now)
         .await
         .unwrap());
-    let second = render(facetra_core::ids::RenderId::new(now));
+    let second = render_record(&job, 0, now);
     let again = VariantOutcome::Succeeded {
         render_id: second.id.clone(),
     };
@@ -538,27 +546,8 @@ async fn paging_120_renders_by_50_returns_each_exactly_once(backend: Backend) {
     for _ in 0..30 {
         let job = studio.request(&me, &spec(&sketch, 4)).await.unwrap();
         for v in 0..4 {
-            let render = facetra_core::studio::Render {
-                id: facetra_core::ids::RenderId::new(now),
-                job_id: job.id.clone(),
-                user_id: job.user_id.clone(),
-                variant: v,
-                blob_id: facetra_core::ids::BlobId::new(),
-                mime: "image/png".into(),
-                width: 1,
-                height: 1,
-                selected: v == 0,
-                provenance: facetra_core::studio::jobs::Provenance {
-                    provider: "local".into(),
-                    model: "m".into(),
-                    prompt: "p".into(),
-                    inputs_sha256: vec![],
-                    params: serde_json::json!({}),
-                    finish_reason: "STOP".into(),
-                    usage: serde_json::json!({}),
-                },
-                created_at: now,
-            };
+            let mut render = render_record(&job, v, now);
+            render.selected = v == 0;
             let outcome = VariantOutcome::Succeeded {
                 render_id: render.id.clone(),
             };

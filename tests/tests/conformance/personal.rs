@@ -182,6 +182,27 @@ async fn populate(
     }
 }
 
+/// Ursula (the local owner) and Vikram, each with one record of every kind.
+async fn two_people(h: &Harness) -> (Person, Person) {
+    let u = populate(
+        h,
+        "ursula@example.com",
+        "Ursula Quimby",
+        "203.0.113.7",
+        true,
+    )
+    .await;
+    let v = populate(
+        h,
+        "vikram@example.com",
+        "Vikram Zest",
+        "198.51.100.9",
+        false,
+    )
+    .await;
+    (u, v)
+}
+
 async fn counts(h: &Harness, dpo: &Actor, who: &UserId) -> Vec<(Kind, u64)> {
     let mut out = Vec::new();
     for info in REGISTRY {
@@ -293,22 +314,7 @@ async fn every_table_and_collection_is_registered_or_declared_to_hold_no_persona
 
 async fn every_registered_kind_counts_and_exports_a_persons_records(backend: Backend) {
     let h = harness(backend).await;
-    let u = populate(
-        &h,
-        "ursula@example.com",
-        "Ursula Quimby",
-        "203.0.113.7",
-        true,
-    )
-    .await;
-    let v = populate(
-        &h,
-        "vikram@example.com",
-        "Vikram Zest",
-        "198.51.100.9",
-        false,
-    )
-    .await;
+    let (u, v) = two_people(&h).await;
     let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
     for (kind, n) in counts(&h, &dpo, &u.id).await {
         assert!(
@@ -358,22 +364,7 @@ async fn erasing_a_person_kind_by_kind_leaves_no_byte_of_them_and_spares_everyon
     backend: Backend,
 ) {
     let h = harness(backend).await;
-    let u = populate(
-        &h,
-        "ursula@example.com",
-        "Ursula Quimby",
-        "203.0.113.7",
-        true,
-    )
-    .await;
-    let v = populate(
-        &h,
-        "vikram@example.com",
-        "Vikram Zest",
-        "198.51.100.9",
-        false,
-    )
-    .await;
+    let (u, v) = two_people(&h).await;
     let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
     let before = h.stored_bytes().await;
     for needle in [u.email, u.name, u.ip, v.email, v.name, v.ip] {
