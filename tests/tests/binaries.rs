@@ -686,6 +686,30 @@ fn facetra_upload_stores_a_stripped_image_and_refuses_a_renamed_text_file() {
     assert_clean_failure(&out, "not a PNG, JPEG or WebP image");
 }
 
+/// A runner for `facetra` on the studio in `dir`.
+fn facetra_in(dir: &std::path::Path) -> impl Fn(&[&str]) -> Output {
+    let dir = dir.to_owned();
+    move |args: &[&str]| run(command("facetra").arg("--data-dir").arg(&dir).args(args))
+}
+
+/// Renders the example sketch once in the studio in `dir` (images under `dir/out`); the
+/// render's id.
+fn render_once(dir: &std::path::Path, prompt: &str) -> String {
+    let out = dir.join("out");
+    let done = facetra_in(dir)(&[
+        "render",
+        example_sketch().to_str().unwrap(),
+        "--prompt",
+        prompt,
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(done.status.success(), "{}", text(&done));
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    done["files"][0]["render_id"].as_str().unwrap().to_owned()
+}
+
 fn example_sketch() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sketch.png")
 }
@@ -938,24 +962,8 @@ fn portfolios_and_selections_from_the_command_line() {
 fn bom_generate_set_and_export_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
-    let facetra = |args: &[&str]| {
-        run(command("facetra")
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args))
-    };
-    let out = dir.path().join("out");
-    let done = facetra(&[
-        "render",
-        example_sketch().to_str().unwrap(),
-        "--prompt",
-        "an oak table with a brass lamp",
-        "--json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
-    let render = done["files"][0]["render_id"].as_str().unwrap().to_owned();
+    let facetra = facetra_in(dir.path());
+    let render = render_once(dir.path(), "an oak table with a brass lamp");
     let generated: serde_json::Value =
         serde_json::from_slice(&facetra(&["bom", "generate", &render, "--json"]).stdout).unwrap();
     assert_eq!(generated["version"], 1);
@@ -1408,24 +1416,8 @@ fn render_reads_the_configuration_and_opens_the_database_once() {
 fn bom_set_without_a_version_never_saves_over_a_newer_one() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
-    let facetra = |args: &[&str]| {
-        run(command("facetra")
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args))
-    };
-    let out = dir.path().join("out");
-    let done = facetra(&[
-        "render",
-        example_sketch().to_str().unwrap(),
-        "--prompt",
-        "an oak table",
-        "--json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
-    let render = done["files"][0]["render_id"].as_str().unwrap().to_owned();
+    let facetra = facetra_in(dir.path());
+    let render = render_once(dir.path(), "an oak table");
     facetra(&["bom", "generate", &render]);
     // Someone saves the BOM as version 1 to edit it; meanwhile version 2 is generated.
     let saved = dir.path().join("bom.json");
