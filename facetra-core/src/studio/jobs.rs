@@ -311,7 +311,7 @@ impl Studio<'_> {
     /// progress reports.
     pub async fn work_once(&self, only: Option<&JobId>) -> Result<Option<Job>> {
         let holder = crate::ids::random("wrk");
-        self.work_once_as(&holder, only, &|_| {}).await
+        self.work_once_as(&holder, only, None).await
     }
 
     /// Works one of the actor's jobs here until it ends (the embedded CLI's worker), calling
@@ -329,7 +329,9 @@ impl Studio<'_> {
         let (studio, job_id) = (self, &job.id);
         let poll = std::time::Duration::from_millis(500);
         work_loop(poll, std::future::pending(), move || async move {
-            studio.work_once_as(holder, Some(job_id), progress).await?;
+            studio
+                .work_once_as(holder, Some(job_id), Some(progress))
+                .await?;
             let now = studio.job(actor, id).await?;
             Ok(if now.status.is_final() {
                 Pass::Done
@@ -352,7 +354,7 @@ impl Studio<'_> {
     ) {
         let studio = self;
         let worked = work_loop(poll, stop, move || async move {
-            Ok(match studio.work_once_as(holder, None, &|_| {}).await {
+            Ok(match studio.work_once_as(holder, None, None).await {
                 Ok(Some(_)) => Pass::Worked,
                 Ok(None) => Pass::Idle,
                 Err(e) => {
@@ -368,14 +370,14 @@ impl Studio<'_> {
     }
 
     /// Leases one due job (or the given one) as `holder` and works it to the end, calling
-    /// `progress` after each variant; `None` when there is nothing to do. When the store fails
+    /// `progress` (when given) after each variant; `None` when there is nothing to do. When the store fails
     /// on the way (it is unavailable), the job is released at once and not counted as an
     /// attempt, so the next pass retries it; the error is returned.
     pub async fn work_once_as(
         &self,
         holder: &str,
         only: Option<&JobId>,
-        progress: Progress<'_>,
+        progress: Option<Progress<'_>>,
     ) -> Result<Option<Job>> {
         let leases = &self.f.store().leases;
         let lease_secs = Duration::seconds(self.f.config().job_lease_secs);
@@ -408,7 +410,7 @@ impl Studio<'_> {
         id: &JobId,
         claims: u32,
         lease: &(dyn Fn(Timestamp) -> Lease + Send + Sync),
-        progress: Progress<'_>,
+        progress: Option<Progress<'_>>,
     ) -> Result<Job> {
         let jobs = &self.f.store().jobs;
         let job = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
@@ -520,8 +522,10 @@ impl Studio<'_> {
                     self.finish(&job, index, outcome, None).await?;
                 }
             }
-            if let Some(now) = jobs.job(None, id).await? {
-                progress(&now);
+            if let Some(report) = progress {
+                if let Some(now) = jobs.job(None, id).await? {
+                    report(&now);
+                }
             }
         }
         self.conclude(id).await
