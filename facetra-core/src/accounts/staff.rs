@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use super::{Accounts, Actor, Role, User, UserStatus};
+use super::{Accounts, Actor, Principal, Role, User, UserStatus};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::Facetra;
@@ -196,7 +196,17 @@ impl Accounts<'_> {
             }
             Err(e) => return Err(e),
         };
-        match Staff::of(&user) {
+        self.as_staff(&user).await
+    }
+
+    /// The staff actor of a signed-in account (a session or API token on the admin routes):
+    /// refused, and recorded, unless it holds a staff role.
+    pub async fn staff_of(&self, principal: &Principal) -> Result<Actor> {
+        self.as_staff(&principal.user).await
+    }
+
+    async fn as_staff(&self, user: &User) -> Result<Actor> {
+        match Staff::of(user) {
             Some(staff) => Ok(Actor::Staff(staff)),
             None => {
                 self.f

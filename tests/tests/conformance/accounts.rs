@@ -546,8 +546,12 @@ async fn staff_roles_are_decided_in_core_and_a_refusal_changes_nothing(backend: 
         .await
         .unwrap();
     assert_eq!(refusals.items.len(), 4, "each refusal is recorded");
-    // Only core makes staff: a plain account, or an unknown one, is refused.
+    // Only core makes staff: a plain account, or an unknown one, is refused, however it
+    // arrives (an operator's email, or a signed-in session).
     assert!(forbidden(accounts.staff("ada@example.com").await));
+    let session = login(&h, "ada@example.com").await;
+    let signed_in = accounts.authenticate(&session).await.unwrap();
+    assert!(forbidden(accounts.staff_of(&signed_in).await));
     assert!(forbidden(accounts.staff("ghost@example.com").await));
     // The first admin is made once, while there is none.
     assert!(matches!(
@@ -559,6 +563,17 @@ async fn staff_roles_are_decided_in_core_and_a_refusal_changes_nothing(backend: 
         .await
         .unwrap();
     assert_eq!(granted.roles, vec![Role::User, Role::Support]);
+    let signed_in = accounts.authenticate(&session).await.unwrap();
+    let as_staff = accounts.staff_of(&signed_in).await.unwrap();
+    assert!(accounts
+        .find_user(&as_staff, "ada@example.com")
+        .await
+        .is_ok());
+    assert!(forbidden(
+        accounts
+            .set_roles(&as_staff, ada.id.as_str(), &[Role::Admin])
+            .await
+    ));
     h.finish().await;
 }
 
