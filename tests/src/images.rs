@@ -75,3 +75,46 @@ pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     out.extend(chunk(b"IEND", &[]));
     out
 }
+
+/// A marker that stands for metadata a phone or an app hides outside the usual places.
+pub const HIDDEN_MARKER: &str = "HIDDEN-LOCATION-48.8584N-2.2945E";
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 3) as u8, (y * 3) as u8, 60]));
+    let mut enc = Cursor::new(Vec::new());
+    img.write_to(&mut enc, image::ImageFormat::Jpeg)
+        .expect("encode jpeg");
+    enc.into_inner()
+}
+
+/// A motion photo: a JPEG followed, after its end-of-image marker, by a video carrying its own
+/// location (the marker).
+pub fn jpeg_with_video_trailer(w: u32, h: u32) -> Vec<u8> {
+    let mut out = jpeg(w, h);
+    out.extend_from_slice(b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom");
+    out.extend_from_slice(format!("moov udta xyz {HIDDEN_MARKER}").as_bytes());
+    out
+}
+
+/// A JPEG carrying the marker in a vendor APP5 segment.
+pub fn jpeg_with_app5(w: u32, h: u32) -> Vec<u8> {
+    let plain = jpeg(w, h);
+    let data = format!("VendorData\0{HIDDEN_MARKER}");
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE5]);
+    out.extend_from_slice(&((data.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(data.as_bytes());
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// A PNG carrying the marker in a chunk no stripper knows (`caBX`, an ancillary chunk a
+/// decoder skips).
+pub fn png_with_unknown_chunk(w: u32, h: u32) -> Vec<u8> {
+    let plain = png(w, h);
+    let ihdr_end = 8 + 12 + 13;
+    let mut out = plain[..ihdr_end].to_vec();
+    out.extend(chunk(b"caBX", HIDDEN_MARKER.as_bytes()));
+    out.extend_from_slice(&plain[ihdr_end..]);
+    out
+}

@@ -1454,3 +1454,37 @@ fn bom_set_without_a_version_never_saves_over_a_newer_one() {
     ]);
     assert!(ok.status.success(), "{}", text(&ok));
 }
+
+#[test]
+fn uploads_keep_no_metadata_whichever_segment_or_chunk_hides_it() {
+    use facetra_tests::images::{
+        jpeg_with_app5, jpeg_with_video_trailer, png_with_unknown_chunk, HIDDEN_MARKER,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = facetra_in(dir.path());
+    for (name, bytes) in [
+        ("motion.jpg", jpeg_with_video_trailer(80, 60)),
+        ("vendor.jpg", jpeg_with_app5(80, 60)),
+        ("chunk.png", png_with_unknown_chunk(80, 60)),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &bytes).unwrap();
+        let out = facetra(&["upload", file.to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        std::fs::remove_file(&file).unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            stored["size"].as_u64().unwrap() < bytes.len() as u64,
+            "{name}: nothing was stripped"
+        );
+    }
+    for path in facetra_tests::harness::walk(dir.path()) {
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !facetra_tests::harness::contains(&bytes, HIDDEN_MARKER),
+            "{} holds the hidden metadata",
+            path.display()
+        );
+    }
+}
