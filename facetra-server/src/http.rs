@@ -1,4 +1,5 @@
-//! Request plumbing shared by every route: the request id, the origin check for
+//! Request plumbing shared by every route: the request id, the baseline security headers, the
+//! origin check for
 //! cookie-authenticated writes, the request timeout, the process log line, the JSON body
 //! extractor with API-style rejections, and authentication from cookie or bearer token.
 //! Process logs carry only request id, route template, status and latency.
@@ -6,7 +7,7 @@
 use std::time::Instant;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, REFERER};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -42,7 +43,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let timeout = state.web.request_timeout;
     let mut response = REQUEST_ID
         .scope(id.clone(), async move {
-            if let Err(refused) = check_origin(&state, req.method(), req.headers()) {
+            if let Err(refused) = check_host(&state, req.headers()) {
+                return refused.into_response();
+            }
+            let signing_in = state.facetra.config().dev_login && req.uri().path() == DEV_LOGIN;
+            if let Err(refused) = check_origin(&state, req.method(), req.headers(), signing_in) {
                 return refused.into_response();
             }
             match tokio::time::timeout(timeout, next.run(req)).await {
@@ -56,8 +61,18 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             }
         })
         .await;
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
+        headers.insert("x-request-id", value);
+    }
+    // The baseline every answer carries: no type sniffing, no referrer leaving the API, never
+    // framed by another page.
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
     }
     tracing::info!(
         request_id = %id,
@@ -69,14 +84,44 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-/// Cookie-authenticated writes need an `Origin` (or `Referer`) we serve; bearer requests and
-/// requests without a session cookie are not subject to it.
-fn check_origin(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+/// The dev-login route (it exists only when enabled).
+const DEV_LOGIN: &str = "/auth/dev-login";
+
+/// With dev login on, the server answers only under its public URL's host: a page whose own
+/// name resolves to 127.0.0.1 (DNS rebinding) sends its own `Host`, and is refused.
+fn check_host(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.web.dev_login_host else {
+        return Ok(());
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    if host.as_deref() == Some(expected.as_str()) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("this development server answers only as {expected}"),
+    ))
+}
+
+/// Cookie-authenticated writes need an `Origin` (or `Referer`) we serve, and so does a dev
+/// login (`signing_in`), though it carries no cookie yet; bearer requests and other requests
+/// without a session cookie are not subject to it.
+fn check_origin(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    signing_in: bool,
+) -> Result<(), ApiError> {
     let unsafe_method = matches!(
         *method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    if !unsafe_method || bearer_token(headers).is_some() || session_cookie(headers).is_none() {
+    let cookie_write = session_cookie(headers).is_some() && bearer_token(headers).is_none();
+    if !unsafe_method || !(cookie_write || signing_in) {
         return Ok(());
     }
     let claimed = headers

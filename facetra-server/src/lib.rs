@@ -39,6 +39,8 @@ pub struct WebSettings {
     pub secure_cookie: bool,
     /// How long a request may take before 408.
     pub request_timeout: std::time::Duration,
+    /// With dev login on, the only `Host` the server answers to (the public URL's authority).
+    pub dev_login_host: Option<String>,
 }
 
 impl WebSettings {
@@ -58,15 +60,22 @@ impl WebSettings {
                 keys::DEV_LOGIN
             )));
         }
-        let mut allowed_origins = vec![public_origin];
+        let mut allowed_origins = vec![public_origin.clone()];
         if let Some(web) = &config.web_origin {
             allowed_origins.push(origin_of(web).unwrap_or_else(|| web.clone()));
         }
+        let dev_login_host = config.dev_login.then(|| {
+            public_origin
+                .split_once("://")
+                .map_or(public_origin.as_str(), |(_, authority)| authority)
+                .to_owned()
+        });
         Ok(WebSettings {
             public_url,
             allowed_origins,
             secure_cookie: !loopback_public,
             request_timeout: std::time::Duration::from_secs(30),
+            dev_login_host,
         })
     }
 }

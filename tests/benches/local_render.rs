@@ -27,7 +27,8 @@ fn main() {
             let started = Instant::now();
             let out = render(&req).expect("render");
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            assert!(out.width.max(out.height) >= 1024);
+            let (_, w, h) = facetra_core::studio::providers::identify(&out.bytes).unwrap();
+            assert!(w.max(h) >= 1024);
             if i >= 2 {
                 times.push(ms);
             }

@@ -161,6 +161,7 @@ pub fn run(cmd: &mut Command) -> std::process::Output {
 pub async fn dev_login_cookie(http: &reqwest::Client, base: &str, email: &str) -> String {
     let login = http
         .post(format!("{base}/auth/dev-login"))
+        .header("origin", base)
         .json(&serde_json::json!({ "email": email, "name": "Test Person", "age_confirmed": true }))
         .send()
         .await

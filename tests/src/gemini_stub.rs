@@ -30,6 +30,8 @@ pub enum Reply {
     Sized(usize),
     /// A text answer (structured output for BOMs).
     Text(&'static str),
+    /// An inline part labelled with this MIME type, carrying these bytes (`None`: the PNG).
+    Labelled(&'static str, Option<&'static [u8]>),
 }
 
 #[derive(Default)]
@@ -91,9 +93,20 @@ async fn generate(
     }
     let image = match reply {
         Reply::Sized(bytes) => stub.sized_png(bytes),
+        Reply::Labelled(_, Some(bytes)) => bytes.to_vec(),
         _ => png(),
     };
     match reply {
+        Reply::Labelled(mime, _) => {
+            let data = base64::engine::general_purpose::STANDARD.encode(&image);
+            Json(json!({
+                "candidates": [{ "content": { "role": "model", "parts": [
+                    { "inlineData": { "mimeType": mime, "data": data } } ] },
+                    "finishReason": "STOP", "index": 0 }],
+                "usageMetadata": usage, "modelVersion": "gemini-2.5-flash-image",
+            }))
+            .into_response()
+        }
         Reply::Image | Reply::Slow(_) | Reply::Sized(_) => {
             let data = base64::engine::general_purpose::STANDARD.encode(&image);
             Json(json!({

@@ -96,7 +96,11 @@ impl TestApp {
         let body =
             serde_json::json!({ "email": email, "name": "Test Person", "age_confirmed": true });
         let res = self
-            .send(Method::POST, "/auth/dev-login", Req::json(&body))
+            .send(
+                Method::POST,
+                "/auth/dev-login",
+                Req::json(&body).origin(&self.base),
+            )
             .await;
         assert_eq!(res.status(), 200, "dev login failed");
         let token = session_token(&res).expect("a session cookie");

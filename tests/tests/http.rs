@@ -65,7 +65,11 @@ async fn dev_login_sets_the_one_session_cookie_with_the_documented_attributes() 
     let (_h, app) = app().await;
     let body = json!({ "email": "Ada@Example.com", "name": "Ada", "age_confirmed": true });
     let res = app
-        .send(Method::POST, "/auth/dev-login", Req::json(&body))
+        .send(
+            Method::POST,
+            "/auth/dev-login",
+            Req::json(&body).origin(app.origin()),
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -287,14 +291,22 @@ async fn dev_login_never_signs_into_google_or_staff_accounts_over_http() {
     for email in ["google@example.com", "admin@example.com"] {
         let body = json!({ "email": email, "name": "X", "age_confirmed": true });
         let res = app
-            .send(Method::POST, "/auth/dev-login", Req::json(&body))
+            .send(
+                Method::POST,
+                "/auth/dev-login",
+                Req::json(&body).origin(app.origin()),
+            )
             .await;
         assert!(set_cookie(&res).is_none(), "no session for {email}");
         assert_eq!(error_code(res).await, (403, "forbidden".into()));
     }
     let minor = json!({ "email": "kid@example.com", "name": "Kid", "age_confirmed": false });
     let res = app
-        .send(Method::POST, "/auth/dev-login", Req::json(&minor))
+        .send(
+            Method::POST,
+            "/auth/dev-login",
+            Req::json(&minor).origin(app.origin()),
+        )
         .await;
     assert_eq!(error_code(res).await, (400, "invalid_request".into()));
     app.stop().await;
@@ -1168,4 +1180,176 @@ async fn the_same_flow_works_through_the_server_with_the_gemini_and_the_emergent
     let render = render_through_the_server(emergent.settings()).await;
     assert_eq!(render["provenance"]["provider"], "emergent");
     assert_eq!(emergent.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_is_the_image_its_bytes_are_whatever_the_provider_claims_and_files_are_sandboxed()
+{
+    use facetra_tests::gemini_stub::{GeminiStub, Reply};
+    use facetra_tests::images::png;
+    let stub = GeminiStub::start().await;
+    stub.then(&[
+        Reply::Labelled("text/html", None),
+        Reply::Labelled(
+            "image/png",
+            Some(b"<html><script>alert(document.cookie)</script></html>"),
+        ),
+    ]);
+    let h = Harness::with_stub(
+        Backend::Sqlite,
+        stub.settings(),
+        &[(keys::DEV_LOGIN, "true")],
+    )
+    .await;
+    let app = TestApp::spawn(&h).await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let up: Value = upload(&app, &token, "sketch.png", png(120, 90))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = json!({ "prompt": "a rattan chair", "sketch_id": up["id"], "variants": 2 });
+    let job = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&body).cookie(&token).origin(app.origin()),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["job"]
+        .clone();
+    let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        done = app
+            .send(Method::GET, &path, Req::default().cookie(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if done["finished_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A PNG labelled text/html is stored as the PNG it is; HTML labelled as a PNG fails.
+    assert_eq!(done["variants"][0]["status"], "succeeded", "{done}");
+    assert_eq!(done["variants"][1]["status"], "failed", "{done}");
+    assert_eq!(done["variants"][1]["failure_class"], "provider_error");
+    assert_eq!(done["credits_refunded"], 1);
+    let id = done["variants"][0]["render_id"].as_str().unwrap();
+    let render: Value = app
+        .send(
+            Method::GET,
+            &format!("/v1/renders/{id}"),
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(render["mime"], "image/png");
+    let link: Value = app
+        .send(
+            Method::GET,
+            &format!("/v1/renders/{id}/download"),
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let file = app
+        .http
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    let header = |name: &str| {
+        file.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "image/png");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(
+        header("content-security-policy"),
+        "default-src 'none'; sandbox"
+    );
+    let disposition = header("content-disposition");
+    assert!(
+        disposition.starts_with("inline; filename=\"blb_") && disposition.ends_with(".png\""),
+        "{disposition}"
+    );
+    // Every answer carries the baseline headers, errors and health included.
+    for path in ["/healthz", "/v1/me", "/no/such/route"] {
+        let res = app.send(Method::GET, path, Req::default()).await;
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("x-frame-options", "DENY"),
+        ] {
+            assert_eq!(
+                res.headers().get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{path} {name}"
+            );
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn dev_login_with_a_foreign_host_or_origin_sets_no_cookie() {
+    let (_h, app) = app().await;
+    let body = json!({ "email": "ada@example.com", "name": "Ada", "age_confirmed": true });
+    let url = format!("{}/auth/dev-login", app.base);
+    let attempt = |host: Option<&str>, origin: Option<&str>| {
+        let mut req = app
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(h) = host {
+            req = req.header("host", h);
+        }
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send()
+    };
+    // DNS rebinding: the attacker's name resolves to 127.0.0.1, so its page's requests carry
+    // its own Host (and Origin).
+    let port = app.base.rsplit(':').next().unwrap().to_owned();
+    let rebound = format!("evil.example:{port}");
+    for (host, origin) in [
+        (Some(rebound.as_str()), Some(format!("http://{rebound}"))),
+        (None, Some("https://evil.example".to_owned())),
+        (None, None),
+    ] {
+        let res = attempt(host, origin.as_deref()).await.unwrap();
+        assert!(
+            set_cookie(&res).is_none(),
+            "a cookie for host {host:?}, origin {origin:?}"
+        );
+        assert_eq!(error_code(res).await, (403, "forbidden".into()));
+    }
+    // Any route, not only sign-in, refuses a foreign Host while dev login is on.
+    let res = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .header("host", &rebound)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let ok = attempt(None, Some(app.origin())).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(set_cookie(&ok).is_some());
+    app.stop().await;
 }

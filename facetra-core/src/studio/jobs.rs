@@ -8,7 +8,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::providers::{
-    parse_aspect, FailureClass, GenerationFailure, ImageGenerator, ImageRequest,
+    identify, parse_aspect, FailureClass, GenerationFailure, ImageGenerator, ImageRequest,
 };
 use super::{Studio, UploadKind};
 use crate::clock::Timestamp;
@@ -464,8 +464,19 @@ impl Studio<'_> {
                 }
                 Err(failure) => Err(failure.clone()),
             };
+            // What the image is comes from its bytes: a provider that answers HTML (or
+            // anything but an image) fails the variant instead of being stored and served.
+            let result = result.and_then(|image| match identify(&image.bytes) {
+                Some((format, width, height)) => Ok((image, format, width, height)),
+                None => Err(GenerationFailure {
+                    class: FailureClass::ProviderError,
+                    reason: "the provider answered something that is not a PNG, JPEG or WebP \
+                             image"
+                        .into(),
+                }),
+            });
             match result {
-                Ok(image) => {
+                Ok((image, format, width, height)) => {
                     if !self.f.accounts().is_active(&job.user_id).await? {
                         // The owner is being erased: drop the result, refund.
                         let outcome = VariantOutcome::Failed {
@@ -481,7 +492,7 @@ impl Studio<'_> {
                         .f
                         .store()
                         .blobs
-                        .put_blob(&job.user_id, &image.mime, &mut body, now)
+                        .put_blob(&job.user_id, format.mime(), &mut body, now)
                         .await?;
                     let render = Render {
                         id: RenderId::new(now),
@@ -489,9 +500,9 @@ impl Studio<'_> {
                         user_id: job.user_id.clone(),
                         variant: index,
                         blob_id: blob.id.clone(),
-                        mime: image.mime,
-                        width: image.width,
-                        height: image.height,
+                        mime: format.mime().to_owned(),
+                        width,
+                        height,
                         selected: false,
                         provenance: Provenance {
                             provider: self.generator().provider().to_owned(),

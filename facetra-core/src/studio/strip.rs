@@ -26,6 +26,31 @@ impl Format {
         }
     }
 
+    /// The `image` crate's decoder for it.
+    pub fn decoder(self) -> image::ImageFormat {
+        match self {
+            Format::Png => image::ImageFormat::Png,
+            Format::Jpeg => image::ImageFormat::Jpeg,
+            Format::WebP => image::ImageFormat::WebP,
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Jpeg => "jpg",
+            Format::WebP => "webp",
+        }
+    }
+
+    /// The format of a MIME type Facetra stores.
+    pub fn from_mime(mime: &str) -> Option<Format> {
+        [Format::Png, Format::Jpeg, Format::WebP]
+            .into_iter()
+            .find(|f| f.mime() == mime)
+    }
+
     /// Recognises the format by its magic bytes, whatever the file is called.
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
         if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -60,9 +85,9 @@ fn jpeg_keeps(marker: u8, data: &[u8]) -> bool {
     match marker {
         // SOFn, DHT (C4), DAC (CC); C8 (JPG) is reserved.
         0xC0..=0xCF => marker != 0xC8,
-        0xDB..=0xDE => true, // DQT, DNL, DRI, DHP
+        0xDB..=0xDE => true,                        // DQT, DNL, DRI, DHP
         0xE2 => data.starts_with(b"ICC_PROFILE\0"), // the colour profile, not MPF
-        0xEE => data.starts_with(b"Adobe"), // colour transform of CMYK/YCCK
+        0xEE => data.starts_with(b"Adobe"),         // colour transform of CMYK/YCCK
         _ => false,
     }
 }

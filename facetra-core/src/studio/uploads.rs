@@ -76,11 +76,7 @@ pub fn ingest(
         )
     })?;
     let stripped = strip::strip(format, bytes)?;
-    let image_format = match format {
-        Format::Png => image::ImageFormat::Png,
-        Format::Jpeg => image::ImageFormat::Jpeg,
-        Format::WebP => image::ImageFormat::WebP,
-    };
+    let image_format = format.decoder();
     let reader = || image::ImageReader::with_format(Cursor::new(&stripped), image_format);
     let (width, height) = reader()
         .into_dimensions()

@@ -9,6 +9,7 @@ use facetra_api::{
     Download, Job, JobAccepted, List, ListQuery, Quote, Render, RenderQuery, RenderRequest,
 };
 use facetra_core::paging::PageRequest;
+use facetra_core::studio::strip::Format;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -204,12 +205,26 @@ pub async fn file(
         .studio()
         .open_signed(&blob, q.exp.as_deref(), q.kid.as_deref(), q.sig.as_deref())
         .await?;
+    // Only image types were ever stored (core reads them from the bytes); a stored type that
+    // is not one of them is served as bytes to download, never rendered.
+    let format = Format::from_mime(&meta.content_type);
+    let content_type = format.map_or("application/octet-stream", Format::mime);
+    let name = format!("{}.{}", meta.id, format.map_or("bin", Format::extension));
+    let disposition = match format {
+        Some(_) => format!("inline; filename=\"{name}\""),
+        None => format!("attachment; filename=\"{name}\""),
+    };
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
     Ok((
         [
-            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_LENGTH, meta.size.to_string()),
             (header::CACHE_CONTROL, "private, max-age=60".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
         ],
         body,
     )

@@ -62,16 +62,13 @@ pub fn read_answer(
             format!("the provider answered without an image ({finish})"),
         ));
     };
-    let (head, data) = url.split_once(',').ok_or_else(|| {
+    // The data URL's media type is the provider's word; what the bytes are is read from them.
+    let (_, data) = url.split_once(',').ok_or_else(|| {
         failure(
             FailureClass::NoImage,
             "the provider's image is not a data URL",
         )
     })?;
-    let mime = head
-        .trim_start_matches("data:")
-        .trim_end_matches(";base64")
-        .to_owned();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|_| {
@@ -80,19 +77,8 @@ pub fn read_answer(
                 "the provider's image is not valid base64",
             )
         })?;
-    let (width, height) = image::load_from_memory(&bytes)
-        .map(|i| (i.width(), i.height()))
-        .map_err(|e| {
-            failure(
-                FailureClass::NoImage,
-                format!("the provider's image cannot be read: {e}"),
-            )
-        })?;
     Ok(GeneratedImage {
         bytes,
-        mime,
-        width,
-        height,
         model: body["model"].as_str().unwrap_or(fallback_model).to_owned(),
         finish_reason: finish,
         usage: body["usage"].clone(),

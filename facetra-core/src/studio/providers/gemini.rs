@@ -134,17 +134,12 @@ pub fn read_answer(
                 return None;
             }
             let data = p.get("inlineData").or_else(|| p.get("inline_data"))?;
-            let mime = data
-                .get("mimeType")
-                .or_else(|| data.get("mime_type"))?
-                .as_str()?
-                .to_owned();
-            let bytes = base64::engine::general_purpose::STANDARD
+            // Its `mimeType` is the provider's word; what the bytes are is read from them.
+            base64::engine::general_purpose::STANDARD
                 .decode(data["data"].as_str()?)
-                .ok()?;
-            Some((mime, bytes))
+                .ok()
         });
-    let Some((mime, bytes)) = image else {
+    let Some(bytes) = image else {
         if SAFETY_FINISH.contains(&finish.as_str()) {
             return Err(failure(
                 FailureClass::SafetyBlocked,
@@ -156,19 +151,8 @@ pub fn read_answer(
             format!("the provider answered without an image ({finish})"),
         ));
     };
-    let (width, height) = image::load_from_memory(&bytes)
-        .map(|i| (i.width(), i.height()))
-        .map_err(|e| {
-            failure(
-                FailureClass::NoImage,
-                format!("the provider's image cannot be read: {e}"),
-            )
-        })?;
     Ok(GeneratedImage {
         bytes,
-        mime,
-        width,
-        height,
         model: body["modelVersion"]
             .as_str()
             .unwrap_or(fallback_model)

@@ -60,13 +60,21 @@ pub struct ImageRequest {
 /// A generated image and its provenance.
 #[derive(Debug, Clone)]
 pub struct GeneratedImage {
+    /// The image as the provider sent it. What it is (format, size) is read from these bytes,
+    /// never taken from the provider's word (`identify`).
     pub bytes: Vec<u8>,
-    pub mime: String,
-    pub width: u32,
-    pub height: u32,
     pub model: String,
     pub finish_reason: String,
     pub usage: serde_json::Value,
+}
+
+/// What an image's bytes are, from its header alone (nothing is decoded): its format and size;
+/// `None` unless they are a PNG, JPEG or WebP image.
+pub fn identify(bytes: &[u8]) -> Option<(super::strip::Format, u32, u32)> {
+    let format = super::strip::Format::sniff(bytes)?;
+    let reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format.decoder());
+    let (width, height) = reader.into_dimensions().ok()?;
+    Some((format, width, height))
 }
 
 /// Something that drafts a bill of materials for a render.
