@@ -152,6 +152,25 @@ time_ordered_new!(
     PortfolioId
 );
 
+impl SecurityEventId {
+    /// The id of the counted event of `kind` in the window starting at `window`: the same for
+    /// every event of that kind and window, so they add up in one record.
+    pub fn for_window(kind: &str, window: Timestamp) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(kind.as_bytes());
+        let mut tag: u128 = 0;
+        for b in &digest[..10] {
+            tag = (tag << 8) | u128::from(*b);
+        }
+        let mut s = String::with_capacity(Self::PREFIX.len() + 27);
+        s.push_str(Self::PREFIX);
+        s.push('_');
+        encode_base32(window.timestamp_millis().max(0) as u128, 10, &mut s);
+        encode_base32(tag, 16, &mut s);
+        SecurityEventId(s)
+    }
+}
+
 impl BlobId {
     /// A new random blob id.
     pub fn new() -> Self {

@@ -208,9 +208,30 @@ impl Facetra {
             user_id: user.cloned(),
             ip: None,
             details,
+            count: 1,
         };
         tracing::warn!(kind, "security event");
         self.store().security.record_security_event(&event).await
+    }
+
+    /// Counts a security event anyone can cause without an account (a badly signed webhook):
+    /// one record per kind and window (`security::events::COUNT_WINDOW_SECS`), its count
+    /// growing, so a storm cannot grow the store without bound.
+    pub(crate) async fn count_security_event(&self, kind: &str) -> Result<()> {
+        let now = self.now();
+        let window = security::events::COUNT_WINDOW_SECS;
+        let start = now.timestamp().div_euclid(window) * window;
+        let start = chrono::DateTime::from_timestamp(start, 0).unwrap_or(now);
+        let event = security::events::SecurityEvent {
+            id: ids::SecurityEventId::for_window(kind, start),
+            at: start,
+            kind: kind.into(),
+            user_id: None,
+            ip: None,
+            details: serde_json::json!({ "window_secs": window }),
+            count: 1,
+        };
+        self.store().security.count_security_event(&event).await
     }
 
     /// Uploads (and, later, renders, BOMs and portfolios).

@@ -1,7 +1,8 @@
 //! Payments through Razorpay: orders and checkout verification for the web app, payment links
-//! for the terminal, webhooks for both. A pack is credited exactly once per Razorpay payment
-//! (ledger key `purchase:{payment_id}`), whatever mix of verify calls, webhook deliveries and
-//! link polls arrives. Only our payment id, Razorpay's order, link and payment ids, amount,
+//! for the terminal, webhooks for both. A pack is credited exactly once per order or link (ledger
+//! key `purchase:{our payment id}`), whatever mix of verify calls, webhook deliveries, link polls
+//! and even second captured payments arrives; a refund takes back only what its payment
+//! credited. Only our payment id, Razorpay's order, link and payment ids, amount,
 //! status, pack and owning user are stored: the payer's name, email, phone and method that
 //! Razorpay sends are dropped before anything is written.
 

@@ -1,6 +1,6 @@
 //! The payment use cases: create an order or a payment link for a pack, verify a checkout,
-//! reconcile a link, and handle webhooks. Every path ends in `credit`, keyed on Razorpay's
-//! payment id, so a pack is credited once however the news arrives.
+//! reconcile a link, and handle webhooks. Every path ends in `credit`, keyed on our payment
+//! record, so a pack is credited once per order however the news arrives.
 
 use std::sync::Arc;
 
@@ -205,8 +205,41 @@ impl Payments<'_> {
         })
     }
 
-    /// Credits the payment's pack once per Razorpay payment and marks it credited.
-    async fn credit(&self, payment: &Payment, razorpay_payment_id: &str) -> Result<Appended> {
+    /// Credits the payment's pack once and marks it credited. The key is our payment record,
+    /// so one order (or link) is credited at most once, however many captured Razorpay payments
+    /// arrive for it; a second one is a security event for the operator to refund by hand.
+    async fn credit(&self, payment: &Payment, razorpay_payment_id: &str) -> Result<()> {
+        let key = format!("purchase:{}", payment.id);
+        let current = self
+            .f
+            .store()
+            .payments
+            .find_payment(PaymentRef::Ours(&payment.id))
+            .await?
+            .ok_or(Error::NotFound("payment"))?;
+        if current.status == PaymentStatus::Refunded
+            && self
+                .f
+                .store()
+                .ledger
+                .ledger_entry_by_key(&key)
+                .await?
+                .is_none()
+        {
+            // Refunded before it was ever credited: its money went back, so a capture
+            // reported afterwards credits nothing; the operator is told.
+            return self
+                .security_event(
+                    "payment.capture_after_refund",
+                    Some(&payment.user_id),
+                    json!({
+                        "payment": payment.id,
+                        "razorpay_payment": razorpay_payment_id,
+                        "amount_paise": payment.amount_paise,
+                    }),
+                )
+                .await;
+        }
         let pack_name = self
             .f
             .credits()
@@ -222,10 +255,11 @@ impl Payments<'_> {
                 amount: payment.credits,
                 reason: format!("{pack_name} pack"),
                 reference: Some(payment.id.to_string()),
-                idempotency_key: format!("purchase:{razorpay_payment_id}"),
+                idempotency_key: key,
             })
             .await?;
-        self.f
+        let stored = self
+            .f
             .store()
             .payments
             .advance_payment(
@@ -235,10 +269,29 @@ impl Payments<'_> {
                 self.f.now(),
             )
             .await?;
-        if let Appended::Applied(entry) = &appended {
-            self.queue_receipt(payment, entry.balance_after).await?;
+        match &appended {
+            Appended::Applied(entry) => {
+                self.queue_receipt(payment, entry.balance_after).await?;
+            }
+            Appended::Replayed(_) => {
+                // The record names the Razorpay payment that was credited.
+                let credited = stored.razorpay_payment_id.as_deref();
+                if credited.is_some_and(|first| first != razorpay_payment_id) {
+                    self.security_event(
+                        "payment.second_capture",
+                        Some(&payment.user_id),
+                        json!({
+                            "payment": payment.id,
+                            "razorpay_payment": razorpay_payment_id,
+                            "amount_paise": payment.amount_paise,
+                            "currency": payment.currency,
+                        }),
+                    )
+                    .await?;
+                }
+            }
         }
-        Ok(appended)
+        Ok(())
     }
 
     /// Queues the receipt for a credited payment (once per payment).
@@ -278,7 +331,8 @@ impl Payments<'_> {
         let config = self.f.config().razorpay.as_ref().ok_or_else(disabled)?;
         let secret = config.webhook_secret.as_ref().ok_or_else(disabled)?;
         if !razorpay::signature_matches(secret.expose().as_bytes(), body, signature) {
-            self.security_event("payment.webhook_bad_signature", None, json!({}))
+            self.f
+                .count_security_event("payment.webhook_bad_signature")
                 .await?;
             return Err(Error::InvalidSignature);
         }
@@ -338,7 +392,10 @@ impl Payments<'_> {
                 Ok(())
             }
             "refund.processed" => match p.refund.map(|w| w.entity) {
-                Some(refund) => self.refunded(&refund).await,
+                Some(refund) => {
+                    let order = p.payment.and_then(|w| w.entity.order_id);
+                    self.refunded(&refund, order.as_deref()).await
+                }
                 None => Ok(()),
             },
             "payment_link.paid" => {
@@ -431,18 +488,26 @@ impl Payments<'_> {
     }
 
     /// A processed refund takes back the refunded share of the pack's credits, never below
-    /// zero; if they were already spent the account is flagged for review.
-    async fn refunded(&self, refund: &razorpay::RefundEntity) -> Result<()> {
+    /// zero; if they were already spent the account is flagged for review. Only a payment that
+    /// was credited gives anything back: a refund of one never credited (or of a second capture
+    /// of an order credited once) takes nothing from the user's other credits.
+    async fn refunded(
+        &self,
+        refund: &razorpay::RefundEntity,
+        order_id: Option<&str>,
+    ) -> Result<()> {
         let Some(paid_id) = refund.payment_id.as_deref() else {
             return Ok(());
         };
-        let Some(ours) = self
-            .f
-            .store()
-            .payments
+        let store = &self.f.store().payments;
+        let mut ours = store
             .find_payment(PaymentRef::RazorpayPayment(paid_id))
-            .await?
-        else {
+            .await?;
+        if let (None, Some(order)) = (&ours, order_id) {
+            // We may never have heard of this payment: its order is ours, though.
+            ours = store.find_payment(PaymentRef::Order(order)).await?;
+        }
+        let Some(ours) = ours else {
             self.security_event(
                 "payment.refund_unknown_payment",
                 None,
@@ -452,6 +517,20 @@ impl Payments<'_> {
             return Ok(());
         };
         if ours.amount_paise <= 0 {
+            return Ok(());
+        }
+        let credited = ours.status.rank() >= PaymentStatus::Credited.rank();
+        if !credited {
+            // Never credited: there is nothing of this payment to take back. Marked refunded,
+            // it can never be credited later (its money went back).
+            store
+                .advance_payment(&ours.id, PaymentStatus::Refunded, None, self.f.now())
+                .await?;
+            return Ok(());
+        }
+        if ours.razorpay_payment_id.as_deref() != Some(paid_id) {
+            // Another payment of an order that was credited once (a second capture, refunded
+            // by hand): it credited nothing, so it takes nothing.
             return Ok(());
         }
         let share = (i128::from(ours.credits) * i128::from(refund.amount.min(ours.amount_paise))
@@ -498,7 +577,6 @@ impl Payments<'_> {
             )
             .await?;
         }
-        let store = &self.f.store().payments;
         store
             .add_refunded_credits(&ours.id, taken, self.f.now())
             .await?;

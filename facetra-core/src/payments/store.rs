@@ -22,7 +22,8 @@ pub trait PaymentStore: Send + Sync {
     async fn insert_payment(&self, payment: &Payment) -> Result<()>;
     async fn find_payment(&self, by: PaymentRef<'_>) -> Result<Option<Payment>>;
     /// Moves the status forward (never back) and records Razorpay's payment id if it was not
-    /// known; returns the payment as stored afterwards.
+    /// known; the move to `credited` records the payment that was credited (an earlier failed
+    /// attempt's id is replaced). Returns the payment as stored afterwards.
     async fn advance_payment(
         &self,
         id: &PaymentId,

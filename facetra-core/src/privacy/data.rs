@@ -624,12 +624,12 @@ pub static REGISTRY: &[KindInfo] = &[
         sqlite: &[Location {
             place: Table("security_events"),
             person: "user_id",
-            fields: &["id", "at", "kind", "user_id", "ip", "details"],
+            fields: &["id", "at", "kind", "user_id", "ip", "details", "count"],
         }],
         mongo: &[Location {
             place: Collection("security_events"),
             person: "user_id",
-            fields: &["_id", "at", "kind", "user_id", "ip", "details"],
+            fields: &["_id", "at", "kind", "user_id", "ip", "details", "count"],
         }],
     },
 ];

@@ -2,7 +2,9 @@
 //! webhooks that do not match their order, admin actions worth a second look. Built in its
 //! final form at first use (payments) so later issues only add kinds. Events hold ids, kinds
 //! and counts; an IP only where the event is about a request (kept under the 90-day log
-//! retention).
+//! retention). Events anyone can cause without an account (badly signed webhooks, later
+//! rate-limit hits) are counted per kind and window instead of stored one by one, so a storm
+//! of them cannot grow the store without bound.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -23,12 +25,22 @@ pub struct SecurityEvent {
     pub ip: Option<String>,
     /// Ids and counts only.
     pub details: serde_json::Value,
+    /// How many times it happened: 1, or more for an event counted per window
+    /// (`count_security_event`).
+    pub count: u64,
 }
+
+/// How long a counted event's window is: a storm of them makes one record per kind and window.
+pub const COUNT_WINDOW_SECS: i64 = 600;
 
 /// Persistence for security events.
 #[async_trait]
 pub trait SecurityEventStore: Send + Sync {
     async fn record_security_event(&self, event: &SecurityEvent) -> Result<()>;
+    /// Adds one to the event with `event.id` (the id of its kind and window), creating it (with
+    /// a count of 1) the first time; the store grows by one record per window, however many
+    /// arrive.
+    async fn count_security_event(&self, event: &SecurityEvent) -> Result<()>;
     /// Events, newest first; only those of `kind` when given.
     async fn security_events(
         &self,

@@ -23,6 +23,9 @@ conformance!(
     payment_links_are_credited_by_polling_or_by_webhook_once,
     another_users_order_or_link_is_not_found,
     the_payers_details_are_never_stored,
+    a_refund_for_a_payment_never_credited_takes_nothing,
+    two_captured_payments_on_one_order_credit_one_pack_and_flag_the_second,
+    a_storm_of_badly_signed_webhooks_makes_one_record_per_window,
 );
 
 struct Shop {
@@ -571,5 +574,125 @@ async fn the_payers_details_are_never_stored(backend: Backend) {
             "{secret:?} from Razorpay reached the store"
         );
     }
+    h.finish().await;
+}
+
+async fn a_refund_for_a_payment_never_credited_takes_nothing(backend: Backend) {
+    let Shop { h, stub } = shop(backend).await;
+    let buyer = h.person("buyer@example.com").await;
+    let order = h
+        .facetra
+        .payments()
+        .create_order(&buyer, "starter")
+        .await
+        .unwrap();
+    let paid = stub.pay_order(&order.order_id, "authorized");
+    let (body, sig) = stub.webhook("payment.authorized", &paid);
+    let _ = h
+        .facetra
+        .payments()
+        .handle_webhook(&body, &sig, Some("evt_auth"))
+        .await;
+    assert_eq!(balance(&h, &buyer).await, 10, "the trial credits only");
+    // Refunded before it was ever captured and credited: the trial credits stay.
+    let (body, sig) = stub.refund_webhook(&paid, "rfnd_Early", 49_900);
+    h.facetra
+        .payments()
+        .handle_webhook(&body, &sig, Some("evt_rfnd"))
+        .await
+        .unwrap();
+    assert_eq!(
+        balance(&h, &buyer).await,
+        10,
+        "nothing taken from other credits"
+    );
+    // And a capture reported afterwards credits nothing: the money went back.
+    stub.capture(&paid);
+    let (body, sig) = stub.webhook("payment.captured", &paid);
+    h.facetra
+        .payments()
+        .handle_webhook(&body, &sig, Some("evt_late"))
+        .await
+        .unwrap();
+    assert_eq!(balance(&h, &buyer).await, 10);
+    assert_eq!(purchases(&h, &buyer).await, 0);
+    h.finish().await;
+}
+
+async fn two_captured_payments_on_one_order_credit_one_pack_and_flag_the_second(backend: Backend) {
+    let Shop { h, stub } = shop(backend).await;
+    let buyer = h.person("buyer@example.com").await;
+    let order = h
+        .facetra
+        .payments()
+        .create_order(&buyer, "starter")
+        .await
+        .unwrap();
+    let first = stub.pay_order(&order.order_id, "captured");
+    let second = stub.pay_order(&order.order_id, "captured");
+    for (n, paid) in [&first, &second, &first].into_iter().enumerate() {
+        let (body, sig) = stub.webhook("payment.captured", paid);
+        h.facetra
+            .payments()
+            .handle_webhook(&body, &sig, Some(&format!("evt_{n}")))
+            .await
+            .unwrap();
+    }
+    let sig = stub.checkout_signature(&order.order_id, &second);
+    h.facetra
+        .payments()
+        .verify_checkout(&buyer, &order.order_id, &second, &sig)
+        .await
+        .unwrap();
+    assert_eq!(balance(&h, &buyer).await, 60, "one pack for one order");
+    assert_eq!(purchases(&h, &buyer).await, 1);
+    let flagged = h
+        .facetra
+        .store()
+        .security
+        .security_events(Some("payment.second_capture"), &PageRequest::first())
+        .await
+        .unwrap();
+    assert!(!flagged.items.is_empty(), "the operator is told");
+    let event = &flagged.items[0];
+    assert_eq!(event.details["razorpay_payment"], second.as_str());
+    assert_eq!(event.details["amount_paise"], 49_900);
+    h.finish().await;
+}
+
+async fn a_storm_of_badly_signed_webhooks_makes_one_record_per_window(backend: Backend) {
+    let Shop { h, stub: _stub } = shop(backend).await;
+    let body = br#"{"event":"payment.captured","payload":{}}"#.to_vec();
+    let payments = h.facetra.payments();
+    for i in 0..200 {
+        assert!(matches!(
+            payments
+                .handle_webhook(&body, "0badc0de", Some(&format!("evt_{i}")))
+                .await,
+            Err(Error::InvalidSignature)
+        ));
+    }
+    let events = || async {
+        h.facetra
+            .store()
+            .security
+            .security_events(Some("payment.webhook_bad_signature"), &PageRequest::first())
+            .await
+            .unwrap()
+            .items
+    };
+    let counted = events().await;
+    assert_eq!(counted.len(), 1, "one record, not 200");
+    assert_eq!(counted[0].count, 200);
+    h.clock.advance(chrono::Duration::seconds(
+        facetra_core::security::events::COUNT_WINDOW_SECS,
+    ));
+    payments
+        .handle_webhook(&body, "0badc0de", None)
+        .await
+        .unwrap_err();
+    let counted = events().await;
+    assert_eq!(counted.len(), 2, "a new window, a new record");
+    assert_eq!(counted[0].count, 1);
     h.finish().await;
 }

@@ -168,6 +168,7 @@ async fn populate(
             user_id: Some(user.id.clone()),
             ip: Some(ip.into()),
             details: serde_json::json!({}),
+            count: 1,
         })
         .await
         .unwrap();

@@ -99,10 +99,15 @@ impl PaymentStore for Mongo {
         rzp: Option<&str>,
         at: Timestamp,
     ) -> Result<Payment> {
+        let mut set =
+            doc! { "status": to.as_str(), "status_rank": to.rank(), "updated_at": bdate(at) };
+        if let (PaymentStatus::Credited, Some(credited)) = (to, rzp) {
+            set.insert("razorpay_payment_id", credited);
+        }
         self.payments()
             .update_one(
                 doc! { "_id": id.as_str(), "status_rank": { "$lt": to.rank() } },
-                doc! { "$set": { "status": to.as_str(), "status_rank": to.rank(), "updated_at": bdate(at) } },
+                doc! { "$set": set },
             )
             .await
             .map_err(mongo_err)?;
@@ -169,6 +174,11 @@ fn security_event_from(d: &Document) -> Result<SecurityEvent> {
             .map(|u| UserId::from_stored(u.to_owned())),
         ip: opt(d, "ip"),
         details: serde_json::from_str(d.get_str("details").unwrap_or("null")).unwrap_or_default(),
+        count: match d.get("count") {
+            Some(Bson::Int64(n)) => (*n).try_into().unwrap_or(0),
+            Some(Bson::Int32(n)) => (*n).try_into().unwrap_or(0),
+            _ => 1,
+        },
     })
 }
 
@@ -180,6 +190,7 @@ impl SecurityEventStore for Mongo {
             "at": bdate(e.at),
             "kind": &e.kind,
             "details": e.details.to_string(),
+            "count": e.count as i64,
         };
         if let Some(u) = &e.user_id {
             d.insert("user_id", u.as_str());
@@ -189,6 +200,21 @@ impl SecurityEventStore for Mongo {
         }
         self.security_events()
             .insert_one(d)
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn count_security_event(&self, e: &SecurityEvent) -> Result<()> {
+        self.security_events()
+            .update_one(
+                doc! { "_id": e.id.as_str() },
+                doc! {
+                    "$setOnInsert": { "at": bdate(e.at), "kind": &e.kind, "details": e.details.to_string() },
+                    "$inc": { "count": 1_i64 },
+                },
+            )
+            .upsert(true)
             .await
             .map_err(mongo_err)?;
         Ok(())

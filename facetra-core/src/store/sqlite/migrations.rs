@@ -215,6 +215,8 @@ const STEPS: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN lease_count INTEGER NOT NULL DEFAULT 0;
     UPDATE jobs SET lease_count = COALESCE(json_extract(body, '$.attempts'), 0);
     ALTER TABLE outbox ADD COLUMN lease_count INTEGER NOT NULL DEFAULT 0;",
+    // 11: security events anyone can cause are counted per window, not stored one by one.
+    "ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -115,8 +115,11 @@ impl PaymentStore for Sqlite {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
             tx.execute(
-                "UPDATE payments SET status = ?2, status_rank = ?3, updated_at = ?4 WHERE id = ?1 AND status_rank < ?3",
-                params![id, to.as_str(), to.rank(), ms(at)],
+                "UPDATE payments SET status = ?2, status_rank = ?3, updated_at = ?4,
+                    razorpay_payment_id = CASE WHEN ?2 = 'credited' AND ?5 IS NOT NULL THEN ?5
+                                               ELSE razorpay_payment_id END
+                 WHERE id = ?1 AND status_rank < ?3",
+                params![id, to.as_str(), to.rank(), ms(at), rzp],
             )
             .map_err(db_err)?;
             if let Some(rzp) = rzp {
@@ -186,15 +189,32 @@ impl SecurityEventStore for Sqlite {
         let e = e.clone();
         self.call(move |c| {
             c.execute(
-                "INSERT INTO security_events (id, at, kind, user_id, ip, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO security_events (id, at, kind, user_id, ip, details, count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     e.id.as_str(),
                     ms(e.at),
                     e.kind,
                     e.user_id.as_ref().map(|u| u.as_str().to_owned()),
                     e.ip,
-                    e.details.to_string()
+                    e.details.to_string(),
+                    e.count as i64
                 ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn count_security_event(&self, e: &SecurityEvent) -> Result<()> {
+        let e = e.clone();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO security_events (id, at, kind, user_id, ip, details, count)
+                 VALUES (?1, ?2, ?3, NULL, NULL, ?4, 1)
+                 ON CONFLICT (id) DO UPDATE SET count = count + 1",
+                params![e.id.as_str(), ms(e.at), e.kind, e.details.to_string()],
             )
             .map_err(db_err)?;
             Ok(())
@@ -215,7 +235,7 @@ impl SecurityEventStore for Sqlite {
             };
             let mut stmt = c
                 .prepare(
-                    "SELECT id, at, kind, user_id, ip, details FROM security_events
+                    "SELECT id, at, kind, user_id, ip, details, count FROM security_events
                      WHERE (?1 IS NULL OR kind = ?1) AND (at < ?2 OR (at = ?2 AND id < ?3))
                      ORDER BY at DESC, id DESC LIMIT ?4",
                 )
@@ -230,6 +250,7 @@ impl SecurityEventStore for Sqlite {
                         user_id: r.get::<_, Option<String>>(3)?.map(UserId::from_stored),
                         ip: r.get(4)?,
                         details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                        count: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
                     })
                 })
                 .map_err(db_err)?;
