@@ -527,29 +527,28 @@ fn razorpay(layers: &Layers) -> Result<Option<RazorpayConfig>> {
     }))
 }
 
-/// Outbound base URLs must be `https`, unless their host is loopback (a local stub).
+/// Outbound base URLs must be `https`, unless their host is loopback (a local stub); they
+/// carry no credentials. Parsed as URLs, so `http://127.0.0.1:1@evil.com` is evil.com.
 pub fn check_outbound_url(url: &str, name: &str) -> Result<()> {
-    if url.starts_with("https://") {
-        return Ok(());
+    let refuse = |why: &str| Err(Error::Config(format!("{name} {why}")));
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return refuse("is not a URL; write it as https://host[:port][/path]");
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return refuse("must not carry a user name or password");
     }
-    let host = url
-        .strip_prefix("http://")
-        .and_then(|r| r.split(['/', '?']).next())
-        .unwrap_or("");
-    let host = host
-        .rsplit_once(':')
-        .map_or(host, |(h, _)| h)
-        .trim_matches(['[', ']']);
-    let loopback = host == "localhost"
+    let Some(host) = parsed.host_str().map(|h| h.trim_matches(['[', ']'])) else {
+        return refuse("has no host");
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
-        return Ok(());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => refuse("must be an https:// URL (plain http is allowed only on loopback)"),
     }
-    Err(Error::Config(format!(
-        "{name} must be an https:// URL (plain http is allowed only on loopback)"
-    )))
 }
 
 fn read_toml(path: &Path) -> Result<toml::Table> {
@@ -634,6 +633,29 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             config_file: config_file.or(Some(PathBuf::new())),
+        }
+    }
+
+    #[test]
+    fn outbound_urls_are_parsed_not_pattern_matched() {
+        for ok in [
+            "https://api.razorpay.com",
+            "http://127.0.0.1:9000",
+            "http://localhost/v1",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_outbound_url(ok, "X").is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:1@evil.com",
+            "http://localhost@evil.com/",
+            "http://evil.com/127.0.0.1",
+            "http://127.0.0.1.evil.com",
+            "https://user:secret@api.razorpay.com",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            assert!(check_outbound_url(bad, "X").is_err(), "{bad}");
         }
     }
 

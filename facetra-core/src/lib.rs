@@ -21,6 +21,7 @@ pub mod mail;
 pub mod paging;
 pub mod payments;
 pub mod privacy;
+pub(crate) mod private_fs;
 pub mod security;
 pub mod store;
 pub mod studio;

@@ -1488,3 +1488,50 @@ fn uploads_keep_no_metadata_whichever_segment_or_chunk_hides_it() {
         );
     }
 }
+
+#[test]
+fn the_data_directory_is_private_and_a_secret_key_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("studio");
+    let out = run(command("facetra")
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("render")
+        .arg(example_sketch())
+        .args(["--prompt", "a cane chair", "--json", "--out"])
+        .arg(root.path().join("out"))
+        .args([
+            "--name",
+            "Asha Rao",
+            "--email",
+            "asha@example.com",
+            "--confirm-age",
+        ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the data directory");
+    let mut seen = 0;
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
+                stack.push(p);
+            } else {
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+                seen += 1;
+            }
+        }
+    }
+    assert!(
+        seen >= 5,
+        "the database, its WAL, blobs, the mail copy and the key"
+    );
+    let key = dir.join("secret.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = run(command("facetra").arg("--data-dir").arg(&dir).arg("whoami"));
+    assert_clean_failure(&refused, "chmod 600");
+    assert_eq!(refused.status.code(), Some(3));
+}

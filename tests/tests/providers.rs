@@ -209,6 +209,13 @@ async fn a_blocked_prompt_and_a_400_are_not_retried() {
         done.variants[1].failure_class,
         Some(FailureClass::InvalidInput)
     );
+    // The provider's own words (here "stub INVALID_ARGUMENT") stay out of what users see.
+    let reason = done.variants[1].reason.clone().unwrap();
+    assert!(!reason.contains("stub"), "{reason}");
+    assert!(
+        reason.contains("change the prompt or the images"),
+        "{reason}"
+    );
     assert_eq!(stub.requests().len(), 2);
     assert_eq!(h.facetra.credits().balance(&me).await.unwrap(), 10);
     h.finish().await;

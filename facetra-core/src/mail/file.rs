@@ -28,7 +28,7 @@ impl Mailer for FileMailer {
             retry_after: None,
             reason: format!("writing {}: {e}", self.dir.display()),
         };
-        tokio::fs::create_dir_all(&self.dir).await.map_err(fail)?;
+        crate::private_fs::private_dir(&self.dir).map_err(fail)?;
         let boundary = format!("facetra-{}", m.id);
         let eml = format!(
             "From: {from}\r\nTo: {}\r\nSubject: {}\r\nIdempotency-Key: facetra/{}\r\nMIME-Version: 1.0\r\n\
@@ -39,7 +39,14 @@ impl Mailer for FileMailer {
         );
         let path = self.dir.join(format!("{}.eml", m.id));
         let partial = path.with_extension("partial");
-        tokio::fs::write(&partial, eml).await.map_err(fail)?;
+        {
+            use tokio::io::AsyncWriteExt;
+            let mut file = crate::private_fs::create_private(&partial)
+                .await
+                .map_err(fail)?;
+            file.write_all(eml.as_bytes()).await.map_err(fail)?;
+            file.sync_all().await.map_err(fail)?;
+        }
         tokio::fs::rename(&partial, &path).await.map_err(fail)?;
         Ok(format!("file:{}", path.display()))
     }

@@ -173,12 +173,13 @@ fn embedded_secret(data_dir: &Path, may_create: bool) -> Result<Secret> {
     let path = data_dir.join(SECRET_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
+            crate::private_fs::check_private(&path)?;
             let key = Secret::new(text.trim());
             check_secret_length(&key, &path.display().to_string())?;
             Ok(key)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => {
-            std::fs::create_dir_all(data_dir)?;
+            crate::private_fs::private_dir(data_dir)?;
             let key = RawToken::generate("");
             write_private(&path, key.expose().as_bytes())?;
             Ok(Secret::new(key.expose()))

@@ -363,10 +363,16 @@ impl Studio<'_> {
     ) -> Result<Bom> {
         let (owner, id, _) = self.owned_render(actor, render).await?;
         validate(&items)?;
+        let next = version
+            .checked_add(1)
+            .filter(|_| version >= 0)
+            .ok_or_else(|| {
+                Error::invalid("version", "is not a version of this BOM (0 for the first)")
+            })?;
         let bom = Bom {
             render_id: id,
             user_id: owner,
-            version: version + 1,
+            version: next,
             source: BomSource::User,
             items,
             updated_at: self.f.now(),

@@ -630,14 +630,20 @@ impl Studio<'_> {
             hashes.push(r.sha256.clone());
             images.push(bytes);
         }
-        // Keep one request under the providers' limit; hash what is actually sent.
-        let before: Vec<usize> = images.iter().map(Vec::len).collect();
-        super::providers::fit_budget(&mut images, super::providers::REQUEST_BUDGET);
-        for (i, image) in images.iter().enumerate() {
-            if image.len() != before[i] {
-                hashes[i] = crate::security::sha256_hex(image);
+        // Keep one request under the providers' limit; hash what is actually sent. Shrinking
+        // decodes and encodes images: CPU work for the blocking pool, not the async threads.
+        let (mut images, hashes) = tokio::task::spawn_blocking(move || {
+            let before: Vec<usize> = images.iter().map(Vec::len).collect();
+            super::providers::fit_budget(&mut images, super::providers::REQUEST_BUDGET);
+            for (i, image) in images.iter().enumerate() {
+                if image.len() != before[i] {
+                    hashes[i] = crate::security::sha256_hex(image);
+                }
             }
-        }
+            (images, hashes)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("shrinking the inputs panicked: {e}")))?;
         let sketch_bytes = images.remove(0);
         let request = ImageRequest {
             sketch: sketch_bytes,

@@ -35,6 +35,9 @@ pub trait PortfolioStore: Send + Sync {
     async fn delete_portfolio(&self, owner: &UserId, id: &PortfolioId) -> Result<bool>;
 }
 
+/// The most renders a portfolio holds.
+pub const MAX_RENDERS: usize = 500;
+
 fn parse_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -93,6 +96,13 @@ impl Studio<'_> {
         id: &str,
         render_ids: &[String],
     ) -> Result<Portfolio> {
+        // The cap comes before any lookup: a list of a million ids costs nothing.
+        if render_ids.len() > MAX_RENDERS {
+            return Err(Error::invalid(
+                "render_ids",
+                format!("a portfolio holds at most {MAX_RENDERS} renders"),
+            ));
+        }
         let mut p = self.portfolio(actor, id).await?;
         let mut ids: Vec<RenderId> = Vec::new();
         for r in render_ids {
@@ -100,12 +110,6 @@ impl Studio<'_> {
             if !ids.contains(&render.id) {
                 ids.push(render.id);
             }
-        }
-        if ids.len() > 500 {
-            return Err(Error::invalid(
-                "render_ids",
-                "a portfolio holds at most 500 renders",
-            ));
         }
         p.render_ids = ids;
         p.updated_at = self.f.now();

@@ -114,6 +114,16 @@ async fn a_bom_is_edited_in_versions_and_a_stale_edit_is_refused(backend: Backen
         studio.set_bom(&me, &render, 2, bad).await,
         Err(Error::Invalid { .. })
     ));
+    // Version arithmetic is checked: no overflow, no negative version.
+    for version in [i64::MAX, -1] {
+        assert!(matches!(
+            studio.set_bom(&me, &render, version, items.clone()).await,
+            Err(Error::Invalid {
+                field: "version",
+                ..
+            })
+        ));
+    }
     assert!(matches!(
         studio.bom(&eve, &render).await,
         Err(Error::NotFound(_))

@@ -62,6 +62,17 @@ async fn portfolios_hold_only_the_owners_renders_in_order(backend: Backend) {
         ordered,
         "order is kept"
     );
+    // The cap is checked before any render is looked up.
+    let flood: Vec<String> = (0..501).map(|i| format!("rnd_{i}")).collect();
+    assert!(matches!(
+        studio
+            .set_portfolio_renders(&me, p.id.as_str(), &flood)
+            .await,
+        Err(Error::Invalid {
+            field: "render_ids",
+            ..
+        })
+    ));
     let sneaky = vec![mine[1].clone(), hers[0].clone()];
     assert!(matches!(
         studio

@@ -35,10 +35,10 @@ impl BlobStore for Sqlite {
         let id = BlobId::new();
         let path = self.blob_path(&id);
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
+            crate::private_fs::private_dir(dir)?;
         }
         let partial = path.with_extension("partial");
-        let mut file = tokio::fs::File::create(&partial).await?;
+        let mut file = crate::private_fs::create_private(&partial).await?;
         let copied = copy_hashing(body, &mut file).await;
         let (size, sha256) = match copied {
             Ok(done) => done,

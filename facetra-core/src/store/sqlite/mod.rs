@@ -57,14 +57,14 @@ impl Sqlite {
             )));
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            crate::private_fs::private_dir(parent).map_err(|e| {
                 Error::Config(format!(
                     "cannot create the data directory {}: {e}",
                     parent.display()
                 ))
             })?;
         }
-        std::fs::create_dir_all(&blob_dir).map_err(|e| {
+        crate::private_fs::private_dir(&blob_dir).map_err(|e| {
             Error::Config(format!(
                 "cannot create the blob directory {}: {e}",
                 blob_dir.display()
@@ -83,6 +83,14 @@ impl Sqlite {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(corrupt)?;
+        // Private before the WAL exists: SQLite gives its journal files the database's mode.
+        for file in [
+            path.clone(),
+            wal_path(&path, "-wal"),
+            wal_path(&path, "-shm"),
+        ] {
+            crate::private_fs::make_private(&file)?;
+        }
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(corrupt)?;
         conn.execute_batch(
@@ -150,9 +158,14 @@ fn db_err(e: rusqlite::Error) -> Error {
         let what = msg.as_deref().unwrap_or("a constraint");
         match f.extended_code {
             ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                // The field, never the table: `users.email` is told as `email`.
                 let taken = what
                     .strip_prefix("UNIQUE constraint failed: ")
-                    .unwrap_or(what);
+                    .unwrap_or(what)
+                    .split(", ")
+                    .map(|c| c.rsplit_once('.').map_or(c, |(_, field)| field))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 return Error::Conflict(format!("{taken} is already taken"));
             }
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
@@ -196,6 +209,13 @@ fn db_err(e: rusqlite::Error) -> Error {
     Error::Internal(format!("sqlite: {e}"))
 }
 
+/// The database's `-wal` or `-shm` companion.
+fn wal_path(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 fn ms(t: Timestamp) -> i64 {
     t.timestamp_millis()
 }
@@ -219,7 +239,7 @@ mod tests {
         .unwrap();
         let fail = |sql: &str| db_err(c.execute(sql, []).unwrap_err());
         match fail("INSERT INTO t VALUES ('b', 'x@example.com', 1)") {
-            Error::Conflict(m) => assert_eq!(m, "t.email is already taken"),
+            Error::Conflict(m) => assert_eq!(m, "email is already taken"),
             other => panic!("{other:?}"),
         }
         match fail("INSERT INTO t VALUES ('c', 'y@example.com', -1)") {

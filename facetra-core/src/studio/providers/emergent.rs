@@ -195,9 +195,10 @@ impl super::BomGenerator for Emergent {
         serde_json::from_str::<Drafted>(content)
             .map(|d| d.items)
             .map_err(|e| {
+                tracing::warn!(error = %e, "the provider's BOM is not valid JSON");
                 failure(
                     FailureClass::ProviderError,
-                    format!("the provider's BOM is not valid: {e}"),
+                    "the provider's bill of materials could not be read",
                 )
             })
     }

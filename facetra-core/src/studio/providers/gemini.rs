@@ -265,9 +265,10 @@ impl super::BomGenerator for Gemini {
             .find_map(|p| p["text"].as_str())
             .ok_or_else(|| failure(FailureClass::NoImage, "the provider answered without a BOM"))?;
         serde_json::from_str(json_text).map_err(|e| {
+            tracing::warn!(error = %e, "the provider's BOM is not valid JSON");
             failure(
                 FailureClass::ProviderError,
-                format!("the provider's BOM is not valid: {e}"),
+                "the provider's bill of materials could not be read",
             )
         })
     }

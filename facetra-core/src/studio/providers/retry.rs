@@ -32,12 +32,11 @@ pub fn failure(class: FailureClass, reason: impl Into<String>) -> GenerationFail
     }
 }
 
-fn message(body: &Value) -> String {
-    body["error"]["message"]
-        .as_str()
-        .or_else(|| body["error"].as_str())
-        .unwrap_or("no reason given")
-        .to_owned()
+/// Notes a refusal for the operator: the status and the provider's machine-readable code,
+/// never its free text (it can echo inputs), which never reaches users either.
+fn log_refusal(status: u16, body: &Value) {
+    let code = body["error"]["status"].as_str().unwrap_or("");
+    tracing::warn!(status, code, "the image or text provider refused a request");
 }
 
 /// Sends the request `build` makes until it succeeds (the 200 body) or fails for good.
@@ -56,19 +55,22 @@ pub async fn send_with_retries(
                 match status {
                     200 => return Ok(body),
                     400 => {
+                        log_refusal(status, &body);
                         return Err(failure(
                             FailureClass::InvalidInput,
-                            format!("the provider refused the request (400): {}", message(&body)),
-                        ))
+                            "the provider could not use these inputs; change the prompt or the \
+                             images and try again",
+                        ));
                     }
                     401 | 403 | 404 => {
+                        log_refusal(status, &body);
                         return Err(failure(
                             FailureClass::ProviderError,
                             format!(
-                                "the provider refused the request ({status}): {}",
-                                message(&body)
+                                "the provider refused the studio's request ({status}); its \
+                                 operator needs to check the provider settings"
                             ),
-                        ))
+                        ));
                     }
                     429 | 500 | 502 | 503 | 504 => {
                         match hint(&body) {
@@ -97,9 +99,10 @@ pub async fn send_with_retries(
                 last = failure(FailureClass::Timeout, "the provider did not answer in time")
             }
             Err(e) => {
+                tracing::warn!(error = %e.without_url(), "the image or text provider is unreachable");
                 last = failure(
                     FailureClass::ProviderError,
-                    format!("the provider is unreachable: {}", e.without_url()),
+                    "the provider could not be reached",
                 )
             }
         }
