@@ -221,6 +221,8 @@ impl From<facetra_core::studio::Render> for Render {
 pub struct RenderQuery {
     /// Only the selected renders.
     pub selected: Option<bool>,
+    /// Only the renders of this portfolio (pfl_…).
+    pub portfolio_id: Option<String>,
     /// Where the previous page ended.
     pub cursor: Option<String>,
     /// At most this many (1–100, default 50).

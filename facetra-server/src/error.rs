@@ -100,6 +100,15 @@ impl IntoResponse for ApiError {
             "message": self.message,
             "request_id": current_request_id(),
         }});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.code == "unavailable" {
+            // The store failed: the guard marks it down, and the answer says when to come back.
+            response.extensions_mut().insert(crate::health::StoreFailed);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
+        response
     }
 }

@@ -46,12 +46,30 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             if let Err(refused) = check_host(&state, req.headers()) {
                 return refused.into_response();
             }
-            let signing_in = state.facetra.config().dev_login && req.uri().path() == DEV_LOGIN;
+            let path = req.uri().path();
+            if state.health.is_down() && !matches!(path, "/healthz" | "/openapi.json") {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is temporarily unavailable; try again shortly",
+                )
+                .into_response();
+            }
+            let signing_in = state.facetra.config().dev_login && path == DEV_LOGIN;
             if let Err(refused) = check_origin(&state, req.method(), req.headers(), signing_in) {
                 return refused.into_response();
             }
             match tokio::time::timeout(timeout, next.run(req)).await {
-                Ok(response) => response,
+                Ok(response) => {
+                    if response
+                        .extensions()
+                        .get::<crate::health::StoreFailed>()
+                        .is_some()
+                    {
+                        state.health.mark_down();
+                    }
+                    response
+                }
                 Err(_) => ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "request_timeout",
@@ -203,6 +221,34 @@ impl FromRequestParts<AppState> for Authenticated {
             })?;
         let principal = state.facetra.accounts().authenticate(&token).await?;
         Ok(Authenticated(principal))
+    }
+}
+
+/// A query string; a rejection is the API's 400 envelope naming the field, never axum's bare
+/// text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(q)) => Ok(ApiQuery(q)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let detail = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    format!("the query string is not valid: {detail}"),
+                ))
+            }
+        }
     }
 }
 

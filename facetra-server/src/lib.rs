@@ -4,6 +4,7 @@
 
 pub mod cli;
 mod error;
+mod health;
 mod http;
 mod openapi;
 mod routes;
@@ -26,6 +27,8 @@ pub use openapi::ApiDoc;
 pub struct AppState {
     pub facetra: Facetra,
     pub web: Arc<WebSettings>,
+    /// Whether the store answers (the probe's view).
+    pub health: Arc<health::StoreHealth>,
 }
 
 /// Settings derived from the configuration and the bound address.
@@ -150,7 +153,16 @@ pub async fn serve(
             })
         })
         .collect();
-    let app = router(AppState { facetra, web });
+    let health = Arc::new(health::StoreHealth::default());
+    let probe = {
+        let (health, facetra, stop) = (health.clone(), facetra.clone(), stopping(stopped.clone()));
+        tokio::spawn(async move { health.probe(facetra, stop).await })
+    };
+    let app = router(AppState {
+        facetra,
+        web,
+        health,
+    });
     tracing::info!("listening on http://{bound}");
     let served = axum::serve(
         listener,
@@ -162,6 +174,7 @@ pub async fn serve(
     })
     .await;
     let _ = sender.await;
+    let _ = probe.await;
     for w in workers {
         let _ = w.await;
     }

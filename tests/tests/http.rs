@@ -406,58 +406,133 @@ async fn the_openapi_document_describes_every_route() {
 }
 
 /// A TCP relay in front of the MongoDB server, so a test can cut the store off.
+/// A TCP relay to the MongoDB server that can be cut (every connection dropped, new ones
+/// refused) and mended.
 struct Relay {
     addr: std::net::SocketAddr,
-    stop: tokio::sync::watch::Sender<bool>,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cuts: tokio::sync::watch::Sender<u64>,
 }
 
 impl Relay {
     async fn start(target: String) -> Relay {
+        use std::sync::atomic::Ordering;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cuts, watch) = tokio::sync::watch::channel(0u64);
+        let flag = up.clone();
         tokio::spawn(async move {
-            loop {
-                let mut stopped_accept = stopped.clone();
-                tokio::select! {
-                    _ = stopped_accept.changed() => return,
-                    conn = listener.accept() => {
-                        let Ok((mut inbound, _)) = conn else { return };
-                        let target = target.clone();
-                        let mut stopped_conn = stopped.clone();
-                        tokio::spawn(async move {
-                            let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
-                            tokio::select! {
-                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                                _ = stopped_conn.changed() => {}
-                            }
-                        });
-                    }
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
                 }
+                let target = target.clone();
+                let mut cut = watch.clone();
+                // Only cuts from now on close this connection.
+                cut.borrow_and_update();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
             }
         });
-        Relay { addr, stop }
+        Relay { addr, up, cuts }
     }
 
     fn cut(&self) {
-        let _ = self.stop.send(true);
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cuts.send_modify(|n| *n += 1);
     }
+
+    fn mend(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A MongoDB URL through this relay.
+    fn url(&self, extra: &str) -> String {
+        let uri = facetra_tests::harness::mongo_uri();
+        let host = uri
+            .trim_start_matches("mongodb://")
+            .split(['/', '?'])
+            .next()
+            .unwrap()
+            .to_owned();
+        let relayed = uri.replacen(&host, &self.addr.to_string(), 1);
+        let sep = if relayed.contains('?') { '&' } else { '?' };
+        format!("{relayed}{sep}directConnection=true{extra}")
+    }
+}
+
+fn mongo_host() -> String {
+    facetra_tests::harness::mongo_uri()
+        .trim_start_matches("mongodb://")
+        .split(['/', '?'])
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs FACETRA_TEST_MONGODB_URI"]
+async fn while_mongodb_is_unreachable_requests_answer_503_at_once_and_recover_without_a_restart() {
+    let relay = Relay::start(mongo_host()).await;
+    // The driver's own server-selection timeout stays at its 5 s default.
+    let url = relay.url("");
+    let h = Harness::with(
+        Backend::Mongo,
+        &[
+            (keys::DATABASE_URL, url.as_str()),
+            (keys::DEV_LOGIN, "true"),
+        ],
+    )
+    .await;
+    let app = TestApp::spawn(&h).await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let me = || app.send(Method::GET, "/v1/me", Req::default().cookie(&token));
+    assert_eq!(me().await.status(), 200);
+    relay.cut();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let res = me().await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(res.headers().contains_key("retry-after"));
+        assert_eq!(error_code(res).await, (503, "unavailable".into()));
+    }
+    let health = app.send(Method::GET, "/healthz", Req::default()).await;
+    assert_eq!(health.status(), 200, "alive while the store is down");
+    relay.mend();
+    let mut back = false;
+    for _ in 0..100 {
+        if me().await.status() == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        back,
+        "the server serves again once MongoDB is back, with no restart"
+    );
+    app.stop().await;
+    h.finish().await;
 }
 
 #[tokio::test]
 #[ignore = "needs FACETRA_TEST_MONGODB_URI"]
 async fn readyz_answers_503_while_the_mongo_store_is_down() {
-    let uri = facetra_tests::harness::mongo_uri();
-    let host = uri
-        .trim_start_matches("mongodb://")
-        .split(['/', '?'])
-        .next()
-        .unwrap()
-        .to_owned();
-    let relay = Relay::start(host.clone()).await;
-    let relayed = uri.replacen(&host, &relay.addr.to_string(), 1);
-    let sep = if relayed.contains('?') { '&' } else { '?' };
-    let relayed = format!("{relayed}{sep}serverSelectionTimeoutMS=1000&directConnection=true");
+    let relay = Relay::start(mongo_host()).await;
+    let relayed = relay.url("&serverSelectionTimeoutMS=1000");
     let h = Harness::with(Backend::Mongo, &[(keys::DATABASE_URL, relayed.as_str())]).await;
     let app = TestApp::spawn(&h).await;
     assert_eq!(
@@ -1351,5 +1426,151 @@ async fn dev_login_with_a_foreign_host_or_origin_sets_no_cookie() {
     let ok = attempt(None, Some(app.origin())).await.unwrap();
     assert_eq!(ok.status(), 200);
     assert!(set_cookie(&ok).is_some());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_always_gets_the_envelope_with_the_field_named() {
+    use facetra_tests::images::png;
+    let (_h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let (eve, _) = app.dev_login("eve@example.com").await;
+    let get = |path: String, who: &str| {
+        let who = who.to_owned();
+        let app = &app;
+        async move {
+            app.send(Method::GET, &path, Req::default().cookie(&who))
+                .await
+        }
+    };
+    for (path, field) in [
+        ("/v1/renders?limit=-1", "limit"),
+        ("/v1/renders?limit=1000", "limit"),
+        ("/v1/renders?selected=maybe", "selected"),
+        ("/v1/renders?cursor=garbage", "cursor"),
+        ("/v1/jobs?cursor=e30", "cursor"),
+        ("/v1/portfolios?limit=abc", "limit"),
+        ("/v1/credits/transactions?limit=0", "limit"),
+    ] {
+        let res = get(path.to_owned(), &token).await;
+        assert_eq!(
+            res.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json"),
+            "{path}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_request", "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(field), "{path}: {message}");
+    }
+    // A render and a portfolio holding it.
+    let up: Value = upload(&app, &token, "sketch.png", png(120, 90))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.send(
+                Method::POST,
+                path,
+                Req::json(&body).cookie(&token).origin(app.origin()),
+            )
+            .await
+        }
+    };
+    for (body, field) in [
+        (
+            json!({ "prompt": "a lamp\u{0}", "sketch_id": up["id"] }),
+            "prompt",
+        ),
+        (
+            json!({ "prompt": "a lamp", "sketch_id": up["id"], "style": "x\u{1b}[31m" }),
+            "style",
+        ),
+        (
+            json!({ "prompt": "a lamp", "sketch_id": up["id"], "idempotency_key": "k\u{0}" }),
+            "idempotency_key",
+        ),
+    ] {
+        let res = post("/v1/renders", body).await;
+        let (status, code) = error_code(res).await;
+        assert_eq!((status, code.as_str()), (400, "invalid_request"), "{field}");
+    }
+    let job = post(
+        "/v1/renders",
+        json!({ "prompt": "an oak table", "sketch_id": up["id"], "variants": 2 }),
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap()["job"]
+        .clone();
+    let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        done = get(path.clone(), &token).await.json().await.unwrap();
+        if done["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first = done["variants"][0]["render_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let portfolio: Value = post("/v1/portfolios", json!({ "name": "Best" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pid = portfolio["id"].as_str().unwrap();
+    app.send(
+        Method::PUT,
+        &format!("/v1/portfolios/{pid}/renders"),
+        Req::json(&json!({ "render_ids": [first] }))
+            .cookie(&token)
+            .origin(app.origin()),
+    )
+    .await;
+    let listed: Value = get(format!("/v1/renders?portfolio_id={pid}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.as_str()], "portfolio_id filters");
+    let theirs = get(format!("/v1/renders?portfolio_id={pid}"), &eve).await;
+    assert_eq!(error_code(theirs).await, (404, "not_found".into()));
+    // BOM numbers have bounds a person would recognise.
+    for item in [
+        json!({ "name": "Rug", "category": "textiles", "material": "wool", "quantity": 1e308, "unit": "m²", "unit_price_paise": 100 }),
+        json!({ "name": "Rug", "category": "textiles", "material": "wool", "quantity": 1, "unit": "m²", "unit_price_paise": i64::MAX }),
+        json!({ "name": "Rug\u{0}", "category": "textiles", "material": "wool", "quantity": 1, "unit": "m²", "unit_price_paise": 100 }),
+    ] {
+        let res = app
+            .send(
+                Method::PUT,
+                &format!("/v1/renders/{first}/bom"),
+                Req::json(&json!({ "version": 0, "items": [item] }))
+                    .cookie(&token)
+                    .origin(app.origin()),
+            )
+            .await;
+        assert_eq!(
+            error_code(res).await,
+            (400, "invalid_request".into()),
+            "{item}"
+        );
+    }
     app.stop().await;
 }

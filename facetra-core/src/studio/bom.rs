@@ -77,6 +77,12 @@ pub(crate) fn version_after(page: &PageRequest) -> Result<i64> {
     }
 }
 
+/// The largest quantity of one item (a hundred thousand pieces or square metres).
+pub const MAX_QUANTITY: f64 = 100_000.0;
+/// The largest unit price: ₹100 crore. With the quantity cap and 200 items, no total can
+/// overflow.
+pub const MAX_UNIT_PRICE_PAISE: i64 = 100_000_000_000;
+
 fn validate(items: &[BomItem]) -> Result<()> {
     if items.len() > 200 {
         return Err(Error::invalid("items", "a BOM holds at most 200 items"));
@@ -100,10 +106,23 @@ fn validate(items: &[BomItem]) -> Result<()> {
                 format!("item {}: a field is too long", i + 1),
             ));
         }
-        if !item.quantity.is_finite() || item.quantity < 0.0 || item.unit_price_paise < 0 {
+        if !item.quantity.is_finite() || !(0.0..=MAX_QUANTITY).contains(&item.quantity) {
             return Err(Error::invalid(
                 "items",
-                format!("item {}: quantity and price must not be negative", i + 1),
+                format!(
+                    "item {}: the quantity must be between 0 and {MAX_QUANTITY}",
+                    i + 1
+                ),
+            ));
+        }
+        if !(0..=MAX_UNIT_PRICE_PAISE).contains(&item.unit_price_paise) {
+            return Err(Error::invalid(
+                "items",
+                format!(
+                    "item {}: the unit price must be between ₹0 and ₹{} crore",
+                    i + 1,
+                    MAX_UNIT_PRICE_PAISE / 1_000_000_000
+                ),
             ));
         }
     }

@@ -735,12 +735,34 @@ impl Studio<'_> {
     }
 }
 
+/// Whether text has a control character other than line breaks and tabs (NUL, escapes, …).
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 fn validate(spec: &RenderSpec) -> Result<()> {
     let prompt = spec.prompt.trim();
     if prompt.is_empty() || prompt.chars().count() > 2000 {
         return Err(Error::invalid(
             "prompt",
             "describe the render in 1 to 2000 characters",
+        ));
+    }
+    if has_control(prompt) {
+        return Err(Error::invalid(
+            "prompt",
+            "must not contain control characters (such as NUL)",
+        ));
+    }
+    if spec
+        .style
+        .as_deref()
+        .is_some_and(|s| s.chars().count() > 200 || has_control(s))
+    {
+        return Err(Error::invalid(
+            "style",
+            "must be at most 200 characters without control characters",
         ));
     }
     if !(1..=4).contains(&spec.variants) {
@@ -761,11 +783,11 @@ fn validate(spec: &RenderSpec) -> Result<()> {
     if spec
         .idempotency_key
         .as_ref()
-        .is_some_and(|k| k.is_empty() || k.len() > 200)
+        .is_some_and(|k| k.is_empty() || k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()))
     {
         return Err(Error::invalid(
             "idempotency_key",
-            "must be 1 to 200 characters",
+            "must be 1 to 200 visible ASCII characters",
         ));
     }
     Ok(())

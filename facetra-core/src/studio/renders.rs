@@ -2,6 +2,7 @@
 //! through signed, expiring links that need no session.
 
 use super::jobs::Render;
+use super::store::RenderFilter;
 use super::Studio;
 use crate::blobs::{BlobMeta, BlobReader};
 use crate::clock::Timestamp;
@@ -20,10 +21,30 @@ impl Studio<'_> {
         page: &PageRequest,
     ) -> Result<Page<Render>> {
         let me = self.f.accounts().me(actor).await?;
+        let filter = RenderFilter {
+            selected_only,
+            among: None,
+        };
+        self.f.store().renders.renders(&me.id, &filter, page).await
+    }
+
+    /// The renders of one of the actor's portfolios, newest first.
+    pub async fn portfolio_renders(
+        &self,
+        actor: &Actor,
+        portfolio: &str,
+        selected_only: bool,
+        page: &PageRequest,
+    ) -> Result<Page<Render>> {
+        let p = self.portfolio(actor, portfolio).await?;
+        let filter = RenderFilter {
+            selected_only,
+            among: Some(p.render_ids),
+        };
         self.f
             .store()
             .renders
-            .renders(&me.id, selected_only, page)
+            .renders(&p.user_id, &filter, page)
             .await
     }
 

@@ -60,15 +60,23 @@ pub trait JobStore: Send + Sync {
     async fn job_renders(&self, job: &JobId) -> Result<Vec<Render>>;
 }
 
+/// Which of an owner's renders a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderFilter {
+    /// Only the selected ones.
+    pub selected_only: bool,
+    /// Only these (a portfolio's).
+    pub among: Option<Vec<RenderId>>,
+}
+
 /// Persistence for renders beyond their creation (which `JobStore::finish_variant` does).
 #[async_trait]
 pub trait RenderStore: Send + Sync {
-    /// The owner's renders, newest first, keyset-paged; only selected ones with
-    /// `selected_only`.
+    /// The owner's renders that pass `filter`, newest first, keyset-paged.
     async fn renders(
         &self,
         owner: &UserId,
-        selected_only: bool,
+        filter: &RenderFilter,
         page: &PageRequest,
     ) -> Result<Page<Render>>;
     /// Sets a render's selection; the render after, if it is the owner's.

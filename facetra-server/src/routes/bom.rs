@@ -1,12 +1,11 @@
 //! A render's bill of materials: latest version, edits with optimistic concurrency,
 //! generation, history.
 
-use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::Json;
 use facetra_api::{Bom, BomEdit, List, ListQuery};
 
-use crate::http::{ApiJson, Authenticated};
+use crate::http::{ApiJson, ApiQuery, Authenticated};
 use crate::{ApiError, AppState};
 
 /// The latest BOM.
@@ -68,7 +67,7 @@ pub async fn history(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<Bom>>, ApiError> {
     let page = state
         .facetra

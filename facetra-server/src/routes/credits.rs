@@ -1,10 +1,10 @@
 //! Packs, balance and the ledger.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use facetra_api::{Balance, List, ListQuery, Pack, Packs, Transaction};
 
-use crate::http::Authenticated;
+use crate::http::{ApiQuery, Authenticated};
 use crate::{ApiError, AppState};
 
 /// The packs on sale (no sign-in needed).
@@ -38,7 +38,7 @@ pub async fn balance(
 pub async fn transactions(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<Transaction>>, ApiError> {
     let page = state
         .facetra

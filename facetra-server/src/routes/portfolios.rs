@@ -1,13 +1,12 @@
 //! Portfolios: named, ordered collections of the caller's renders.
 
-use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use facetra_api::{List, ListQuery, NameBody, Portfolio, PortfolioRenders};
 
-use crate::http::{ApiJson, Authenticated};
+use crate::http::{ApiJson, ApiQuery, Authenticated};
 use crate::{ApiError, AppState};
 
 /// The caller's portfolios.
@@ -15,7 +14,7 @@ use crate::{ApiError, AppState};
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<Portfolio>>, ApiError> {
     let page = state
         .facetra

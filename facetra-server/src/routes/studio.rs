@@ -1,7 +1,7 @@
 //! Render jobs, renders and signed downloads.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use facetra_core::studio::strip::Format;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::http::{ApiJson, Authenticated};
+use crate::http::{ApiJson, ApiQuery, Authenticated};
 use crate::{ApiError, AppState};
 
 /// `?exp=&kid=&sig=` of a signed link.
@@ -66,7 +66,7 @@ pub async fn quote(
 pub async fn jobs(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<List<Job>>, ApiError> {
     let page = state.facetra.studio().jobs(&p.actor(), &q.page()?).await?;
     Ok(Json(List::from_page(page)))
@@ -101,15 +101,19 @@ pub async fn cancel(
 pub async fn renders(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Query(q): Query<RenderQuery>,
+    ApiQuery(q): ApiQuery<RenderQuery>,
 ) -> Result<Json<List<Render>>, ApiError> {
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
     let selected = q.selected.unwrap_or(false);
-    let page = state
-        .facetra
-        .studio()
-        .renders(&p.actor(), selected, &page)
-        .await?;
+    let studio = state.facetra.studio();
+    let page = match q.portfolio_id.as_deref().filter(|p| !p.is_empty()) {
+        Some(portfolio) => {
+            studio
+                .portfolio_renders(&p.actor(), portfolio, selected, &page)
+                .await?
+        }
+        None => studio.renders(&p.actor(), selected, &page).await?,
+    };
     Ok(Json(List::from_page(page)))
 }
 
@@ -198,7 +202,7 @@ pub async fn download(
 pub async fn file(
     State(state): State<AppState>,
     Path(blob): Path<String>,
-    Query(q): Query<Signed>,
+    ApiQuery(q): ApiQuery<Signed>,
 ) -> Result<Response, ApiError> {
     let (meta, reader) = state
         .facetra

@@ -19,7 +19,7 @@ use crate::ids::{JobId, RenderId, UserId};
 use crate::paging::{Cursor, Page, PageRequest};
 use crate::studio::apply;
 use crate::studio::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
-use crate::studio::store::JobStore;
+use crate::studio::store::{JobStore, RenderFilter};
 
 /// The job's own fields (never the lease's).
 fn job_doc(job: &Job) -> Result<Document> {
@@ -359,12 +359,16 @@ impl crate::studio::store::RenderStore for Mongo {
     async fn renders(
         &self,
         owner: &UserId,
-        selected_only: bool,
+        which: &RenderFilter,
         page: &PageRequest,
     ) -> Result<Page<Render>> {
         let mut filter = doc! { "user_id": owner.as_str() };
-        if selected_only {
+        if which.selected_only {
             filter.insert("selected", true);
+        }
+        if let Some(ids) = &which.among {
+            let ids: Vec<&str> = ids.iter().map(|r| r.as_str()).collect();
+            filter.insert("_id", doc! { "$in": ids });
         }
         newest_first(
             &self.renders(),

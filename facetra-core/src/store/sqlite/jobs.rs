@@ -12,7 +12,7 @@ use crate::ids::{JobId, RenderId, UserId};
 use crate::paging::{Cursor, Page, PageRequest};
 use crate::studio::apply;
 use crate::studio::jobs::{Job, JobStatus, Queued, Render, VariantOutcome};
-use crate::studio::store::JobStore;
+use crate::studio::store::{JobStore, RenderFilter};
 
 /// Where a newest-first page starts: after the cursor, or at the very top.
 pub(super) fn after(page: &PageRequest) -> (i64, String) {
@@ -282,22 +282,28 @@ impl crate::studio::store::RenderStore for Sqlite {
     async fn renders(
         &self,
         owner: &UserId,
-        selected_only: bool,
+        filter: &RenderFilter,
         page: &PageRequest,
     ) -> Result<Page<Render>> {
-        let (owner, page) = (owner.as_str().to_owned(), page.clone());
+        let (owner, page, selected_only) = (
+            owner.as_str().to_owned(),
+            page.clone(),
+            filter.selected_only,
+        );
+        let among = filter.among.as_ref().map(to_json).transpose()?;
         self.call(move |c| {
             let (at, id) = after(&page);
             let mut stmt = c
                 .prepare(
                     "SELECT body FROM renders WHERE user_id = ?1 AND (?2 = 0 OR selected = 1)
+                       AND (?6 IS NULL OR id IN (SELECT value FROM json_each(?6)))
                        AND (created_at < ?3 OR (created_at = ?3 AND id < ?4))
                      ORDER BY created_at DESC, id DESC LIMIT ?5",
                 )
                 .map_err(db_err)?;
             let rows = stmt
                 .query_map(
-                    params![owner, selected_only, at, id, (page.limit + 1) as i64],
+                    params![owner, selected_only, at, id, (page.limit + 1) as i64, among],
                     |r| r.get::<_, String>(0),
                 )
                 .map_err(db_err)?;
