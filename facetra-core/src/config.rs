@@ -81,6 +81,13 @@ pub struct Config {
     pub session_ttl_secs: i64,
     pub session_idle_secs: i64,
     pub max_body_bytes: usize,
+    /// How long a client has to send a request's headers, from the connection opening or the
+    /// end of the previous response (so it also ends idle keep-alive connections).
+    pub header_timeout_secs: u64,
+    /// How long a connection may move no bytes either way before it is closed.
+    pub idle_timeout_secs: u64,
+    /// How many connections the server holds open at once.
+    pub max_connections: usize,
     pub link_ttl_secs: i64,
     pub trial_credits: i64,
     pub operator: Option<String>,
@@ -169,6 +176,9 @@ pub mod keys {
     pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
     pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
     pub const MAX_BODY_BYTES: &str = "FACETRA_MAX_BODY_BYTES";
+    pub const HEADER_TIMEOUT_SECS: &str = "FACETRA_HEADER_TIMEOUT_SECS";
+    pub const IDLE_TIMEOUT_SECS: &str = "FACETRA_IDLE_TIMEOUT_SECS";
+    pub const MAX_CONNECTIONS: &str = "FACETRA_MAX_CONNECTIONS";
     pub const LINK_TTL_SECS: &str = "FACETRA_LINK_TTL_SECS";
     pub const TRIAL_CREDITS: &str = "FACETRA_TRIAL_CREDITS";
     pub const OPERATOR: &str = "FACETRA_OPERATOR";
@@ -382,6 +392,15 @@ impl Config {
             session_ttl_secs: positive(keys::SESSION_TTL_SECS, 12 * 3600)?,
             session_idle_secs: positive(keys::SESSION_IDLE_SECS, 2 * 3600)?,
             max_body_bytes: layers.parse(keys::MAX_BODY_BYTES, 1024 * 1024)?,
+            header_timeout_secs: positive(keys::HEADER_TIMEOUT_SECS, 10)?
+                .try_into()
+                .unwrap_or(10),
+            idle_timeout_secs: positive(keys::IDLE_TIMEOUT_SECS, 60)?
+                .try_into()
+                .unwrap_or(60),
+            max_connections: positive(keys::MAX_CONNECTIONS, 1024)?
+                .try_into()
+                .unwrap_or(1024),
             link_ttl_secs: positive(keys::LINK_TTL_SECS, 900)?,
             trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
             operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),

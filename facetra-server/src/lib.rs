@@ -6,6 +6,7 @@ pub mod cli;
 mod error;
 mod health;
 mod http;
+mod listen;
 mod openapi;
 mod routes;
 
@@ -153,6 +154,12 @@ pub async fn serve(
             })
         })
         .collect();
+    let config = facetra.config();
+    let limits = listen::Limits {
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(config.idle_timeout_secs),
+        max_connections: config.max_connections,
+    };
     let health = Arc::new(health::StoreHealth::default());
     let probe = {
         let (health, facetra, stop) = (health.clone(), facetra.clone(), stopping(stopped.clone()));
@@ -164,11 +171,7 @@ pub async fn serve(
         health,
     });
     tracing::info!("listening on http://{bound}");
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let served = listen::serve(listener, app, limits, async move {
         shutdown.await;
         let _ = stop.send(true);
     })

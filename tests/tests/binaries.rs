@@ -1535,3 +1535,72 @@ fn the_data_directory_is_private_and_a_secret_key_others_can_read_is_refused() {
     assert_clean_failure(&refused, "chmod 600");
     assert_eq!(refused.status.code(), Some(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_slow_clients_are_closed_by_the_header_timeout_and_healthz_keeps_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(keys::HEADER_TIMEOUT_SECS, "2");
+    let server = RunningServer::start(cmd);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let started = std::time::Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        slow.push(tokio::spawn(async move {
+            let opened = std::time::Instant::now();
+            let mut buf = [0u8; 64];
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n".iter().cycle() {
+                tokio::select! {
+                    read = stream.read(&mut buf) => {
+                        if matches!(read, Ok(0) | Err(_)) {
+                            return opened.elapsed();
+                        }
+                    }
+                    () = tokio::time::sleep(std::time::Duration::from_millis(900)) => {
+                        if stream.write_all(&[*byte]).await.is_err() {
+                            return opened.elapsed();
+                        }
+                    }
+                }
+                if opened.elapsed() > std::time::Duration::from_secs(20) {
+                    return opened.elapsed();
+                }
+            }
+            opened.elapsed()
+        }));
+    }
+    // Meanwhile a new client asks /healthz, again and again.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let mut slowest = std::time::Duration::ZERO;
+    while started.elapsed() < std::time::Duration::from_secs(4) {
+        let asked = std::time::Instant::now();
+        let res = http
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        slowest < std::time::Duration::from_millis(100),
+        "/healthz took {slowest:?} while 300 slow clients held connections"
+    );
+    let mut longest = std::time::Duration::ZERO;
+    for task in slow {
+        longest = longest.max(task.await.unwrap());
+    }
+    assert!(
+        longest < std::time::Duration::from_secs(4),
+        "a half-sent request was kept open for {longest:?}"
+    );
+    drop(server);
+}
