@@ -105,6 +105,10 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// The most pixels an upload may have (40 MP).
     pub upload_max_pixels: u64,
+    /// How much memory the process may spend decoding uploads at once (1 GB).
+    pub decode_budget_bytes: u64,
+    /// How many uploads one user may have in flight.
+    pub uploads_per_user: usize,
     /// Credits per render variant.
     pub render_cost: i64,
     /// Credits per AI-drafted BOM (the local heuristic is free).
@@ -176,6 +180,8 @@ pub mod keys {
     pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
     pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
     pub const MAX_BODY_BYTES: &str = "FACETRA_MAX_BODY_BYTES";
+    pub const DECODE_BUDGET_BYTES: &str = "FACETRA_DECODE_BUDGET_BYTES";
+    pub const UPLOADS_PER_USER: &str = "FACETRA_UPLOADS_PER_USER";
     pub const HEADER_TIMEOUT_SECS: &str = "FACETRA_HEADER_TIMEOUT_SECS";
     pub const IDLE_TIMEOUT_SECS: &str = "FACETRA_IDLE_TIMEOUT_SECS";
     pub const MAX_CONNECTIONS: &str = "FACETRA_MAX_CONNECTIONS";
@@ -416,6 +422,10 @@ impl Config {
             mail_poll_ms: layers.parse(keys::MAIL_POLL_MS, 2000)?.max(10),
             upload_max_bytes: layers.parse(keys::UPLOAD_MAX_BYTES, 20_000_000)?,
             upload_max_pixels: layers.parse(keys::UPLOAD_MAX_PIXELS, 40_000_000)?,
+            decode_budget_bytes: positive(keys::DECODE_BUDGET_BYTES, 1_000_000_000)?
+                .try_into()
+                .unwrap_or(1_000_000_000),
+            uploads_per_user: positive(keys::UPLOADS_PER_USER, 2)?.try_into().unwrap_or(2),
             render_cost: positive(keys::RENDER_COST, 1)?,
             bom_cost: positive(keys::BOM_COST, 1)?,
             workers: layers.parse(keys::WORKERS, 2)?,

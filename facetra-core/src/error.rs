@@ -56,6 +56,12 @@ pub enum Error {
     /// A client's idempotency key was used before for a different request.
     #[error("conflict: {0}")]
     IdempotencyConflict(String),
+    /// Too many requests from one client: slow down (429, `Retry-After`).
+    #[error("too many requests: {0}")]
+    RateLimited(String),
+    /// The server is at capacity for this kind of work: try again shortly (503, `Retry-After`).
+    #[error("busy: {0}")]
+    Busy(String),
     /// The configuration is unusable; the message says what to set.
     #[error("configuration: {0}")]
     Config(String),
@@ -93,7 +99,10 @@ impl Error {
             | Error::Forbidden(_)
             | Error::InvalidSignature
             | Error::ExpiredLink => 5,
-            Error::Unavailable(_) | Error::Provider { .. } => 6,
+            Error::Unavailable(_)
+            | Error::Provider { .. }
+            | Error::Busy(_)
+            | Error::RateLimited(_) => 6,
             Error::Conflict(_) | Error::IdempotencyConflict(_) | Error::StaleVersion(_) => 7,
             Error::InsufficientCredits { .. } => 8,
             Error::Corrupt(_) | Error::Internal(_) => 1,

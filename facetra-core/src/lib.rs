@@ -53,6 +53,7 @@ struct Inner {
     store: Store,
     clock: SharedClock,
     keys: Keys,
+    uploads: studio::gate::UploadGate,
 }
 
 impl Facetra {
@@ -100,8 +101,11 @@ impl Facetra {
             }
         };
         let bom_drafter = bom_drafter_for(&config);
+        let uploads =
+            studio::gate::UploadGate::new(config.decode_budget_bytes, config.uploads_per_user);
         Ok(Facetra {
             inner: Arc::new(Inner {
+                uploads,
                 config,
                 gateway,
                 mailer,
@@ -163,6 +167,11 @@ impl Facetra {
     /// Templates, the outbox and its sender.
     pub fn mail(&self) -> mail::Mail<'_> {
         mail::Mail { f: self }
+    }
+
+    /// The upload gate: the decode budget and uploads in flight per user.
+    pub(crate) fn upload_gate(&self) -> &studio::gate::UploadGate {
+        &self.inner.uploads
     }
 
     /// The image provider.

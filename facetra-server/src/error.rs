@@ -40,6 +40,8 @@ impl From<Error> for ApiError {
             Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
             Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
+            Error::RateLimited(why) => ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", why),
+            Error::Busy(why) => ApiError::new(S::SERVICE_UNAVAILABLE, "busy", why),
             Error::IdempotencyConflict(why) => {
                 ApiError::new(S::CONFLICT, "idempotency_conflict", why)
             }
@@ -101,6 +103,12 @@ impl IntoResponse for ApiError {
             "request_id": current_request_id(),
         }});
         let mut response = (self.status, Json(body)).into_response();
+        if matches!(self.code, "rate_limited" | "busy") {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
         if self.code == "unavailable" {
             // The store failed: the guard marks it down, and the answer says when to come back.
             response.extensions_mut().insert(crate::health::StoreFailed);

@@ -1604,3 +1604,84 @@ async fn three_hundred_slow_clients_are_closed_by_the_header_timeout_and_healthz
     );
     drop(server);
 }
+
+/// The server's peak resident memory so far, from /proc.
+fn peak_rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_40_megapixel_16_bit_uploads_stay_within_the_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path())
+        .env(keys::DEV_LOGIN, "true")
+        .env(keys::WORKERS, "0");
+    let server = RunningServer::start(cmd);
+    let png = facetra_tests::images::png_16bit_black(8000, 5000);
+    assert!(png.len() < 2_500_000, "{} bytes", png.len());
+    let http = reqwest::Client::new();
+    let mut uploads = Vec::new();
+    for person in 0..10 {
+        let email = format!("p{person}@example.com");
+        let cookie = facetra_tests::binaries::dev_login_cookie(&http, &server.base, &email).await;
+        for _ in 0..2 {
+            let (http, base, cookie, png) = (
+                http.clone(),
+                server.base.clone(),
+                cookie.clone(),
+                png.clone(),
+            );
+            uploads.push(tokio::spawn(async move {
+                let form = reqwest::multipart::Form::new().text("kind", "sketch").part(
+                    "file",
+                    reqwest::multipart::Part::bytes(png).file_name("huge.png"),
+                );
+                let res = http
+                    .post(format!("{base}/v1/uploads"))
+                    .header("cookie", &cookie)
+                    .header("origin", &base)
+                    .multipart(form)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                let retry = res.headers().contains_key("retry-after");
+                let body: serde_json::Value = res.json().await.unwrap_or_default();
+                (status, retry, body)
+            }));
+        }
+    }
+    let mut statuses = Vec::new();
+    for upload in uploads {
+        let (status, retry, body) = upload.await.unwrap();
+        match status {
+            201 => {}
+            429 | 503 => {
+                assert!(retry, "a {status} says when to come back: {body}");
+                assert!(body["error"]["code"].is_string(), "{body}");
+            }
+            other => panic!("an upload answered {other}: {body}"),
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses.contains(&201),
+        "some uploads go through: {statuses:?}"
+    );
+    let health = facetra_tests::binaries::http_get(&server.base, "/healthz");
+    assert_eq!(health, r#"{"status":"ok"}"#, "the server stays up");
+    let peak = peak_rss_mb(server.child.id());
+    eprintln!("peak resident memory {peak} MB; answers {statuses:?}");
+    assert!(
+        peak < 1_000 + 200,
+        "peak resident memory {peak} MB, over the 1 GB budget plus 200 MB: {statuses:?}"
+    );
+    drop(server);
+}

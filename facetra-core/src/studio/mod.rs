@@ -4,6 +4,7 @@
 
 pub(crate) mod apply;
 pub mod bom;
+pub mod gate;
 pub mod jobs;
 pub mod portfolios;
 pub mod providers;

@@ -58,12 +58,21 @@ pub struct Studio<'a> {
     pub(crate) f: &'a Facetra,
 }
 
-/// Checks an image's format, size and pixels, and returns it stripped, with its dimensions.
-pub fn ingest(
-    bytes: &[u8],
-    max_bytes: u64,
-    max_pixels: u64,
-) -> Result<(Format, u32, u32, Vec<u8>)> {
+/// An upload checked as far as its header: recognised, stripped, within the limits.
+#[derive(Debug)]
+pub struct Inspected {
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    /// The stripped bytes: what is stored.
+    pub stripped: Vec<u8>,
+    /// How many bytes decoding it takes (from its header).
+    pub decode_bytes: u64,
+}
+
+/// Checks an image's size, format and pixels from its header (nothing is decoded yet) and
+/// strips its metadata.
+pub fn inspect(bytes: &[u8], max_bytes: u64, max_pixels: u64) -> Result<Inspected> {
     if bytes.len() as u64 > max_bytes {
         return Err(Error::TooLarge(format!(
             "the file is larger than {} MB",
@@ -76,39 +85,84 @@ pub fn ingest(
         )
     })?;
     let stripped = strip::strip(format, bytes)?;
-    let image_format = format.decoder();
-    let reader = || image::ImageReader::with_format(Cursor::new(&stripped), image_format);
-    let (width, height) = reader()
-        .into_dimensions()
-        .map_err(|e| Error::InvalidImage(format!("the image cannot be read ({e})")))?;
+    let unreadable =
+        |e: image::ImageError| Error::InvalidImage(format!("the image cannot be read ({e})"));
+    let (width, height, decode_bytes) = {
+        let decoder = image::ImageReader::with_format(Cursor::new(&stripped), format.decoder())
+            .into_decoder()
+            .map_err(unreadable)?;
+        let (w, h) = image::ImageDecoder::dimensions(&decoder);
+        (w, h, image::ImageDecoder::total_bytes(&decoder))
+    };
     if u64::from(width) * u64::from(height) > max_pixels {
         return Err(Error::InvalidImage(format!(
             "the image is {width}×{height}; at most {} megapixels are accepted",
             max_pixels / 1_000_000
         )));
     }
+    Ok(Inspected {
+        format,
+        width,
+        height,
+        stripped,
+        decode_bytes,
+    })
+}
+
+/// What checking an image costs in memory: its decoded pixels and the decoder's own buffers.
+pub fn decode_cost(decode_bytes: u64) -> u64 {
+    decode_bytes
+        .saturating_add(decode_bytes / 4)
+        .saturating_add(8 << 20)
+}
+
+/// Decodes the whole image, allocating at most `budget` bytes: damaged data is refused.
+pub fn check_decodes(image: &Inspected, budget: u64) -> Result<()> {
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(width);
-    limits.max_image_height = Some(height);
-    limits.max_alloc = Some(max_pixels.saturating_mul(8).max(64 * 1024 * 1024));
-    let mut decoder = reader();
-    decoder.limits(limits);
-    decoder
+    limits.max_image_width = Some(image.width);
+    limits.max_image_height = Some(image.height);
+    limits.max_alloc = Some(budget);
+    let mut reader =
+        image::ImageReader::with_format(Cursor::new(&image.stripped), image.format.decoder());
+    reader.limits(limits);
+    reader
         .decode()
-        .map_err(|e| Error::InvalidImage(format!("the image data is damaged ({e})")))?;
-    Ok((format, width, height, stripped))
+        .map(drop)
+        .map_err(|e| Error::InvalidImage(format!("the image data is damaged ({e})")))
 }
 
 impl Studio<'_> {
-    /// Stores an upload for the actor.
+    /// Stores an upload for the actor. The decode that checks it first takes its memory from
+    /// the process's budget (503 `busy` when there is no room soon) and the actor may have only
+    /// a few uploads in flight (429).
     pub async fn upload(&self, actor: &Actor, kind: UploadKind, bytes: Vec<u8>) -> Result<Upload> {
         let me = self.f.accounts().me(actor).await?;
+        let gate = self.f.upload_gate();
+        let _in_flight = gate.enter(&me.id)?;
         let cfg = self.f.config();
         let (max_bytes, max_pixels) = (cfg.upload_max_bytes, cfg.upload_max_pixels);
-        let (format, width, height, stripped) =
-            tokio::task::spawn_blocking(move || ingest(&bytes, max_bytes, max_pixels))
-                .await
-                .map_err(|e| Error::Internal(format!("probing the image panicked: {e}")))??;
+        let blocking = |e: tokio::task::JoinError| {
+            Error::Internal(format!("checking the image panicked: {e}"))
+        };
+        let inspected = tokio::task::spawn_blocking(move || inspect(&bytes, max_bytes, max_pixels))
+            .await
+            .map_err(blocking)??;
+        let cost = decode_cost(inspected.decode_bytes);
+        let room = gate.reserve(cost).await?;
+        let inspected = tokio::task::spawn_blocking(move || {
+            let checked = check_decodes(&inspected, cost);
+            drop(room);
+            checked.map(|()| inspected)
+        })
+        .await
+        .map_err(blocking)??;
+        let Inspected {
+            format,
+            width,
+            height,
+            stripped,
+            ..
+        } = inspected;
         let now = self.f.now();
         let mut body: &[u8] = &stripped;
         let blob = self

@@ -31,8 +31,9 @@ pub async fn create(
             "the upload is too large",
         )
     };
+    let limit = usize::try_from(state.facetra.config().upload_max_bytes).unwrap_or(usize::MAX);
     let (mut file, mut kind) = (None, None);
-    while let Some(field) = form.next_field().await.map_err(|e| {
+    while let Some(mut field) = form.next_field().await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
@@ -41,14 +42,21 @@ pub async fn create(
     })? {
         match field.name() {
             Some("file") => {
-                let bytes = field.bytes().await.map_err(|e| {
+                // Read into one buffer as it arrives (no second copy), stopping at the limit.
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| {
                     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                         too_large()
                     } else {
                         bad("the file part could not be read")
                     }
-                })?;
-                file = Some(bytes.to_vec());
+                })? {
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some(bytes);
             }
             Some("kind") => {
                 kind = Some(
