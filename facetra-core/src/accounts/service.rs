@@ -213,18 +213,21 @@ impl Accounts<'_> {
         let cfg = self.f.config();
         let now = self.f.now();
         let hash = token.hash();
-        let session = store
-            .session_by_token(&hash)
-            .await?
-            .ok_or(Error::Unauthenticated(
-                "the session is unknown or has ended",
-            ))?;
+        let (session, user) =
+            store
+                .session_and_user(&hash)
+                .await?
+                .ok_or(Error::Unauthenticated(
+                    "the session is unknown or has ended",
+                ))?;
         let idle_limit = session.last_seen_at + Duration::seconds(cfg.session_idle_secs);
         if now >= session.expires_at || now >= idle_limit {
             store.delete_session(&hash).await?;
             return Err(Error::Unauthenticated("the session has expired"));
         }
-        let user = self.active_user(&session.user_id).await?;
+        if user.status != UserStatus::Active {
+            return Err(Error::Unauthenticated("the account is closed"));
+        }
         if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECS) {
             store.touch_session(&session.id, now).await?;
         }

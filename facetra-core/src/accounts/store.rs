@@ -58,6 +58,9 @@ pub trait AccountStore: Send + Sync {
 
     async fn insert_session(&self, session: &Session) -> Result<()>;
     async fn session_by_token(&self, hash: &TokenHash) -> Result<Option<Session>>;
+    /// The session with this token hash and its account, in one read (the hot path of every
+    /// signed-in request).
+    async fn session_and_user(&self, hash: &TokenHash) -> Result<Option<(Session, User)>>;
     /// Records activity; callers write it at most once a minute.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
     /// Deletes the session with this token hash; whether one existed.

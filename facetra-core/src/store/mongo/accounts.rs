@@ -275,6 +275,14 @@ impl AccountStore for Mongo {
             .transpose()
     }
 
+    async fn session_and_user(&self, hash: &TokenHash) -> Result<Option<(Session, User)>> {
+        let Some(session) = self.session_by_token(hash).await? else {
+            return Ok(None);
+        };
+        let user = self.user_by_id(&session.user_id).await?;
+        Ok(user.map(|u| (session, u)))
+    }
+
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
         self.sessions()
             .update_one(

@@ -19,22 +19,27 @@ const USER_COLUMNS: &str = "id, email, name, avatar_url, google_subject, roles, 
 type UserRow = (User, String, String, String);
 
 fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
-    let roles: String = r.get(5)?;
-    let consents: String = r.get(7)?;
-    let status: String = r.get(6)?;
+    user_at(r, 0)
+}
+
+/// A user whose `USER_COLUMNS` start at column `at` of the row.
+fn user_at(r: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
+    let roles: String = r.get(at + 5)?;
+    let consents: String = r.get(at + 7)?;
+    let status: String = r.get(at + 6)?;
     Ok((
         User {
-            id: UserId::from_stored(r.get(0)?),
-            email: Email::from_stored(r.get(1)?),
-            name: r.get(2)?,
-            avatar_url: r.get(3)?,
-            google_subject: r.get(4)?,
+            id: UserId::from_stored(r.get(at)?),
+            email: Email::from_stored(r.get(at + 1)?),
+            name: r.get(at + 2)?,
+            avatar_url: r.get(at + 3)?,
+            google_subject: r.get(at + 4)?,
             roles: Vec::new(),
             status: UserStatus::Active,
             consents: Default::default(),
-            age_confirmed_at: from_ms(r.get(8)?),
-            created_at: from_ms(r.get(9)?),
-            updated_at: from_ms(r.get(10)?),
+            age_confirmed_at: from_ms(r.get(at + 8)?),
+            created_at: from_ms(r.get(at + 9)?),
+            updated_at: from_ms(r.get(at + 10)?),
         },
         roles,
         status,
@@ -88,11 +93,11 @@ fn insert_user_tx(c: &rusqlite::Connection, u: &User) -> Result<()> {
 }
 
 fn one_user(c: &rusqlite::Connection, column: &str, value: &str) -> Result<Option<User>> {
-    c.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"),
-        [value],
-        user_from_row,
-    )
+    c.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
+    ))
+    .map_err(db_err)?
+    .query_row([value], user_from_row)
     .optional()
     .map_err(db_err)?
     .map(finish_user)
@@ -192,22 +197,22 @@ impl AccountStore for Sqlite {
 
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
         let id = id.as_str().to_owned();
-        self.call(move |c| one_user(c, "id", &id)).await
+        self.read(move |c| one_user(c, "id", &id)).await
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         let email = email.as_str().to_owned();
-        self.call(move |c| one_user(c, "email", &email)).await
+        self.read(move |c| one_user(c, "email", &email)).await
     }
 
     async fn user_by_google_subject(&self, subject: &str) -> Result<Option<User>> {
         let subject = subject.to_owned();
-        self.call(move |c| one_user(c, "google_subject", &subject))
+        self.read(move |c| one_user(c, "google_subject", &subject))
             .await
     }
 
     async fn has_admin(&self) -> Result<bool> {
-        self.call(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT 1 FROM users WHERE status = 'active' AND (',' || roles || ',') LIKE '%,admin,%' LIMIT 1",
                 [],
@@ -222,7 +227,7 @@ impl AccountStore for Sqlite {
 
     async fn list_users(&self, page: &PageRequest) -> Result<Page<User>> {
         let page = page.clone();
-        self.call(move |c| {
+        self.read(move |c| {
             let (after_at, after_id) = match &page.after {
                 Some(cur) => (ms(cur.created_at), cur.id.clone()),
                 None => (i64::MAX, String::new()),
@@ -279,7 +284,7 @@ impl AccountStore for Sqlite {
     }
 
     async fn instance(&self) -> Result<Option<Instance>> {
-        self.call(|c| instance_tx(c)).await
+        self.read(instance_tx).await
     }
 
     async fn insert_session(&self, s: &Session) -> Result<()> {
@@ -305,15 +310,38 @@ impl AccountStore for Sqlite {
 
     async fn session_by_token(&self, hash: &TokenHash) -> Result<Option<Session>> {
         let hash = hash.0.clone();
-        self.call(move |c| {
-            c.query_row(
+        self.read(move |c| {
+            c.prepare_cached(
                 "SELECT id, user_id, token_hash, created_at, expires_at, last_seen_at
                  FROM sessions WHERE token_hash = ?1",
-                [hash],
-                session_from_row,
             )
+            .map_err(db_err)?
+            .query_row([hash], session_from_row)
             .optional()
             .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn session_and_user(&self, hash: &TokenHash) -> Result<Option<(Session, User)>> {
+        let hash = hash.0.clone();
+        let users = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT s.id, s.user_id, s.token_hash, s.created_at, s.expires_at, s.last_seen_at,
+                        {users}
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+            ))
+            .map_err(db_err)?
+            .query_row([hash], |r| Ok((session_from_row(r)?, user_at(r, 6)?)))
+            .optional()
+            .map_err(db_err)?
+            .map(|(session, user)| Ok((session, finish_user(user)?)))
+            .transpose()
         })
         .await
     }
@@ -392,12 +420,12 @@ impl AccountStore for Sqlite {
 
     async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
         let hash = hash.0.clone();
-        self.call(move |c| {
-            c.query_row(
-                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"),
-                [hash],
-                token_from_row,
-            )
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"
+            ))
+            .map_err(db_err)?
+            .query_row([hash], token_from_row)
             .optional()
             .map_err(db_err)
         })
@@ -406,7 +434,7 @@ impl AccountStore for Sqlite {
 
     async fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>> {
         let user = user.as_str().to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = ?1

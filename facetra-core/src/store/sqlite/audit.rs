@@ -60,7 +60,7 @@ impl AuditStore for Sqlite {
     }
 
     async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare(
                     "SELECT seq, at, actor, action, target, details, prev_hash, hash
@@ -104,7 +104,7 @@ impl AuditStore for Sqlite {
     }
 
     async fn audit_head(&self) -> Result<Option<AuditHead>> {
-        self.call(|c| {
+        self.read(|c| {
             c.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
                 Ok(AuditHead {
                     seq: r.get::<_, i64>(0)? as u64,

@@ -87,7 +87,7 @@ impl BlobStore for Sqlite {
     async fn open_blob(&self, id: &BlobId) -> Result<Option<(BlobMeta, BlobReader)>> {
         let key = id.as_str().to_owned();
         let meta = self
-            .call(move |c| {
+            .read(move |c| {
                 c.query_row(
                     "SELECT id, owner_id, content_type, size, sha256, created_at FROM blobs WHERE id = ?1",
                     [key],

@@ -78,7 +78,7 @@ impl BomStore for Sqlite {
 
     async fn bom(&self, render: &RenderId) -> Result<Option<Bom>> {
         let render = render.as_str().to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!(
                     "SELECT {COLUMNS} FROM boms WHERE render_id = ?1 ORDER BY version DESC LIMIT 1"
@@ -96,7 +96,7 @@ impl BomStore for Sqlite {
 
     async fn bom_history(&self, render: &RenderId, page: &PageRequest) -> Result<Page<Bom>> {
         let (render, page) = (render.as_str().to_owned(), page.clone());
-        self.call(move |c| {
+        self.read(move |c| {
             let below = version_after(&page)?;
             let mut stmt = c
                 .prepare(&format!(

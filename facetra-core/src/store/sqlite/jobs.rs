@@ -121,7 +121,7 @@ impl JobStore for Sqlite {
 
     async fn job(&self, owner: Option<&UserId>, id: &JobId) -> Result<Option<Job>> {
         let (owner, id) = (owner.map(|o| o.as_str().to_owned()), id.as_str().to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(load(c, &id)?.filter(|j| owner.as_deref().is_none_or(|o| j.user_id.as_str() == o)))
         })
         .await
@@ -129,7 +129,7 @@ impl JobStore for Sqlite {
 
     async fn job_by_key(&self, owner: &UserId, key: &str) -> Result<Option<Job>> {
         let (owner, key) = (owner.as_str().to_owned(), key.to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!(
                     "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1 AND idempotency_key = ?2"
@@ -147,7 +147,7 @@ impl JobStore for Sqlite {
 
     async fn jobs(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Job>> {
         let (owner, page) = (owner.as_str().to_owned(), page.clone());
-        self.call(move |c| {
+        self.read(move |c| {
             let (at, id) = after(&page);
             let mut stmt = c
                 .prepare(&format!(
@@ -230,7 +230,7 @@ impl JobStore for Sqlite {
 
     async fn render(&self, owner: &UserId, id: &RenderId) -> Result<Option<Render>> {
         let (owner, id) = (owner.as_str().to_owned(), id.as_str().to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT body FROM renders WHERE id = ?1 AND user_id = ?2",
                 params![id, owner],
@@ -246,7 +246,7 @@ impl JobStore for Sqlite {
 
     async fn job_renders(&self, job: &JobId) -> Result<Vec<Render>> {
         let job = job.as_str().to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare("SELECT body FROM renders WHERE job_id = ?1 ORDER BY variant")
                 .map_err(db_err)?;
@@ -265,7 +265,7 @@ impl Sqlite {
         sql: &'static str,
         args: Vec<String>,
     ) -> impl std::future::Future<Output = Result<Vec<Render>>> + '_ {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(sql).map_err(db_err)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), |r| {
@@ -291,7 +291,7 @@ impl crate::studio::store::RenderStore for Sqlite {
             filter.selected_only,
         );
         let among = filter.among.as_ref().map(to_json).transpose()?;
-        self.call(move |c| {
+        self.read(move |c| {
             let (at, id) = after(&page);
             let mut stmt = c
                 .prepare(

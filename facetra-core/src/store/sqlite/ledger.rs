@@ -111,12 +111,12 @@ impl LedgerStore for Sqlite {
 
     async fn balance(&self, user: &UserId) -> Result<i64> {
         let user = user.as_str().to_owned();
-        self.call(move |c| {
-            Ok(c.query_row(
+        self.read(move |c| {
+            Ok(c.prepare_cached(
                 "SELECT balance_after FROM ledger WHERE user_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [user],
-                |r| r.get::<_, i64>(0),
             )
+            .map_err(db_err)?
+            .query_row([user], |r| r.get::<_, i64>(0))
             .optional()
             .map_err(db_err)?
             .unwrap_or(0))
@@ -126,12 +126,12 @@ impl LedgerStore for Sqlite {
 
     async fn ledger_entry_by_key(&self, key: &str) -> Result<Option<LedgerEntry>> {
         let key = key.to_owned();
-        self.call(move |c| by_key(c, &key)).await
+        self.read(move |c| by_key(c, &key)).await
     }
 
     async fn ledger_page(&self, user: &UserId, page: &PageRequest) -> Result<Page<LedgerEntry>> {
         let (user, page) = (user.as_str().to_owned(), page.clone());
-        self.call(move |c| {
+        self.read(move |c| {
             let (at, id) = match &page.after {
                 Some(cur) => (ms(cur.created_at), cur.id.clone()),
                 None => (i64::MAX, "\u{10FFFF}".to_owned()),
@@ -165,7 +165,7 @@ impl LedgerStore for Sqlite {
         limit: usize,
     ) -> Result<Vec<LedgerEntry>> {
         let user = user.as_str().to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare(&format!("SELECT {COLUMNS} FROM ledger WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"))
                 .map_err(db_err)?;
@@ -177,7 +177,7 @@ impl LedgerStore for Sqlite {
 
     async fn ledger_accounts(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<UserId>> {
         let after = after.map(|u| u.as_str().to_owned()).unwrap_or_default();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare("SELECT DISTINCT user_id FROM ledger WHERE user_id > ?1 ORDER BY user_id LIMIT ?2")
                 .map_err(db_err)?;

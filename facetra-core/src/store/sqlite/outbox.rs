@@ -149,7 +149,7 @@ impl OutboxStore for Sqlite {
         page: &PageRequest,
     ) -> Result<Page<OutboxMessage>> {
         let (status, page) = (status.map(|s| s.as_str().to_owned()), page.clone());
-        self.call(move |c| {
+        self.read(move |c| {
             let (at, id) = match &page.after {
                 Some(cur) => (ms(cur.created_at), cur.id.clone()),
                 None => (i64::MAX, "\u{10FFFF}".to_owned()),
@@ -170,7 +170,7 @@ impl OutboxStore for Sqlite {
 
     async fn outbox_message(&self, id: &MessageId) -> Result<Option<OutboxMessage>> {
         let id = id.as_str().to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
                 [id],

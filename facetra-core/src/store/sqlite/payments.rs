@@ -101,7 +101,7 @@ impl PaymentStore for Sqlite {
             PaymentRef::Link(l) => ("link_id", l.to_owned()),
             PaymentRef::RazorpayPayment(p) => ("razorpay_payment_id", p.to_owned()),
         };
-        self.call(move |c| find(c, column, &value)).await
+        self.read(move |c| find(c, column, &value)).await
     }
 
     async fn advance_payment(
@@ -156,7 +156,7 @@ impl PaymentStore for Sqlite {
 
     async fn webhook_seen(&self, event_id: &str) -> Result<bool> {
         let event_id = event_id.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT 1 FROM webhook_events WHERE event_id = ?1",
                 [event_id],
@@ -228,7 +228,7 @@ impl SecurityEventStore for Sqlite {
         page: &PageRequest,
     ) -> Result<Page<SecurityEvent>> {
         let (kind, page) = (kind.map(str::to_owned), page.clone());
-        self.call(move |c| {
+        self.read(move |c| {
             let (at, id) = match &page.after {
                 Some(cur) => (ms(cur.created_at), cur.id.clone()),
                 None => (i64::MAX, "\u{10FFFF}".to_owned()),

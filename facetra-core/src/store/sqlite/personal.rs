@@ -80,7 +80,7 @@ impl Sqlite {
             location.fields.join(", "),
             location.person
         );
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(&sql).map_err(db_err)?;
             let mut rows = stmt.query(params![person, after, PAGE]).map_err(db_err)?;
             let mut last = after;
@@ -146,7 +146,7 @@ impl Sqlite {
 #[async_trait]
 impl PersonalDataStore for Sqlite {
     async fn containers(&self) -> Result<Vec<String>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut stmt = c
                 .prepare(
                     "SELECT name FROM sqlite_master WHERE type = 'table'
@@ -163,7 +163,7 @@ impl PersonalDataStore for Sqlite {
 
     async fn count(&self, kind: Kind, person: &UserId) -> Result<u64> {
         let (tables, person) = (tables(kind), person.as_str().to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut total = 0u64;
             for (table, location) in tables {
                 let sql = format!(

@@ -60,7 +60,7 @@ impl PortfolioStore for Sqlite {
 
     async fn portfolio(&self, owner: &UserId, id: &PortfolioId) -> Result<Option<Portfolio>> {
         let (owner, id) = (owner.as_str().to_owned(), id.as_str().to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {COLUMNS} FROM portfolios WHERE id = ?1 AND user_id = ?2"),
                 params![id, owner],
@@ -76,7 +76,7 @@ impl PortfolioStore for Sqlite {
 
     async fn portfolios(&self, owner: &UserId, page: &PageRequest) -> Result<Page<Portfolio>> {
         let (owner, page) = (owner.as_str().to_owned(), page.clone());
-        self.call(move |c| {
+        self.read(move |c| {
             let (at, id) = super::jobs::after(&page);
             let mut stmt = c
                 .prepare(&format!(

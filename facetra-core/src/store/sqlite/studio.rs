@@ -38,7 +38,7 @@ impl StudioStore for Sqlite {
 
     async fn upload(&self, owner: &UserId, id: &UploadId) -> Result<Option<Upload>> {
         let (owner, id) = (owner.as_str().to_owned(), id.as_str().to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             let row = c
                 .query_row(
                     "SELECT id, user_id, kind, mime, width, height, size, sha256, blob_id, created_at
