@@ -36,6 +36,18 @@ pub trait BlobStore: Send + Sync {
         body: &mut (dyn AsyncRead + Send + Unpin),
         at: Timestamp,
     ) -> Result<BlobMeta>;
+    /// Stores bytes already in memory (a render, a stripped upload) as a new blob: the same
+    /// as `put_blob`, in fewer steps where the backend can take them at once.
+    async fn put_blob_bytes(
+        &self,
+        owner: &UserId,
+        content_type: &str,
+        bytes: Vec<u8>,
+        at: Timestamp,
+    ) -> Result<BlobMeta> {
+        let mut body: &[u8] = &bytes;
+        self.put_blob(owner, content_type, &mut body, at).await
+    }
     /// The blob's metadata and a stream of its bytes.
     async fn open_blob(&self, id: &BlobId) -> Result<Option<(BlobMeta, BlobReader)>>;
     /// Removes the blob and its bytes; whether it existed.

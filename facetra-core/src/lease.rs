@@ -89,7 +89,8 @@ pub trait LeaseStore: Send + Sync {
         lease: &Lease,
         only: Option<&str>,
     ) -> Result<Option<Claimed>>;
-    /// Extends the lease while its holder still has it; false when it was lost.
+    /// Extends the lease while its holder still has it and the record is live; false when the
+    /// lease was lost or the record is done (a job cancelled meanwhile).
     async fn renew(&self, queue: Queue, id: &str, lease: &Lease) -> Result<bool>;
     /// Drops the lease at once, so another holder may claim the record without waiting for the
     /// expiry: only `holder`'s lease, or whoever holds it with `None`. A released claim gives

@@ -48,6 +48,18 @@ pub(crate) async fn create_private(path: &Path) -> std::io::Result<tokio::fs::Fi
     options.open(path).await
 }
 
+/// The same, for the blocking pool.
+pub(crate) fn create_private_sync(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 /// Refuses a secret file that users other than its owner can read or write.
 pub(crate) fn check_private(path: &Path) -> Result<()> {
     #[cfg(unix)]

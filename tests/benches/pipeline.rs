@@ -8,7 +8,6 @@ use std::time::Instant;
 use facetra_core::accounts::DevLogin;
 use facetra_core::config::keys;
 use facetra_core::studio::{JobStatus, RenderSpec, UploadKind};
-use facetra_core::Actor;
 use facetra_tests::gemini_stub::{GeminiStub, Reply};
 use facetra_tests::{Backend, Harness};
 
@@ -52,15 +51,20 @@ fn main() {
             name: "Bench".into(),
             age_confirmed: true,
         };
-        let me = Actor::User(
-            h.facetra
-                .accounts()
-                .dev_login(req, None)
-                .await
-                .expect("login")
-                .0
-                .id,
-        );
+        // The actor the server's handlers pass: the signed-in principal.
+        let (_, token, _) = h
+            .facetra
+            .accounts()
+            .dev_login(req, None)
+            .await
+            .expect("login");
+        let me = h
+            .facetra
+            .accounts()
+            .authenticate(&token)
+            .await
+            .expect("session")
+            .actor();
         let sketch = h
             .facetra
             .studio()

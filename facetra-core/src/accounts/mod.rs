@@ -9,6 +9,8 @@ pub mod store;
 pub use service::{Accounts, DevLogin, InitOutcome, NewOwner, Principal};
 pub use staff::{Staff, StaffOp};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
@@ -215,6 +217,9 @@ pub struct Instance {
 pub enum Actor {
     /// A signed-in user, acting on their own data.
     User(UserId),
+    /// A signed-in user as this request's authentication has just read them (active then):
+    /// core takes the account from here instead of reading it again (`Principal::actor`).
+    Signed(Arc<User>),
     /// A staff member (support, DPO, admin) acting with the roles the store gives them; only
     /// core makes one (`Accounts::staff`).
     Staff(Staff),
@@ -223,10 +228,20 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The user acting on their own data, if the actor is one.
+    pub fn user_id(&self) -> Option<&UserId> {
+        match self {
+            Actor::User(id) => Some(id),
+            Actor::Signed(user) => Some(&user.id),
+            Actor::Staff(_) | Actor::System => None,
+        }
+    }
+
     /// How the actor is named in the audit log: ids only, never an email or a name.
     pub fn audit_label(&self) -> String {
         match self {
             Actor::User(id) => format!("user:{id}"),
+            Actor::Signed(user) => format!("user:{}", user.id),
             Actor::Staff(s) => format!("staff:{}", s.id()),
             Actor::System => "system".into(),
         }

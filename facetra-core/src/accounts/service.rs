@@ -2,6 +2,8 @@
 //! the staff's view of users. Each takes an `Actor` (or a presented token) and decides itself
 //! whether it may proceed.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use serde_json::json;
 
@@ -50,7 +52,8 @@ pub struct DevLogin {
 /// Who a presented token belongs to.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: User,
+    /// The account as authentication read it (shared with the actor it makes).
+    pub user: Arc<User>,
     /// The session the token opened, or `None` for an API token.
     pub session: Option<SessionId>,
 }
@@ -58,7 +61,7 @@ pub struct Principal {
 impl Principal {
     /// The actor this principal acts as.
     pub fn actor(&self) -> Actor {
-        Actor::User(self.user.id.clone())
+        Actor::Signed(Arc::clone(&self.user))
     }
 }
 
@@ -232,7 +235,7 @@ impl Accounts<'_> {
             store.touch_session(&session.id, now).await?;
         }
         Ok(Principal {
-            user,
+            user: Arc::new(user),
             session: Some(session.id),
         })
     }
@@ -258,7 +261,7 @@ impl Accounts<'_> {
             store.touch_api_token(&stored.id, now).await?;
         }
         Ok(Principal {
-            user,
+            user: Arc::new(user),
             session: None,
         })
     }
@@ -294,12 +297,13 @@ impl Accounts<'_> {
 
     /// The actor's own account.
     pub async fn me(&self, actor: &Actor) -> Result<User> {
-        let Actor::User(id) = actor else {
-            return Err(Error::Forbidden(
+        match actor {
+            Actor::Signed(user) => Ok(User::clone(user)),
+            Actor::User(id) => self.active_user(id).await,
+            Actor::Staff(_) | Actor::System => Err(Error::Forbidden(
                 "only a signed-in user has a profile".into(),
-            ));
-        };
-        self.active_user(id).await
+            )),
+        }
     }
 
     /// Changes the actor's display name.

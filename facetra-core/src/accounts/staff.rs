@@ -159,6 +159,7 @@ impl Facetra {
             Actor::System => return Ok(()),
             Actor::Staff(s) => (s.roles.iter().any(|r| op.roles().contains(r)), &s.id),
             Actor::User(id) => (false, id),
+            Actor::Signed(user) => (false, &user.id),
         };
         if allowed {
             return Ok(());

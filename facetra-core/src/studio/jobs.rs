@@ -413,7 +413,6 @@ impl Studio<'_> {
         progress: Option<Progress<'_>>,
     ) -> Result<Job> {
         let jobs = &self.f.store().jobs;
-        let job = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
         let queued = |job: &Job| -> Vec<u32> {
             job.variants
                 .iter()
@@ -422,6 +421,7 @@ impl Studio<'_> {
                 .collect()
         };
         if claims > MAX_ATTEMPTS {
+            let job = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
             for index in queued(&job) {
                 let outcome = VariantOutcome::Failed {
                     class: FailureClass::ProviderError,
@@ -433,10 +433,14 @@ impl Studio<'_> {
             }
             return self.conclude(id).await;
         }
-        jobs.set_job_status(id, JobStatus::Running, self.f.now())
+        let job = jobs
+            .set_job_status(id, JobStatus::Running, self.f.now())
             .await?;
         let inputs = self.inputs(&job).await?;
         for index in queued(&job) {
+            // Renewing fails once the job is no longer due (cancelled) or another worker took
+            // it over (our lease expired): either way it is not ours to go on with. A variant
+            // cancelled meanwhile is not charged: finishing it again changes nothing.
             if !self
                 .f
                 .store()
@@ -444,17 +448,7 @@ impl Studio<'_> {
                 .renew(Queue::Jobs, id.as_str(), &lease(self.f.now()))
                 .await?
             {
-                // Another worker took the job over (our lease expired): leave it to them.
                 return jobs.job(None, id).await?.ok_or(Error::NotFound("job"));
-            }
-            let current = jobs.job(None, id).await?.ok_or(Error::NotFound("job"))?;
-            if current.status == JobStatus::Cancelled
-                || current
-                    .variants
-                    .get(index as usize)
-                    .is_none_or(|v| v.status != VariantStatus::Queued)
-            {
-                continue;
             }
             let result = match &inputs {
                 Ok((request, _)) => {
@@ -487,12 +481,11 @@ impl Studio<'_> {
                         continue;
                     }
                     let now = self.f.now();
-                    let mut body: &[u8] = &image.bytes;
                     let blob = self
                         .f
                         .store()
                         .blobs
-                        .put_blob(&job.user_id, format.mime(), &mut body, now)
+                        .put_blob_bytes(&job.user_id, format.mime(), image.bytes, now)
                         .await?;
                     let render = Render {
                         id: RenderId::new(now),
@@ -596,8 +589,7 @@ impl Studio<'_> {
         } else {
             JobStatus::Failed
         };
-        jobs.set_job_status(id, status, self.f.now()).await?;
-        jobs.job(None, id).await?.ok_or(Error::NotFound("job"))
+        jobs.set_job_status(id, status, self.f.now()).await
     }
 
     /// The provider request for a job, with the inputs' hashes. An input that is no longer
@@ -659,10 +651,12 @@ impl Studio<'_> {
     /// A blob's bytes; `None` when it is gone.
     async fn read_blob(&self, id: &crate::ids::BlobId) -> Result<Option<Vec<u8>>> {
         use tokio::io::AsyncReadExt;
-        let Some((_, mut reader)) = self.f.store().blobs.open_blob(id).await? else {
+        let Some((meta, mut reader)) = self.f.store().blobs.open_blob(id).await? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
+        // Room for the whole blob up front: the file is then read in one or two large reads,
+        // each a hop to the blocking pool, not in a dozen doubling ones.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0).min(64 << 20));
         reader.read_to_end(&mut bytes).await?;
         Ok(Some(bytes))
     }

@@ -50,8 +50,8 @@ pub trait JobStore: Send + Sync {
         render: Option<&Render>,
         at: Timestamp,
     ) -> Result<bool>;
-    /// Sets the job's status (and releases the lease when it is final).
-    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<()>;
+    /// Sets the job's status (and releases the lease when it is final); the job after.
+    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<Job>;
     /// Adds to the job's refunded-credit count.
     async fn add_job_refund(&self, id: &JobId, credits: i64) -> Result<()>;
     /// The render, only if it belongs to `owner`.

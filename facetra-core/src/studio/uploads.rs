@@ -164,12 +164,11 @@ impl Studio<'_> {
             ..
         } = inspected;
         let now = self.f.now();
-        let mut body: &[u8] = &stripped;
         let blob = self
             .f
             .store()
             .blobs
-            .put_blob(&me.id, format.mime(), &mut body, now)
+            .put_blob_bytes(&me.id, format.mime(), stripped, now)
             .await?;
         let upload = Upload {
             id: UploadId::new(now),

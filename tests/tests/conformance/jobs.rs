@@ -22,6 +22,7 @@ conformance!(
     a_job_renders_each_variant_once_with_its_provenance,
     a_crashed_workers_job_is_taken_up_again_and_after_three_leases_refunded,
     cancelling_refunds_the_variants_not_started_and_jobs_are_private,
+    a_lease_on_a_job_cancelled_meanwhile_is_not_renewed,
     a_variant_is_finished_once_and_a_second_finish_is_refused,
     refunds_are_priced_from_the_reservation_after_the_cost_changes,
     an_idempotency_key_reused_for_another_request_is_a_conflict,
@@ -314,6 +315,45 @@ async fn cancelling_refunds_the_variants_not_started_and_jobs_are_private(backen
         studio.job(&me, JobId::new(h.facetra.now()).as_str()).await,
         Err(Error::NotFound(_))
     ));
+    h.finish().await;
+}
+
+/// The worker checks its lease before each variant; a job cancelled while it works is not
+/// its to go on with (the renewal is the check: the worker reads the job no more).
+async fn a_lease_on_a_job_cancelled_meanwhile_is_not_renewed(backend: Backend) {
+    let (h, me, sketch) = studio(backend, "10").await;
+    let studio = h.facetra.studio();
+    let leases = &h.facetra.store().leases;
+    let lease = Lease {
+        holder: "worker".into(),
+        until: h.facetra.now() + Duration::seconds(60),
+    };
+    let job = studio.request(&me, &spec(&sketch, 2)).await.unwrap();
+    leases
+        .claim(Queue::Jobs, h.facetra.now(), &lease, Some(job.id.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(leases
+        .renew(Queue::Jobs, job.id.as_str(), &lease)
+        .await
+        .unwrap());
+    let other = Lease {
+        holder: "someone-else".into(),
+        ..lease.clone()
+    };
+    assert!(!leases
+        .renew(Queue::Jobs, job.id.as_str(), &other)
+        .await
+        .unwrap());
+    studio.cancel(&me, job.id.as_str()).await.unwrap();
+    assert!(
+        !leases
+            .renew(Queue::Jobs, job.id.as_str(), &lease)
+            .await
+            .unwrap(),
+        "a cancelled job's lease is not renewed"
+    );
     h.finish().await;
 }
 

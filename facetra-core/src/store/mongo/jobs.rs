@@ -320,9 +320,10 @@ impl JobStore for Mongo {
         ))
     }
 
-    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<()> {
+    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<Job> {
         self.mutate(id, |job| {
             apply::set_status(job, status, at);
+            job.clone()
         })
         .await
     }

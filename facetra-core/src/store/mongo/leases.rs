@@ -14,20 +14,25 @@ use crate::error::{Error, Result};
 use crate::lease::{Claimed, Lease, LeaseStore, Queue};
 
 impl Mongo {
-    /// Where a queue's documents live, which are due at `now`, and the order they are taken in.
+    /// Where a queue's documents live, which of them are due at `now`, and the order they are
+    /// taken in.
     fn queue(&self, q: Queue, now: Timestamp) -> (Collection<Document>, Document, Document) {
+        let mut due = live(q);
         match q {
-            Queue::Jobs => (
-                self.jobs(),
-                doc! { "status": { "$in": ["queued", "running"] } },
-                doc! { "created_ms": 1, "_id": 1 },
-            ),
-            Queue::Outbox => (
-                self.outbox(),
-                doc! { "status": "pending", "next_attempt_at": { "$lte": bdate(now) } },
-                doc! { "next_attempt_at": 1, "_id": 1 },
-            ),
+            Queue::Jobs => (self.jobs(), due, doc! { "created_ms": 1, "_id": 1 }),
+            Queue::Outbox => {
+                due.insert("next_attempt_at", doc! { "$lte": bdate(now) });
+                (self.outbox(), due, doc! { "next_attempt_at": 1, "_id": 1 })
+            }
         }
+    }
+}
+
+/// Which of a queue's documents are live (not done).
+fn live(q: Queue) -> Document {
+    match q {
+        Queue::Jobs => doc! { "status": { "$in": ["queued", "running"] } },
+        Queue::Outbox => doc! { "status": "pending" },
     }
 }
 
@@ -83,9 +88,12 @@ impl LeaseStore for Mongo {
 
     async fn renew(&self, q: Queue, id: &str, lease: &Lease) -> Result<bool> {
         let (collection, _, _) = self.queue(q, lease.until);
+        let mut filter = live(q);
+        filter.insert("_id", id);
+        filter.insert("lease_holder", &lease.holder);
         let r = collection
             .update_one(
-                doc! { "_id": id, "lease_holder": &lease.holder },
+                filter,
                 doc! { "$set": { "lease_until": bdate(lease.until) } },
             )
             .await

@@ -1,5 +1,7 @@
 //! `AccountStore` in SQL.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -324,24 +326,28 @@ impl AccountStore for Sqlite {
     }
 
     async fn session_and_user(&self, hash: &TokenHash) -> Result<Option<(Session, User)>> {
-        let hash = hash.0.clone();
-        let users = USER_COLUMNS
-            .split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.read(move |c| {
-            c.prepare_cached(&format!(
+        /// Built once: the statement cache is keyed by the text.
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let users = USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
                 "SELECT s.id, s.user_id, s.token_hash, s.created_at, s.expires_at, s.last_seen_at,
                         {users}
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
-            ))
-            .map_err(db_err)?
-            .query_row([hash], |r| Ok((session_from_row(r)?, user_at(r, 6)?)))
-            .optional()
-            .map_err(db_err)?
-            .map(|(session, user)| Ok((session, finish_user(user)?)))
-            .transpose()
+            )
+        });
+        let hash = hash.0.clone();
+        self.read(move |c| {
+            c.prepare_cached(&SQL)
+                .map_err(db_err)?
+                .query_row([hash], |r| Ok((session_from_row(r)?, user_at(r, 6)?)))
+                .optional()
+                .map_err(db_err)?
+                .map(|(session, user)| Ok((session, finish_user(user)?)))
+                .transpose()
         })
         .await
     }

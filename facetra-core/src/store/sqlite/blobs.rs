@@ -2,7 +2,7 @@
 //! temporary name and renamed, with its metadata in the `blobs` table. Deleting overwrites the
 //! file with zeros before unlinking it, then drops the row.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
@@ -11,8 +11,49 @@ use tokio::io::AsyncRead;
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::blobs::{copy_hashing, BlobMeta, BlobReader, BlobStore};
 use crate::clock::Timestamp;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{BlobId, UserId};
+
+/// Writes a blob file from bytes in memory: a private temporary file, synced, then renamed
+/// into place. Runs on the blocking pool.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(u64, String)> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        crate::private_fs::private_dir(dir)?;
+    }
+    let partial = path.with_extension("partial");
+    let written = crate::private_fs::create_private_sync(&partial).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&partial, path)) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.into());
+    }
+    Ok((bytes.len() as u64, crate::security::sha256_hex(bytes)))
+}
+
+/// Streams a blob file from `body` the same way, a chunk at a time.
+async fn stream(path: &Path, body: &mut (dyn AsyncRead + Send + Unpin)) -> Result<(u64, String)> {
+    if let Some(dir) = path.parent() {
+        crate::private_fs::private_dir(dir)?;
+    }
+    let partial = path.with_extension("partial");
+    let mut file = crate::private_fs::create_private(&partial).await?;
+    let copied = copy_hashing(body, &mut file).await;
+    let done = match copied {
+        Ok(done) => done,
+        Err(e) => {
+            drop(file);
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(e);
+        }
+    };
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::rename(&partial, path).await?;
+    Ok(done)
+}
 
 impl Sqlite {
     fn blob_path(&self, id: &BlobId) -> PathBuf {
@@ -21,36 +62,18 @@ impl Sqlite {
             .join(&tail[..2.min(tail.len())])
             .join(id.as_str())
     }
-}
 
-#[async_trait]
-impl BlobStore for Sqlite {
-    async fn put_blob(
+    /// Records a blob whose file is in place, `(size, sha256)` as written; removes the file if
+    /// the row cannot be written.
+    async fn record_blob(
         &self,
+        id: BlobId,
         owner: &UserId,
         content_type: &str,
-        body: &mut (dyn AsyncRead + Send + Unpin),
+        (size, sha256): (u64, String),
         at: Timestamp,
     ) -> Result<BlobMeta> {
-        let id = BlobId::new();
         let path = self.blob_path(&id);
-        if let Some(dir) = path.parent() {
-            crate::private_fs::private_dir(dir)?;
-        }
-        let partial = path.with_extension("partial");
-        let mut file = crate::private_fs::create_private(&partial).await?;
-        let copied = copy_hashing(body, &mut file).await;
-        let (size, sha256) = match copied {
-            Ok(done) => done,
-            Err(e) => {
-                drop(file);
-                let _ = tokio::fs::remove_file(&partial).await;
-                return Err(e);
-            }
-        };
-        file.sync_all().await?;
-        drop(file);
-        tokio::fs::rename(&partial, &path).await?;
         let meta = BlobMeta {
             id,
             owner: owner.clone(),
@@ -82,6 +105,36 @@ impl BlobStore for Sqlite {
             return Err(e);
         }
         Ok(meta)
+    }
+}
+
+#[async_trait]
+impl BlobStore for Sqlite {
+    async fn put_blob(
+        &self,
+        owner: &UserId,
+        content_type: &str,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        at: Timestamp,
+    ) -> Result<BlobMeta> {
+        let id = BlobId::new();
+        let written = stream(&self.blob_path(&id), body).await?;
+        self.record_blob(id, owner, content_type, written, at).await
+    }
+
+    async fn put_blob_bytes(
+        &self,
+        owner: &UserId,
+        content_type: &str,
+        bytes: Vec<u8>,
+        at: Timestamp,
+    ) -> Result<BlobMeta> {
+        let id = BlobId::new();
+        let path = self.blob_path(&id);
+        let written = tokio::task::spawn_blocking(move || write_whole(&path, &bytes))
+            .await
+            .map_err(|e| Error::Internal(format!("writing a blob panicked: {e}")))??;
+        self.record_blob(id, owner, content_type, written, at).await
     }
 
     async fn open_blob(&self, id: &BlobId) -> Result<Option<(BlobMeta, BlobReader)>> {

@@ -1,6 +1,8 @@
 //! `JobStore` in SQL: the job is one JSON row; each change reads, applies `studio::apply` and
 //! writes back in an IMMEDIATE transaction (with the render row, for a finished variant).
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -44,15 +46,16 @@ fn finish_job((body, leases): (String, i64)) -> Result<Job> {
 }
 
 fn load(tx: &rusqlite::Connection, id: &str) -> Result<Option<Job>> {
-    tx.query_row(
-        &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
-        [id],
-        job_from,
-    )
-    .optional()
-    .map_err(db_err)?
-    .map(finish_job)
-    .transpose()
+    /// Built once: the statement cache is keyed by the text.
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"));
+    tx.prepare_cached(&SQL)
+        .map_err(db_err)?
+        .query_row([id], job_from)
+        .optional()
+        .map_err(db_err)?
+        .map(finish_job)
+        .transpose()
 }
 
 fn save(tx: &Transaction<'_>, job: &Job) -> Result<()> {
@@ -207,11 +210,12 @@ impl JobStore for Sqlite {
         .await
     }
 
-    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<()> {
+    async fn set_job_status(&self, id: &JobId, status: JobStatus, at: Timestamp) -> Result<Job> {
         let id = id.as_str().to_owned();
         self.call(move |c| {
             change(c, &id, |_, job| {
-                Ok(apply::set_status(job, status, at)).map(|_| ())
+                apply::set_status(job, status, at);
+                Ok(job.clone())
             })
         })
         .await

@@ -10,13 +10,20 @@ use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::lease::{Claimed, Lease, LeaseStore, Queue};
 
-/// Where a queue's rows live, which are due (`?3` is now), and the order they are taken in.
-fn queue(q: Queue) -> (&'static str, &'static str, &'static str) {
+/// Where a queue's rows live, which of them are live (not done), what else makes a live row
+/// due (`?3` is now), and the order they are taken in.
+fn queue(q: Queue) -> (&'static str, &'static str, &'static str, &'static str) {
     match q {
-        Queue::Jobs => ("jobs", "status IN ('queued', 'running')", "created_at, id"),
+        Queue::Jobs => (
+            "jobs",
+            "status IN ('queued', 'running')",
+            "",
+            "created_at, id",
+        ),
         Queue::Outbox => (
             "outbox",
-            "status = 'pending' AND next_attempt_at <= ?3",
+            "status = 'pending'",
+            " AND next_attempt_at <= ?3",
             "next_attempt_at, id",
         ),
     }
@@ -31,11 +38,11 @@ impl LeaseStore for Sqlite {
         lease: &Lease,
         only: Option<&str>,
     ) -> Result<Option<Claimed>> {
-        let (table, due, order) = queue(q);
+        let (table, live, due, order) = queue(q);
         let sql = format!(
             "UPDATE {table} SET lease_holder = ?1, lease_until = ?2, lease_count = lease_count + 1
              WHERE id = (SELECT id FROM {table}
-                         WHERE {due} AND (lease_until IS NULL OR lease_until < ?3)
+                         WHERE {live}{due} AND (lease_until IS NULL OR lease_until < ?3)
                            AND (?4 IS NULL OR id = ?4)
                          ORDER BY {order} LIMIT 1)
              RETURNING id, lease_count"
@@ -59,9 +66,10 @@ impl LeaseStore for Sqlite {
     }
 
     async fn renew(&self, q: Queue, id: &str, lease: &Lease) -> Result<bool> {
-        let (table, _, _) = queue(q);
-        let sql =
-            format!("UPDATE {table} SET lease_until = ?3 WHERE id = ?1 AND lease_holder = ?2");
+        let (table, live, _, _) = queue(q);
+        let sql = format!(
+            "UPDATE {table} SET lease_until = ?3 WHERE id = ?1 AND lease_holder = ?2 AND {live}"
+        );
         let (id, lease) = (id.to_owned(), lease.clone());
         self.call(move |c| {
             Ok(c.execute(&sql, params![id, lease.holder, ms(lease.until)])
@@ -72,7 +80,7 @@ impl LeaseStore for Sqlite {
     }
 
     async fn release(&self, q: Queue, id: &str, holder: Option<&str>) -> Result<bool> {
-        let (table, _, _) = queue(q);
+        let (table, _, _, _) = queue(q);
         let sql = format!(
             "UPDATE {table} SET lease_holder = NULL, lease_until = NULL,
                  lease_count = MAX(lease_count - 1, 0)
