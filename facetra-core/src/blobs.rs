@@ -50,6 +50,17 @@ pub trait BlobStore: Send + Sync {
     }
     /// The blob's metadata and a stream of its bytes.
     async fn open_blob(&self, id: &BlobId) -> Result<Option<(BlobMeta, BlobReader)>>;
+    /// The blob's bytes in memory (a provider's input); `None` when it is gone. The same as
+    /// reading `open_blob` to the end, in fewer steps where the backend can.
+    async fn read_blob_bytes(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
+        use tokio::io::AsyncReadExt;
+        let Some((meta, mut reader)) = self.open_blob(id).await? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0).min(64 << 20));
+        reader.read_to_end(&mut bytes).await?;
+        Ok(Some(bytes))
+    }
     /// Removes the blob and its bytes; whether it existed.
     async fn delete_blob(&self, id: &BlobId) -> Result<bool>;
 }

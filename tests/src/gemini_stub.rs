@@ -49,7 +49,8 @@ pub struct GeminiStub {
     pub base: String,
     pub api_key: String,
     script: Arc<Mutex<Script>>,
-    sized: Arc<Mutex<Option<Vec<u8>>>>,
+    /// The whole answer of `Reply::Sized`, made once: the stub answers at once.
+    sized: Arc<Mutex<Option<axum::body::Bytes>>>,
 }
 
 fn png() -> Vec<u8> {
@@ -60,6 +61,18 @@ fn png() -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png)
         .expect("png");
     out.into_inner()
+}
+
+/// Gemini's answer carrying one PNG.
+fn image_answer(image: &[u8], usage: &Value) -> Value {
+    let data = base64::engine::general_purpose::STANDARD.encode(image);
+    json!({
+        "candidates": [{ "content": { "role": "model", "parts": [
+            { "text": "Here is the render." },
+            { "inlineData": { "mimeType": "image/png", "data": data } } ] },
+            "finishReason": "STOP", "index": 0 }],
+        "usageMetadata": usage, "modelVersion": "gemini-2.5-flash-image", "responseId": "stub",
+    })
 }
 
 async fn generate(
@@ -91,8 +104,11 @@ async fn generate(
     if let Reply::Slow(ms) = reply {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
+    if let Reply::Sized(bytes) = reply {
+        let answer = stub.sized_answer(bytes, &usage);
+        return ([("content-type", "application/json")], answer).into_response();
+    }
     let image = match reply {
-        Reply::Sized(bytes) => stub.sized_png(bytes),
         Reply::Labelled(_, Some(bytes)) => bytes.to_vec(),
         _ => png(),
     };
@@ -107,17 +123,7 @@ async fn generate(
             }))
             .into_response()
         }
-        Reply::Image | Reply::Slow(_) | Reply::Sized(_) => {
-            let data = base64::engine::general_purpose::STANDARD.encode(&image);
-            Json(json!({
-                "candidates": [{ "content": { "role": "model", "parts": [
-                    { "text": "Here is the render." },
-                    { "inlineData": { "mimeType": "image/png", "data": data } } ] },
-                    "finishReason": "STOP", "index": 0 }],
-                "usageMetadata": usage, "modelVersion": "gemini-2.5-flash-image", "responseId": "stub",
-            }))
-            .into_response()
-        }
+        Reply::Image | Reply::Slow(_) | Reply::Sized(_) => Json(image_answer(&image, &usage)).into_response(),
         Reply::ImageSafety => Json(json!({
             "candidates": [{ "content": { "role": "model", "parts": [] }, "finishReason": "IMAGE_SAFETY", "index": 0 }],
             "usageMetadata": usage, "modelVersion": "gemini-2.5-flash-image",
@@ -161,8 +167,8 @@ impl GeminiStub {
         stub
     }
 
-    /// A PNG of about `bytes` (noise does not compress), made once.
-    fn sized_png(&self, bytes: usize) -> Vec<u8> {
+    /// The answer carrying a PNG of about `bytes` (noise does not compress), made once.
+    fn sized_answer(&self, bytes: usize, usage: &Value) -> axum::body::Bytes {
         let mut cached = self.sized.lock().unwrap();
         cached
             .get_or_insert_with(|| {
@@ -177,7 +183,9 @@ impl GeminiStub {
                 let mut out = std::io::Cursor::new(Vec::new());
                 img.write_to(&mut out, image::ImageFormat::Png)
                     .expect("png");
-                out.into_inner()
+                serde_json::to_vec(&image_answer(&out.into_inner(), usage))
+                    .expect("json")
+                    .into()
             })
             .clone()
     }

@@ -437,16 +437,19 @@ impl Studio<'_> {
             .set_job_status(id, JobStatus::Running, self.f.now())
             .await?;
         let inputs = self.inputs(&job).await?;
-        for index in queued(&job) {
-            // Renewing fails once the job is no longer due (cancelled) or another worker took
-            // it over (our lease expired): either way it is not ours to go on with. A variant
-            // cancelled meanwhile is not charged: finishing it again changes nothing.
-            if !self
-                .f
-                .store()
-                .leases
-                .renew(Queue::Jobs, id.as_str(), &lease(self.f.now()))
-                .await?
+        for (n, index) in queued(&job).into_iter().enumerate() {
+            // Before each variant after the first (which follows the claim and the read of the
+            // job at once), the lease is renewed. Renewing fails once the job is no longer live
+            // (cancelled) or another worker took it over (our lease expired): either way it is
+            // not ours to go on with. A variant cancelled meanwhile is not charged: finishing
+            // it again changes nothing.
+            if n > 0
+                && !self
+                    .f
+                    .store()
+                    .leases
+                    .renew(Queue::Jobs, id.as_str(), &lease(self.f.now()))
+                    .await?
             {
                 return jobs.job(None, id).await?.ok_or(Error::NotFound("job"));
             }
@@ -624,18 +627,23 @@ impl Studio<'_> {
         }
         // Keep one request under the providers' limit; hash what is actually sent. Shrinking
         // decodes and encodes images: CPU work for the blocking pool, not the async threads.
-        let (mut images, hashes) = tokio::task::spawn_blocking(move || {
-            let before: Vec<usize> = images.iter().map(Vec::len).collect();
-            super::providers::fit_budget(&mut images, super::providers::REQUEST_BUDGET);
-            for (i, image) in images.iter().enumerate() {
-                if image.len() != before[i] {
-                    hashes[i] = crate::security::sha256_hex(image);
-                }
-            }
+        let budget = super::providers::REQUEST_BUDGET;
+        let (mut images, hashes) = if super::providers::fits_budget(&images, budget) {
             (images, hashes)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("shrinking the inputs panicked: {e}")))?;
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let before: Vec<usize> = images.iter().map(Vec::len).collect();
+                super::providers::fit_budget(&mut images, budget);
+                for (i, image) in images.iter().enumerate() {
+                    if image.len() != before[i] {
+                        hashes[i] = crate::security::sha256_hex(image);
+                    }
+                }
+                (images, hashes)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("shrinking the inputs panicked: {e}")))?
+        };
         let sketch_bytes = images.remove(0);
         let request = ImageRequest {
             sketch: sketch_bytes,
@@ -650,15 +658,7 @@ impl Studio<'_> {
 
     /// A blob's bytes; `None` when it is gone.
     async fn read_blob(&self, id: &crate::ids::BlobId) -> Result<Option<Vec<u8>>> {
-        use tokio::io::AsyncReadExt;
-        let Some((meta, mut reader)) = self.f.store().blobs.open_blob(id).await? else {
-            return Ok(None);
-        };
-        // Room for the whole blob up front: the file is then read in one or two large reads,
-        // each a hop to the blocking pool, not in a dozen doubling ones.
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0).min(64 << 20));
-        reader.read_to_end(&mut bytes).await?;
-        Ok(Some(bytes))
+        self.f.store().blobs.read_blob_bytes(id).await
     }
 
     /// Releases one of the actor's jobs that `holder` was working (Ctrl-C in `facetra

@@ -63,6 +63,30 @@ impl Sqlite {
             .join(id.as_str())
     }
 
+    /// The blob's row.
+    async fn blob_meta(&self, id: &BlobId) -> Result<Option<BlobMeta>> {
+        let key = id.as_str().to_owned();
+        self.read(move |c| {
+                c.query_row(
+                    "SELECT id, owner_id, content_type, size, sha256, created_at FROM blobs WHERE id = ?1",
+                    [key],
+                    |r| {
+                        Ok(BlobMeta {
+                            id: BlobId::from_stored(r.get(0)?),
+                            owner: UserId::from_stored(r.get(1)?),
+                            content_type: r.get(2)?,
+                            size: r.get::<_, i64>(3)? as u64,
+                            sha256: r.get(4)?,
+                            created_at: from_ms(r.get(5)?),
+                        })
+                    },
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
     /// Records a blob whose file is in place, `(size, sha256)` as written; removes the file if
     /// the row cannot be written.
     async fn record_blob(
@@ -138,30 +162,22 @@ impl BlobStore for Sqlite {
     }
 
     async fn open_blob(&self, id: &BlobId) -> Result<Option<(BlobMeta, BlobReader)>> {
-        let key = id.as_str().to_owned();
-        let meta = self
-            .read(move |c| {
-                c.query_row(
-                    "SELECT id, owner_id, content_type, size, sha256, created_at FROM blobs WHERE id = ?1",
-                    [key],
-                    |r| {
-                        Ok(BlobMeta {
-                            id: BlobId::from_stored(r.get(0)?),
-                            owner: UserId::from_stored(r.get(1)?),
-                            content_type: r.get(2)?,
-                            size: r.get::<_, i64>(3)? as u64,
-                            sha256: r.get(4)?,
-                            created_at: from_ms(r.get(5)?),
-                        })
-                    },
-                )
-                .optional()
-                .map_err(db_err)
-            })
-            .await?;
-        let Some(meta) = meta else { return Ok(None) };
+        let Some(meta) = self.blob_meta(id).await? else {
+            return Ok(None);
+        };
         match tokio::fs::File::open(self.blob_path(id)).await {
             Ok(file) => Ok(Some((meta, Box::new(file)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn read_blob_bytes(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
+        if self.blob_meta(id).await?.is_none() {
+            return Ok(None);
+        }
+        match tokio::fs::read(self.blob_path(id)).await {
+            Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }

@@ -121,17 +121,20 @@ pub trait ImageGenerator: Send + Sync + std::fmt::Debug {
 /// The most one provider request may carry (Gemini refuses inline data over 20 MB).
 pub const REQUEST_BUDGET: usize = 15 * 1024 * 1024;
 
+/// Whether the images' base64 encoding fits `budget` as they are.
+pub fn fits_budget(images: &[Vec<u8>], budget: usize) -> bool {
+    images
+        .iter()
+        .map(|i| i.len().div_ceil(3) * 4)
+        .sum::<usize>()
+        <= budget
+}
+
 /// Shrinks the images (largest first, to 2048 px then halving, re-encoded as JPEG) until their
 /// base64 encoding fits `budget`; images already small enough are sent as they are.
 pub fn fit_budget(images: &mut [Vec<u8>], budget: usize) {
-    let encoded = |images: &[Vec<u8>]| {
-        images
-            .iter()
-            .map(|i| i.len().div_ceil(3) * 4)
-            .sum::<usize>()
-    };
     let mut long_side = 2048u32;
-    while encoded(images) > budget && long_side >= 256 {
+    while !fits_budget(images, budget) && long_side >= 256 {
         let Some(largest) = (0..images.len()).max_by_key(|&i| images[i].len()) else {
             return;
         };
