@@ -1,6 +1,6 @@
 //! Accounts and sign-in.
 
-use facetra_core::accounts::{Role, UserStatus};
+use facetra_core::accounts::{Role, Scope, UserStatus};
 use facetra_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -66,4 +66,96 @@ pub struct DevLoginBody {
 pub struct SignedIn {
     pub user: User,
     pub new_account: bool,
+}
+
+/// `POST /v1/tokens` body: `expires_in_days` defaults to the most the server allows,
+/// `scopes` to both (`read`, `write`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NewToken {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+}
+
+/// An API token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl From<facetra_core::accounts::ApiToken> for Token {
+    fn from(t: facetra_core::accounts::ApiToken) -> Self {
+        Token {
+            id: t.id.to_string(),
+            name: t.name,
+            scopes: t.scopes,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+/// `POST /v1/tokens` answer: the token itself, shown this once (and never in `Debug`).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    pub id: String,
+    pub name: String,
+    pub token: String,
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+impl
+    From<(
+        facetra_core::accounts::ApiToken,
+        facetra_core::security::RawToken,
+    )> for CreatedToken
+{
+    fn from(
+        (t, raw): (
+            facetra_core::accounts::ApiToken,
+            facetra_core::security::RawToken,
+        ),
+    ) -> Self {
+        CreatedToken {
+            id: t.id.to_string(),
+            name: t.name,
+            token: raw.expose().to_owned(),
+            scopes: t.scopes,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+impl std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("token", &"fct_…(redacted)")
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `GET /v1/tokens` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Tokens {
+    pub items: Vec<Token>,
 }

@@ -9,7 +9,9 @@ mod account;
 mod credits;
 mod studio;
 
-pub use account::{Consents, DevLoginBody, NameBody, SignedIn, User};
+pub use account::{
+    Consents, CreatedToken, DevLoginBody, NameBody, NewToken, SignedIn, Token, Tokens, User,
+};
 pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,
 };

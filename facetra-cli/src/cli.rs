@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
     bom, buy, completions, credits, download, init, jobs, packs, portfolio, render, renders,
-    upload, whoami,
+    tokens, upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -88,6 +88,9 @@ pub enum Command {
     Portfolio(portfolio::Cmd),
     /// Upload a sketch or a reference image.
     Upload(upload::Cmd),
+    /// API tokens that act for you over the HTTP API.
+    #[command(subcommand)]
+    Tokens(tokens::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

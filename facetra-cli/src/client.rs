@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
-    Bom, BomItem, Job, List, ListQuery, Pack, PaymentLink, Portfolio, Render, RenderRequest,
-    Transaction, Upload, User,
+    Bom, BomItem, CreatedToken, Job, List, ListQuery, NewToken, Pack, PaymentLink, Portfolio,
+    Render, RenderRequest, Token, Transaction, Upload, User,
 };
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::paging::PageRequest;
@@ -81,6 +81,12 @@ pub trait Client: Send + Sync {
         -> anyhow::Result<Bom>;
     /// One page of ledger entries, newest first.
     async fn transactions(&self, page: &ListQuery) -> anyhow::Result<List<Transaction>>;
+    /// Creates an API token (its secret is in this answer only).
+    async fn create_token(&self, token: &NewToken) -> anyhow::Result<CreatedToken>;
+    /// The account's API tokens, newest first.
+    async fn tokens(&self) -> anyhow::Result<Vec<Token>>;
+    /// Revokes an API token.
+    async fn revoke_token(&self, id: &str) -> anyhow::Result<()>;
     /// Releases connections.
     async fn close(&self);
 }
@@ -363,6 +369,33 @@ impl Client for Embedded {
             .transactions(&self.owner, &page(q)?)
             .await?;
         Ok(List::from_page(found))
+    }
+
+    async fn create_token(&self, token: &NewToken) -> anyhow::Result<CreatedToken> {
+        Ok(self
+            .facetra
+            .accounts()
+            .create_token(
+                &self.owner,
+                &token.name,
+                token.expires_in_days,
+                &token.scopes,
+            )
+            .await?
+            .into())
+    }
+
+    async fn tokens(&self) -> anyhow::Result<Vec<Token>> {
+        let tokens = self.facetra.accounts().tokens(&self.owner).await?;
+        Ok(tokens.into_iter().map(Token::from).collect())
+    }
+
+    async fn revoke_token(&self, id: &str) -> anyhow::Result<()> {
+        Ok(self
+            .facetra
+            .accounts()
+            .revoke_token(&self.owner, id)
+            .await?)
     }
 
     async fn close(&self) {

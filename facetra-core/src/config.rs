@@ -80,6 +80,8 @@ pub struct Config {
     pub dev_login: bool,
     pub session_ttl_secs: i64,
     pub session_idle_secs: i64,
+    /// The longest an API token may live, and how long one lives unless asked otherwise.
+    pub api_token_max_days: i64,
     pub max_body_bytes: usize,
     /// How long a client has to send a request's headers, from the connection opening or the
     /// end of the previous response (so it also ends idle keep-alive connections).
@@ -179,6 +181,7 @@ pub mod keys {
     pub const DEV_LOGIN: &str = "FACETRA_DEV_LOGIN";
     pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
     pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
+    pub const API_TOKEN_MAX_DAYS: &str = "FACETRA_API_TOKEN_MAX_DAYS";
     pub const MAX_BODY_BYTES: &str = "FACETRA_MAX_BODY_BYTES";
     pub const DECODE_BUDGET_BYTES: &str = "FACETRA_DECODE_BUDGET_BYTES";
     pub const UPLOADS_PER_USER: &str = "FACETRA_UPLOADS_PER_USER";
@@ -397,6 +400,7 @@ impl Config {
             dev_login: layers.flag(keys::DEV_LOGIN)?,
             session_ttl_secs: positive(keys::SESSION_TTL_SECS, 12 * 3600)?,
             session_idle_secs: positive(keys::SESSION_IDLE_SECS, 2 * 3600)?,
+            api_token_max_days: positive(keys::API_TOKEN_MAX_DAYS, 90)?,
             max_body_bytes: layers.parse(keys::MAX_BODY_BYTES, 1024 * 1024)?,
             header_timeout_secs: positive(keys::HEADER_TIMEOUT_SECS, 10)?
                 .try_into()

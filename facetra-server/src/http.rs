@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use facetra_core::accounts::Principal;
+use facetra_core::accounts::{Access, Principal};
 use facetra_core::security::RawToken;
 use serde::de::DeserializeOwned;
 
@@ -220,6 +220,12 @@ impl FromRequestParts<AppState> for Authenticated {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first")
             })?;
         let principal = state.facetra.accounts().authenticate(&token).await?;
+        let access = if matches!(parts.method, Method::GET | Method::HEAD) {
+            Access::Read
+        } else {
+            Access::Write
+        };
+        principal.permits(access)?;
         Ok(Authenticated(principal))
     }
 }

@@ -2,7 +2,9 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{auth, bom, credits, health, me, payments, portfolios, studio, uploads};
+use crate::routes::{
+    auth, bom, credits, health, me, payments, portfolios, studio, tokens, uploads,
+};
 
 /// Facetra's HTTP API.
 #[derive(OpenApi)]
@@ -20,6 +22,9 @@ use crate::routes::{auth, bom, credits, health, me, payments, portfolios, studio
         auth::logout,
         me::get_me,
         me::patch_me,
+        tokens::create,
+        tokens::list,
+        tokens::revoke,
         credits::packs,
         credits::balance,
         credits::transactions,
@@ -58,6 +63,10 @@ use crate::routes::{auth, bom, credits, health, me, payments, portfolios, studio
         facetra_api::NameBody,
         facetra_api::DevLoginBody,
         facetra_api::SignedIn,
+        facetra_api::NewToken,
+        facetra_api::Token,
+        facetra_api::CreatedToken,
+        facetra_api::Tokens,
         facetra_api::Pack,
         facetra_api::Packs,
         facetra_api::Balance,

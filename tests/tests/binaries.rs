@@ -1685,3 +1685,79 @@ async fn twenty_concurrent_40_megapixel_16_bit_uploads_stay_within_the_memory_bu
     );
     drop(server);
 }
+
+#[tokio::test]
+async fn facetra_tokens_create_list_and_revoke_and_the_server_honours_them() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(init(dir.path()).status.success());
+    let facetra = facetra_in(dir.path());
+    let made = facetra(&[
+        "tokens",
+        "create",
+        "dashboard",
+        "--scope",
+        "read",
+        "--days",
+        "7",
+        "--json",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let token = made["token"].as_str().unwrap().to_owned();
+    let id = made["id"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("fct_"), "{made}");
+
+    let listed = facetra(&["tokens", "list"]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let listed = text(&listed);
+    assert!(
+        listed.contains("dashboard") && listed.contains(&id),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(&token),
+        "the list shows a secret:\n{listed}"
+    );
+    let refused = facetra(&["tokens", "create", "forever", "--days", "400"]);
+    assert_clean_failure(&refused, "expires_in_days");
+    assert_eq!(refused.status.code(), Some(2), "bad input exits 2");
+
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path());
+    let server = RunningServer::start(cmd);
+    let http = reqwest::Client::new();
+    let me = |token: String| {
+        let (http, base) = (http.clone(), server.base.clone());
+        async move {
+            http.get(format!("{base}/v1/me"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = me(token.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["email"],
+        "asha@example.com"
+    );
+    let write = http
+        .post(format!("{}/v1/portfolios", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "name": "Kitchens" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 403, "a read token cannot write");
+
+    let revoked = facetra(&["tokens", "revoke", &id]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    assert_eq!(
+        me(token).await.status(),
+        401,
+        "revoked at once, in another process"
+    );
+    server.terminate();
+}

@@ -180,7 +180,7 @@ async fn a_cookie_write_without_a_matching_origin_is_refused() {
     let (_, api) = h
         .facetra
         .accounts()
-        .create_token(&actor, "cli", 30)
+        .create_token(&actor, "cli", Some(30), &[])
         .await
         .unwrap();
     let bearer = app
@@ -1570,6 +1570,124 @@ async fn bad_input_always_gets_the_envelope_with_the_field_named() {
             error_code(res).await,
             (400, "invalid_request".into()),
             "{item}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_scoped_and_revoked_at_once() {
+    use facetra_tests::images::png;
+    let (h, app) = app().await;
+    let (session, _) = app.dev_login("ada@example.com").await;
+    let create = |body: Value| {
+        let app = &app;
+        let session = session.clone();
+        async move {
+            app.send(
+                Method::POST,
+                "/v1/tokens",
+                Req::json(&body).cookie(&session).origin(app.origin()),
+            )
+            .await
+        }
+    };
+    let made = create(json!({ "name": "dashboard", "scopes": ["read"] })).await;
+    assert_eq!(made.status(), 201);
+    let made: Value = made.json().await.unwrap();
+    let read = made["token"].as_str().unwrap().to_owned();
+    assert!(read.starts_with("fct_"), "{made}");
+    assert_eq!(made["scopes"], json!(["read"]));
+    let write: Value = create(json!({ "name": "cli", "expires_in_days": 7 }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let write_token = write["token"].as_str().unwrap().to_owned();
+    assert_eq!(write["scopes"], json!(["read", "write"]));
+    let too_long = create(json!({ "name": "forever", "expires_in_days": 91 })).await;
+    assert_eq!(error_code(too_long).await, (400, "invalid_request".into()));
+
+    // Listed without secrets.
+    let listed = app
+        .send(Method::GET, "/v1/tokens", Req::default().bearer(&read))
+        .await;
+    assert_eq!(listed.status(), 200, "a read token reads");
+    let listed = listed.text().await.unwrap();
+    assert!(
+        !listed.contains(&read) && !listed.contains(&write_token),
+        "{listed}"
+    );
+    assert!(listed.contains("dashboard"), "{listed}");
+
+    // A read token cannot start a render; a write token can.
+    let up: Value = upload(&app, &session, "sketch.png", png(64, 48))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let render = json!({ "prompt": "an oak desk", "sketch_id": up["id"] });
+    let refused = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&render).bearer(&read),
+        )
+        .await;
+    assert_eq!(error_code(refused).await, (403, "forbidden".into()));
+    let user = h
+        .facetra
+        .store()
+        .accounts
+        .user_by_email(&Email::parse("ada@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        h.facetra
+            .credits()
+            .balance(&facetra_core::Actor::User(user.id.clone()))
+            .await
+            .unwrap(),
+        h.facetra.config().trial_credits,
+        "a refused render reserved nothing"
+    );
+    let accepted = app
+        .send(
+            Method::POST,
+            "/v1/renders",
+            Req::json(&render).bearer(&write_token),
+        )
+        .await;
+    assert_eq!(accepted.status(), 202);
+
+    // Revoked: refused at once, and only its owner can revoke it.
+    let (eve, _) = app.dev_login("eve@example.com").await;
+    let id = made["id"].as_str().unwrap();
+    let path = format!("/v1/tokens/{id}");
+    let foreign = app
+        .send(
+            Method::DELETE,
+            &path,
+            Req::default().cookie(&eve).origin(app.origin()),
+        )
+        .await;
+    assert_eq!(error_code(foreign).await, (404, "not_found".into()));
+    let revoked = app
+        .send(Method::DELETE, &path, Req::default().bearer(&write_token))
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let after = app
+        .send(Method::GET, "/v1/me", Req::default().bearer(&read))
+        .await;
+    assert_eq!(after.status(), 401);
+
+    // Neither raw token reached the store.
+    let bytes = h.stored_bytes().await;
+    for raw in [&read, &write_token] {
+        assert!(
+            !facetra_tests::harness::contains(&bytes, raw),
+            "a raw API token is stored"
         );
     }
     app.stop().await;

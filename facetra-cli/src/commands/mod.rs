@@ -11,6 +11,7 @@ pub mod packs;
 pub mod portfolio;
 pub mod render;
 pub mod renders;
+pub mod tokens;
 pub mod upload;
 pub mod whoami;
 
@@ -33,6 +34,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Bom(cmd) => cmd.run(&cli.global).await,
         Command::Download(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
+        Command::Tokens(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
 }

@@ -6,7 +6,7 @@ pub(crate) mod service;
 pub mod staff;
 pub mod store;
 
-pub use service::{Accounts, DevLogin, InitOutcome, NewOwner, Principal};
+pub use service::{Access, Accounts, DevLogin, InitOutcome, NewOwner, Principal};
 pub use staff::{Staff, StaffOp};
 
 use std::sync::Arc;
@@ -192,6 +192,51 @@ pub struct Session {
     pub last_seen_at: Timestamp,
 }
 
+/// What an API token may do: `read` (every `GET`) or `write` as well (renders, payments,
+/// changes). A session may do both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    /// Every scope, in order.
+    pub const ALL: [Scope; 2] = [Scope::Read, Scope::Write];
+
+    /// The scope's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    /// Parses a scope name.
+    pub fn parse(s: &str) -> Result<Scope> {
+        Scope::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid("scopes", format!("unknown scope {s:?}; use read or write"))
+            })
+    }
+}
+
+/// The sorted scope list a token holds: `write` brings `read` with it, and none means both
+/// (what the command line needs to work).
+pub fn normalise_scopes(scopes: impl IntoIterator<Item = Scope>) -> Vec<Scope> {
+    let mut all: Vec<Scope> = scopes.into_iter().collect();
+    if all.is_empty() || all.contains(&Scope::Write) {
+        all.push(Scope::Read);
+        all.push(Scope::Write);
+    }
+    all.sort();
+    all.dedup();
+    all
+}
+
 /// A named API token for the CLI's remote mode. Stored as a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiToken {
@@ -200,6 +245,7 @@ pub struct ApiToken {
     pub name: String,
     #[serde(skip)]
     pub token_hash: Option<TokenHash>,
+    pub scopes: Vec<Scope>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub last_used_at: Option<Timestamp>,

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::store::InstanceCreated;
 use super::{
-    normalise_roles, parse_name, Actor, ApiToken, Consents, Email, Role, Session, StaffOp, User,
-    UserStatus,
+    normalise_roles, normalise_scopes, parse_name, Actor, ApiToken, Consents, Email, Role, Scope,
+    Session, StaffOp, User, UserStatus,
 };
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -56,12 +56,38 @@ pub struct Principal {
     pub user: Arc<User>,
     /// The session the token opened, or `None` for an API token.
     pub session: Option<SessionId>,
+    /// What the token may do: both scopes for a session, the API token's own otherwise.
+    pub scopes: Vec<Scope>,
+}
+
+/// What a request asks to do, as far as a token's scope goes: the front end says which (an
+/// HTTP `GET` reads, anything else writes), core decides whether the token may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
 }
 
 impl Principal {
     /// The actor this principal acts as.
     pub fn actor(&self) -> Actor {
         Actor::Signed(Arc::clone(&self.user))
+    }
+
+    /// Refuses what the token's scopes do not cover (403, with the way out).
+    pub fn permits(&self, access: Access) -> Result<()> {
+        let needed = match access {
+            Access::Read => Scope::Read,
+            Access::Write => Scope::Write,
+        };
+        if self.scopes.contains(&needed) {
+            return Ok(());
+        }
+        Err(Error::Forbidden(format!(
+            "this API token has no {} scope; create one that has (facetra tokens create --scope {})",
+            needed.as_str(),
+            needed.as_str()
+        )))
     }
 }
 
@@ -237,6 +263,7 @@ impl Accounts<'_> {
         Ok(Principal {
             user: Arc::new(user),
             session: Some(session.id),
+            scopes: Scope::ALL.to_vec(),
         })
     }
 
@@ -263,6 +290,7 @@ impl Accounts<'_> {
         Ok(Principal {
             user: Arc::new(user),
             session: None,
+            scopes: stored.scopes,
         })
     }
 
@@ -318,22 +346,30 @@ impl Accounts<'_> {
             .ok_or(Error::Unauthenticated("the account is closed"))
     }
 
-    /// Creates a named API token for the actor, valid `days` days (1–365).
+    /// Creates a named API token for the actor, valid `days` days (from 1 to the configured
+    /// most, `FACETRA_API_TOKEN_MAX_DAYS`; that most when `None`), with `scopes` (both when
+    /// empty).
     pub async fn create_token(
         &self,
         actor: &Actor,
         name: &str,
-        days: i64,
+        days: Option<i64>,
+        scopes: &[Scope],
     ) -> Result<(ApiToken, RawToken)> {
         let user = self.me(actor).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-            return Err(Error::invalid("name", "must be 1 to 64 characters"));
+            return Err(Error::invalid(
+                "name",
+                "must be 1 to 64 characters without control characters",
+            ));
         }
-        if !(1..=365).contains(&days) {
+        let most = self.f.config().api_token_max_days;
+        let days = days.unwrap_or(most);
+        if !(1..=most).contains(&days) {
             return Err(Error::invalid(
                 "expires_in_days",
-                "must be between 1 and 365",
+                format!("must be between 1 and {most}"),
             ));
         }
         let now = self.f.now();
@@ -343,6 +379,7 @@ impl Accounts<'_> {
             user_id: user.id,
             name: name.to_owned(),
             token_hash: Some(raw.hash()),
+            scopes: normalise_scopes(scopes.iter().copied()),
             created_at: now,
             expires_at: now + Duration::days(days),
             last_used_at: None,

@@ -357,7 +357,7 @@ pub static REGISTRY: &[KindInfo] = &[
     KindInfo {
         kind: Kind::ApiTokens,
         name: "api_tokens",
-        holds: "named API tokens for the command line: the SHA-256 of each, its name, expiry and last use",
+        holds: "named API tokens for the command line: the SHA-256 of each, its name, scopes, expiry and last use",
         category: Category::Authentication,
         purpose: "to let the person's own command line act for them",
         retention: Retention::UntilExpiredOrRevoked,
@@ -367,12 +367,12 @@ pub static REGISTRY: &[KindInfo] = &[
         sqlite: &[Location {
             place: Table("api_tokens"),
             person: "user_id",
-            fields: &["id", "user_id", "name", "token_hash", "created_at", "expires_at", "last_used_at"],
+            fields: &["id", "user_id", "name", "token_hash", "created_at", "expires_at", "last_used_at", "scopes"],
         }],
         mongo: &[Location {
             place: Collection("api_tokens"),
             person: "user_id",
-            fields: &["_id", "user_id", "name", "token_hash", "created_at", "expires_at", "last_used_at"],
+            fields: &["_id", "user_id", "name", "token_hash", "created_at", "expires_at", "last_used_at", "scopes"],
         }],
     },
     KindInfo {

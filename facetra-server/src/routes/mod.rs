@@ -8,6 +8,7 @@ pub mod me;
 pub mod payments;
 pub mod portfolios;
 pub mod studio;
+pub mod tokens;
 pub mod uploads;
 
 use axum::http::StatusCode;
@@ -24,6 +25,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/openapi.json", get(health::openapi))
         .route("/auth/logout", post(auth::logout))
         .route("/v1/me", get(me::get_me).patch(me::patch_me))
+        .route("/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/v1/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/v1/packs", get(credits::packs))
         .route("/v1/credits", get(credits::balance))
         .route("/v1/credits/transactions", get(credits::transactions))

@@ -3,7 +3,7 @@
 use chrono::Duration;
 use facetra_core::accounts::store::InstanceCreated;
 use facetra_core::accounts::{
-    Consents, DevLogin, Email, InitOutcome, NewOwner, Role, User, UserStatus,
+    Access, Consents, DevLogin, Email, InitOutcome, NewOwner, Role, Scope, User, UserStatus,
 };
 use facetra_core::config::keys;
 use facetra_core::ids::UserId;
@@ -25,6 +25,7 @@ conformance!(
     raw_tokens_never_reach_the_store_only_their_hashes,
     sign_in_rotates_the_session_token,
     api_tokens_authenticate_until_revoked_or_expired,
+    a_read_token_reads_and_cannot_write_and_lifetimes_are_capped,
     init_makes_one_owner_however_often_it_runs,
     dev_login_refuses_google_and_staff_accounts,
     staff_roles_are_decided_in_core_and_a_refusal_changes_nothing,
@@ -266,7 +267,7 @@ async fn raw_tokens_never_reach_the_store_only_their_hashes(backend: Backend) {
     let (_, api) = h
         .facetra
         .accounts()
-        .create_token(&actor, "laptop", 30)
+        .create_token(&actor, "laptop", Some(30), &[])
         .await
         .unwrap();
     let stored = h
@@ -319,7 +320,10 @@ async fn api_tokens_authenticate_until_revoked_or_expired(backend: Backend) {
     let accounts = h.facetra.accounts();
     let session = login(&h, "ada@example.com").await;
     let actor = accounts.authenticate(&session).await.unwrap().actor();
-    let (meta, raw) = accounts.create_token(&actor, "laptop", 1).await.unwrap();
+    let (meta, raw) = accounts
+        .create_token(&actor, "laptop", Some(1), &[])
+        .await
+        .unwrap();
     assert!(raw.expose().starts_with("fct_"));
     let p = accounts.authenticate(&raw).await.unwrap();
     assert_eq!(p.actor(), actor);
@@ -345,7 +349,10 @@ async fn api_tokens_authenticate_until_revoked_or_expired(backend: Backend) {
     );
     assert!(accounts.tokens(&actor).await.unwrap().is_empty());
 
-    let (_, short) = accounts.create_token(&actor, "ci", 1).await.unwrap();
+    let (_, short) = accounts
+        .create_token(&actor, "ci", Some(1), &[])
+        .await
+        .unwrap();
     h.clock.advance(Duration::hours(23));
     accounts.authenticate(&session).await.ok();
     accounts.authenticate(&short).await.expect("inside a day");
@@ -353,6 +360,66 @@ async fn api_tokens_authenticate_until_revoked_or_expired(backend: Backend) {
     assert!(
         accounts.authenticate(&short).await.is_err(),
         "expired after a day"
+    );
+    h.finish().await;
+}
+
+async fn a_read_token_reads_and_cannot_write_and_lifetimes_are_capped(backend: Backend) {
+    let h = Harness::with(
+        backend,
+        &[(keys::DEV_LOGIN, "true"), (keys::API_TOKEN_MAX_DAYS, "30")],
+    )
+    .await;
+    let accounts = h.facetra.accounts();
+    let session = login(&h, "ada@example.com").await;
+    let signed = accounts.authenticate(&session).await.unwrap();
+    signed.permits(Access::Write).expect("a session may write");
+    let actor = signed.actor();
+
+    let (meta, read) = accounts
+        .create_token(&actor, "dashboard", None, &[Scope::Read])
+        .await
+        .unwrap();
+    assert_eq!(meta.scopes, vec![Scope::Read]);
+    assert_eq!(
+        meta.expires_at - meta.created_at,
+        Duration::days(30),
+        "the default is the most"
+    );
+    let p = accounts.authenticate(&read).await.unwrap();
+    p.permits(Access::Read).expect("a read token reads");
+    let refused = p.permits(Access::Write).unwrap_err();
+    assert!(matches!(refused, Error::Forbidden(_)), "{refused:?}");
+    assert!(
+        refused.to_string().contains("facetra tokens create"),
+        "{refused}"
+    );
+    let listed = accounts.tokens(&actor).await.unwrap();
+    assert_eq!(listed[0].scopes, vec![Scope::Read], "the scope is stored");
+
+    let (both, write) = accounts
+        .create_token(&actor, "cli", Some(7), &[Scope::Write])
+        .await
+        .unwrap();
+    assert_eq!(
+        both.scopes,
+        vec![Scope::Read, Scope::Write],
+        "write brings read"
+    );
+    accounts
+        .authenticate(&write)
+        .await
+        .unwrap()
+        .permits(Access::Write)
+        .expect("a write token writes");
+
+    let too_long = accounts
+        .create_token(&actor, "forever", Some(31), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&too_long, Error::Invalid { field, .. } if *field == "expires_in_days"),
+        "{too_long:?}"
     );
     h.finish().await;
 }

@@ -82,7 +82,7 @@ async fn populate(
         .unwrap();
     let actor = Actor::User(user.id.clone());
     f.accounts()
-        .create_token(&actor, &format!("laptop of {name}"), 30)
+        .create_token(&actor, &format!("laptop of {name}"), Some(30), &[])
         .await
         .unwrap();
     let studio = f.studio();

@@ -6,7 +6,7 @@ use mongodb::bson::{self, doc, Bson, Document};
 
 use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::accounts::store::{AccountStore, InstanceCreated};
-use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus};
+use crate::accounts::{ApiToken, Email, Instance, Role, Scope, Session, User, UserStatus};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -85,6 +85,14 @@ fn token_from(d: &Document) -> Result<ApiToken> {
         created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
         expires_at: from_bdate(*need("expires_at", d.get_datetime("expires_at"))?),
         last_used_at: d.get_datetime("last_used_at").ok().map(|t| from_bdate(*t)),
+        // A token from before scopes could do everything; an unknown name grants nothing.
+        scopes: match d.get_array("scopes") {
+            Ok(names) => names
+                .iter()
+                .filter_map(|n| n.as_str().and_then(|n| Scope::parse(n).ok()))
+                .collect(),
+            Err(_) => Scope::ALL.to_vec(),
+        },
     })
 }
 
@@ -336,6 +344,7 @@ impl AccountStore for Mongo {
             "token_hash": &hash.0,
             "created_at": bdate(t.created_at),
             "expires_at": bdate(t.expires_at),
+            "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         };
         if let Some(at) = t.last_used_at {
             d.insert("last_used_at", Bson::DateTime(bdate(at)));

@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::accounts::store::{AccountStore, InstanceCreated};
-use crate::accounts::{ApiToken, Email, Instance, Role, Session, User, UserStatus};
+use crate::accounts::{ApiToken, Email, Instance, Role, Scope, Session, User, UserStatus};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -126,10 +126,28 @@ fn token_from_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
         created_at: from_ms(r.get(4)?),
         expires_at: from_ms(r.get(5)?),
         last_used_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
+        scopes: scopes_from(&r.get::<_, String>(7)?),
     })
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, name, token_hash, created_at, expires_at, last_used_at";
+/// Scopes are stored as their names joined by commas; an unknown name grants nothing.
+fn scopes_from(stored: &str) -> Vec<Scope> {
+    stored
+        .split(',')
+        .filter_map(|s| Scope::parse(s).ok())
+        .collect()
+}
+
+fn scopes_text(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, token_hash, created_at, expires_at, last_used_at, scopes";
 
 #[async_trait]
 impl AccountStore for Sqlite {
@@ -406,7 +424,7 @@ impl AccountStore for Sqlite {
                 .ok_or_else(|| Error::Internal("an API token needs its hash".into()))?;
             c.execute(
                 &format!(
-                    "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                 ),
                 params![
                     t.id.as_str(),
@@ -415,7 +433,8 @@ impl AccountStore for Sqlite {
                     hash.0,
                     ms(t.created_at),
                     ms(t.expires_at),
-                    t.last_used_at.map(ms)
+                    t.last_used_at.map(ms),
+                    scopes_text(&t.scopes)
                 ],
             )
             .map_err(db_err)?;

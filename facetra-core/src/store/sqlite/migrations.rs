@@ -217,6 +217,8 @@ const STEPS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN lease_count INTEGER NOT NULL DEFAULT 0;",
     // 11: security events anyone can cause are counted per window, not stored one by one.
     "ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;",
+    // 12: what each API token may do; the tokens from before could do everything.
+    "ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read,write';",
 ];
 
 /// Brings the schema up to date in one transaction per step.
