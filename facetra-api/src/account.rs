@@ -61,6 +61,15 @@ pub struct DevLoginBody {
     pub age_confirmed: bool,
 }
 
+/// `POST /auth/google/id-token` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdTokenBody {
+    pub id_token: String,
+    /// Needed when the sign-in creates the account.
+    #[serde(default)]
+    pub age_confirmed: bool,
+}
+
 /// A sign-in's answer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SignedIn {

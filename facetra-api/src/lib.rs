@@ -10,7 +10,8 @@ mod credits;
 mod studio;
 
 pub use account::{
-    Consents, CreatedToken, DevLoginBody, NameBody, NewToken, SignedIn, Token, Tokens, User,
+    Consents, CreatedToken, DevLoginBody, IdTokenBody, NameBody, NewToken, SignedIn, Token, Tokens,
+    User,
 };
 pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,

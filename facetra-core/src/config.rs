@@ -121,10 +121,22 @@ pub struct Config {
     pub workers: usize,
     /// How long a worker holds a job between renewals.
     pub job_lease_secs: i64,
+    /// Google sign-in, when a client id is configured.
+    pub google: Option<GoogleConfig>,
     /// Google's Gemini API, when configured.
     pub gemini: Option<GeminiConfig>,
     /// Gemini through Emergent's proxy, when configured.
     pub emergent: Option<EmergentConfig>,
+}
+
+/// Google sign-in: the OAuth client and where Google's discovery document is.
+#[derive(Debug, Clone)]
+pub struct GoogleConfig {
+    pub client_id: String,
+    /// Needed by the authorization-code flow only; an ID-token sign-in needs none.
+    pub client_secret: Option<Secret>,
+    /// `https://accounts.google.com/.well-known/openid-configuration` unless pointed at a stub.
+    pub discovery_url: String,
 }
 
 /// Gemini's key, base URL, models and retry pacing.
@@ -182,6 +194,9 @@ pub mod keys {
     pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
     pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
     pub const API_TOKEN_MAX_DAYS: &str = "FACETRA_API_TOKEN_MAX_DAYS";
+    pub const GOOGLE_CLIENT_ID: &str = "FACETRA_GOOGLE_CLIENT_ID";
+    pub const GOOGLE_CLIENT_SECRET: &str = "FACETRA_GOOGLE_CLIENT_SECRET";
+    pub const GOOGLE_DISCOVERY_URL: &str = "FACETRA_GOOGLE_DISCOVERY_URL";
     pub const MAX_BODY_BYTES: &str = "FACETRA_MAX_BODY_BYTES";
     pub const DECODE_BUDGET_BYTES: &str = "FACETRA_DECODE_BUDGET_BYTES";
     pub const UPLOADS_PER_USER: &str = "FACETRA_UPLOADS_PER_USER";
@@ -447,6 +462,20 @@ impl Config {
                     retry_base_ms: layers.parse(keys::PROVIDER_RETRY_BASE_MS, 1000)?,
                 }),
                 None => None,
+            },
+            google: match layers
+                .get(keys::GOOGLE_CLIENT_ID)
+                .map(|v| v.trim().to_owned())
+            {
+                Some(client_id) if !client_id.is_empty() => Some(GoogleConfig {
+                    client_id,
+                    client_secret: layers.secret(keys::GOOGLE_CLIENT_SECRET),
+                    discovery_url: layers.outbound_base(
+                        keys::GOOGLE_DISCOVERY_URL,
+                        "https://accounts.google.com/.well-known/openid-configuration",
+                    )?,
+                }),
+                _ => None,
             },
             gemini: match layers.secret(keys::GEMINI_API_KEY) {
                 Some(api_key) => Some(GeminiConfig {

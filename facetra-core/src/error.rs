@@ -17,6 +17,10 @@ pub enum Error {
     /// No valid session or token.
     #[error("sign in first: {0}")]
     Unauthenticated(&'static str),
+    /// A token from outside (a Google ID token, a sign-in's answer) did not verify; the
+    /// reason names the check, never the token.
+    #[error("the sign-in token was refused: {0}")]
+    InvalidToken(&'static str),
     /// The actor may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -96,6 +100,7 @@ impl Error {
             Error::Config(_) | Error::PaymentsDisabled(_) => 3,
             Error::NotFound(_) => 4,
             Error::Unauthenticated(_)
+            | Error::InvalidToken(_)
             | Error::Forbidden(_)
             | Error::InvalidSignature
             | Error::ExpiredLink => 5,

@@ -47,6 +47,7 @@ pub struct Facetra {
 struct Inner {
     config: Config,
     gateway: Option<Arc<dyn payments::razorpay::Gateway>>,
+    google: Option<Arc<accounts::google::Google>>,
     mailer: Arc<dyn mail::Mailer>,
     renderer: Arc<dyn studio::providers::ImageGenerator>,
     bom_drafter: Arc<dyn studio::providers::BomGenerator>,
@@ -100,6 +101,14 @@ impl Facetra {
                 return Err(e);
             }
         };
+        let google = match config.google.clone().map(accounts::google::Google::new) {
+            Some(Ok(google)) => Some(Arc::new(google)),
+            Some(Err(e)) => {
+                store.backend.close().await;
+                return Err(e);
+            }
+            None => None,
+        };
         let bom_drafter = bom_drafter_for(&config);
         let uploads =
             studio::gate::UploadGate::new(config.decode_budget_bytes, config.uploads_per_user);
@@ -108,6 +117,7 @@ impl Facetra {
                 uploads,
                 config,
                 gateway,
+                google,
                 mailer,
                 bom_drafter,
                 renderer,
@@ -250,6 +260,17 @@ impl Facetra {
     }
 
     /// Razorpay, when configured.
+    /// Google sign-in, when configured.
+    pub(crate) fn google(&self) -> Result<&accounts::google::Google> {
+        self.inner.google.as_deref().ok_or_else(|| {
+            Error::Config(format!(
+                "Google sign-in is not configured: set {} (and {} for the browser flow)",
+                config::keys::GOOGLE_CLIENT_ID,
+                config::keys::GOOGLE_CLIENT_SECRET
+            ))
+        })
+    }
+
     pub(crate) fn gateway(&self) -> Option<&Arc<dyn payments::razorpay::Gateway>> {
         self.inner.gateway.as_ref()
     }

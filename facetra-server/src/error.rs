@@ -38,6 +38,9 @@ impl From<Error> for ApiError {
             }
             Error::NotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", e.to_string()),
             Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
+            Error::InvalidToken(_) => {
+                ApiError::new(S::UNAUTHORIZED, "invalid_token", e.to_string())
+            }
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
             Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
             Error::RateLimited(why) => ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", why),

@@ -55,7 +55,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                 )
                 .into_response();
             }
-            let signing_in = state.facetra.config().dev_login && path == DEV_LOGIN;
+            let signing_in =
+                (state.facetra.config().dev_login && path == DEV_LOGIN) || path == GOOGLE_ID_TOKEN;
             if let Err(refused) = check_origin(&state, req.method(), req.headers(), signing_in) {
                 return refused.into_response();
             }
@@ -104,6 +105,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// The dev-login route (it exists only when enabled).
 const DEV_LOGIN: &str = "/auth/dev-login";
+/// The ID-token sign-in: like dev login, it sets a cookie, so it must come from our own pages
+/// (no one else's page may sign a visitor into an account of theirs).
+const GOOGLE_ID_TOKEN: &str = "/auth/google/id-token";
 
 /// With dev login on, the server answers only under its public URL's host: a page whose own
 /// name resolves to 127.0.0.1 (DNS rebinding) sends its own `Host`, and is refused.

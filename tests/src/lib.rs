@@ -8,6 +8,7 @@ pub mod binaries;
 pub mod emergent_stub;
 pub mod flaky;
 pub mod gemini_stub;
+pub mod google_stub;
 pub mod harness;
 pub mod images;
 pub mod razorpay_stub;

@@ -9,3 +9,4 @@ mod conformance;
 mod docs;
 mod http;
 mod providers;
+mod signin;

@@ -2,6 +2,7 @@
 //! every authentication decision; it never stores a raw token, only its SHA-256, and never
 //! puts an email or a name into a log line or an audit entry.
 
+pub mod google;
 pub(crate) mod service;
 pub mod staff;
 pub mod store;

@@ -40,6 +40,16 @@ pub trait AccountStore: Send + Sync {
         roles: &[Role],
         at: Timestamp,
     ) -> Result<Option<User>>;
+    /// Links an active account that has no Google subject yet to `subject` (and its picture,
+    /// when there is one); the account after, or `None` when it is not active or is linked
+    /// already. A subject another account holds is a `Conflict`.
+    async fn link_google_if_unlinked(
+        &self,
+        id: &UserId,
+        subject: &str,
+        avatar_url: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Option<User>>;
     /// Moves an active account to `erasure_pending`; false when it was not active. From then
     /// on no targeted update above can touch it.
     async fn mark_erasure_pending(&self, id: &UserId, at: Timestamp) -> Result<bool>;

@@ -17,7 +17,7 @@ use axum::Router;
 
 use crate::{ApiError, AppState};
 
-/// Every route of the API; dev login only when enabled.
+/// Every route of the API; Google sign-in only when configured, dev login only when enabled.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
@@ -75,6 +75,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                     .saturating_add(64 * 1024),
             )),
         );
+    if state.facetra.config().google.is_some() {
+        router = router.route("/auth/google/id-token", post(auth::google_id_token));
+    }
     if state.facetra.config().dev_login {
         router = router.route("/auth/dev-login", post(auth::dev_login));
     }

@@ -106,11 +106,20 @@ fn instance_from(d: &Document) -> Result<Instance> {
 impl Mongo {
     /// `$set`s `fields` on the account only while it is active; the account after.
     async fn set_if_active(&self, id: &UserId, fields: Document) -> Result<Option<User>> {
+        self.set_where_active(id, doc! {}, fields).await
+    }
+
+    /// The same, only where the account also matches `extra`.
+    async fn set_where_active(
+        &self,
+        id: &UserId,
+        mut extra: Document,
+        fields: Document,
+    ) -> Result<Option<User>> {
+        extra.insert("_id", id.as_str());
+        extra.insert("status", "active");
         self.users()
-            .find_one_and_update(
-                doc! { "_id": id.as_str(), "status": "active" },
-                doc! { "$set": fields },
-            )
+            .find_one_and_update(extra, doc! { "$set": fields })
             .return_document(mongodb::options::ReturnDocument::After)
             .await
             .map_err(mongo_err)?
@@ -163,6 +172,21 @@ impl AccountStore for Mongo {
         at: Timestamp,
     ) -> Result<Option<User>> {
         self.set_if_active(id, doc! { "name": name, "updated_at": bdate(at) })
+            .await
+    }
+
+    async fn link_google_if_unlinked(
+        &self,
+        id: &UserId,
+        subject: &str,
+        avatar_url: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let mut fields = doc! { "google_subject": subject, "updated_at": bdate(at) };
+        if let Some(avatar) = avatar_url {
+            fields.insert("avatar_url", avatar);
+        }
+        self.set_where_active(id, doc! { "google_subject": null }, fields)
             .await
     }
 

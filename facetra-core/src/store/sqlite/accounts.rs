@@ -174,6 +174,35 @@ impl AccountStore for Sqlite {
         .await
     }
 
+    async fn link_google_if_unlinked(
+        &self,
+        id: &UserId,
+        subject: &str,
+        avatar_url: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let (id, subject, avatar) = (
+            id.as_str().to_owned(),
+            subject.to_owned(),
+            avatar_url.map(str::to_owned),
+        );
+        self.call(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET google_subject = ?2, avatar_url = coalesce(?3, avatar_url),
+                     updated_at = ?4
+                     WHERE id = ?1 AND status = 'active' AND google_subject IS NULL",
+                    params![id, subject, avatar, ms(at)],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            one_user(c, "id", &id)
+        })
+        .await
+    }
+
     async fn set_roles_if_active(
         &self,
         id: &UserId,
