@@ -184,9 +184,14 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<RawToken> {
         .map(|(_, value)| RawToken::from_client(value))
 }
 
-/// The `Set-Cookie` value that hands out `token`.
+/// The `Set-Cookie` value that hands out `token` for a session.
 pub fn session_set_cookie(state: &AppState, token: &RawToken) -> String {
-    let max_age = state.facetra.config().session_ttl_secs;
+    token_cookie(state, token, state.facetra.config().session_ttl_secs)
+}
+
+/// The `Set-Cookie` value that hands out `token` under the one cookie for `max_age` seconds
+/// (a session, or a pre-sign-in session).
+pub fn token_cookie(state: &AppState, token: &RawToken, max_age: i64) -> String {
     let secure = if state.web.secure_cookie {
         "; Secure"
     } else {

@@ -39,6 +39,9 @@ pub struct WebSettings {
     pub public_url: String,
     /// Origins allowed for cookie-authenticated writes.
     pub allowed_origins: Vec<String>,
+    /// Where the web app's pages are (`FACETRA_WEB_ORIGIN`, else the public URL): a sign-in's
+    /// `return_to` is resolved against it.
+    pub app_base: String,
     /// Whether the session cookie carries `Secure`.
     pub secure_cookie: bool,
     /// How long a request may take before 408.
@@ -74,9 +77,14 @@ impl WebSettings {
                 .map_or(public_origin.as_str(), |(_, authority)| authority)
                 .to_owned()
         });
+        let app_base = config
+            .web_origin
+            .clone()
+            .unwrap_or_else(|| public_origin.clone());
         Ok(WebSettings {
             public_url,
             allowed_origins,
+            app_base,
             secure_cookie: !loopback_public,
             request_timeout: std::time::Duration::from_secs(30),
             dev_login_host,

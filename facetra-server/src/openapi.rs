@@ -20,6 +20,8 @@ use crate::routes::{
         health::openapi,
         auth::dev_login,
         auth::google_id_token,
+        auth::google_start,
+        auth::google_callback,
         auth::logout,
         me::get_me,
         me::patch_me,

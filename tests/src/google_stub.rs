@@ -1,16 +1,19 @@
 //! A local Google sign-in (EXTERNAL-APIS.md §3): the discovery document, the JWKS with a
-//! `Cache-Control: max-age`. Tests sign ID tokens with the
+//! `Cache-Control: max-age`, and a form-encoded token endpoint that
+//! exchanges the codes a test approves once each, checking the PKCE verifier. Tests sign ID tokens with the
 //! throwaway keys in `tests/fixtures/google` (key 1 is published at start, key 2 only when a
 //! test publishes it), so every forged case is made per test.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::signature::{RsaKeyPair, RsaPublicKeyComponents, RSA_PKCS1_SHA256};
@@ -78,7 +81,71 @@ pub struct GoogleStub {
     pub client_id: String,
     served: Arc<Mutex<Served>>,
     jwks_fetches: Arc<AtomicUsize>,
+    /// Codes the token endpoint exchanges once each.
+    codes: Arc<Mutex<HashMap<String, Grant>>>,
 }
+
+/// What an authorization code stands for.
+#[derive(Clone)]
+struct Grant {
+    id_token: String,
+    challenge: String,
+    redirect_uri: String,
+}
+
+/// The token endpoint's form (EXTERNAL-APIS.md §3, code flow).
+#[derive(serde::Deserialize)]
+struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+}
+
+fn oauth_error(status: StatusCode, error: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": error, "error_description": "Bad Request" })),
+    )
+        .into_response()
+}
+
+async fn token(State(stub): State<GoogleStub>, Form(form): Form<TokenForm>) -> Response {
+    if form.client_id.as_deref() != Some(stub.client_id.as_str())
+        || form.client_secret.as_deref() != Some(CLIENT_SECRET)
+    {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+    }
+    if form.grant_type.as_deref() != Some("authorization_code") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    }
+    let grant = form
+        .code
+        .as_deref()
+        .and_then(|c| stub.codes.lock().unwrap().remove(c));
+    let Some(grant) = grant else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    };
+    let verifier_ok = form.code_verifier.as_deref().is_some_and(|v| {
+        URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, v.as_bytes()))
+            == grant.challenge
+    });
+    if !verifier_ok || form.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    }
+    Json(json!({
+        "access_token": "ya29.stub-access-token",
+        "expires_in": 3599,
+        "id_token": grant.id_token,
+        "scope": "openid email profile",
+        "token_type": "Bearer",
+    }))
+    .into_response()
+}
+
+const CLIENT_SECRET: &str = "GOCSPX-stub-secret";
 
 async fn discovery(State(stub): State<GoogleStub>) -> Json<Value> {
     Json(json!({
@@ -125,10 +192,12 @@ impl GoogleStub {
                 max_age: 3600,
             })),
             jwks_fetches: Arc::default(),
+            codes: Arc::default(),
         };
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/oauth2/v3/certs", get(certs))
+            .route("/token", post(token))
             .with_state(stub.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -141,7 +210,7 @@ impl GoogleStub {
         use facetra_core::config::keys;
         vec![
             (keys::GOOGLE_CLIENT_ID, self.client_id.clone()),
-            (keys::GOOGLE_CLIENT_SECRET, "GOCSPX-stub-secret".into()),
+            (keys::GOOGLE_CLIENT_SECRET, CLIENT_SECRET.into()),
             (
                 keys::GOOGLE_DISCOVERY_URL,
                 format!("{}/.well-known/openid-configuration", self.base),
@@ -178,6 +247,49 @@ impl GoogleStub {
             "iat": now,
             "exp": now + 3600,
         })
+    }
+
+    /// The person approves the sign-in Facetra sent them to (`authorization_url`): checks the
+    /// request as Google would, and returns the callback URL the browser is sent to, with a
+    /// one-time code whose ID token carries the request's nonce. `change` edits its claims.
+    pub fn approve(
+        &self,
+        authorization_url: &str,
+        now: i64,
+        sub: &str,
+        email: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> String {
+        let url = reqwest::Url::parse(authorization_url).expect("a URL");
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        assert_eq!(q.get("client_id"), Some(&self.client_id));
+        assert_eq!(q.get("response_type").map(String::as_str), Some("code"));
+        assert_eq!(
+            q.get("scope").map(String::as_str),
+            Some("openid email profile")
+        );
+        assert_eq!(
+            q.get("code_challenge_method").map(String::as_str),
+            Some("S256")
+        );
+        let mut claims = self.claims(now, sub, email);
+        claims["nonce"] = json!(q["nonce"]);
+        change(&mut claims);
+        let key = TestKey::fixture(1);
+        let code = format!("4/0stub-{}", self.codes.lock().unwrap().len() + 1);
+        self.codes.lock().unwrap().insert(
+            code.clone(),
+            Grant {
+                id_token: key.sign(&key.header(), &claims),
+                challenge: q["code_challenge"].clone(),
+                redirect_uri: q["redirect_uri"].clone(),
+            },
+        );
+        let mut back = reqwest::Url::parse(&q["redirect_uri"]).expect("redirect_uri");
+        back.query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", &q["state"]);
+        back.into()
     }
 
     /// A good ID token for `sub` and `email` at `now`, signed with key 1.

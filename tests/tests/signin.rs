@@ -342,3 +342,185 @@ async fn a_verified_email_links_an_unlinked_account_and_an_email_linked_elsewher
     assert!(other.headers().get("set-cookie").is_none());
     app.stop().await;
 }
+
+/// Starts a browser sign-in; (Google's URL, the pre-sign-in cookie).
+async fn start(app: &TestApp, query: &str) -> (String, String) {
+    let res = app
+        .send(
+            Method::GET,
+            &format!("/auth/google/start?{query}"),
+            Req::default(),
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    let cookie = facetra_tests::server::set_cookie(&res).expect("a pre-sign-in cookie");
+    assert!(
+        cookie.contains("Max-Age=600") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let token = session_token(&res).unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    (location, token)
+}
+
+/// Follows Google's redirect back to the server with `cookie`.
+async fn callback(app: &TestApp, url: &str, cookie: Option<&str>) -> reqwest::Response {
+    let path = url.strip_prefix(&app.base).expect("our callback");
+    let req = match cookie {
+        Some(c) => Req::default().cookie(c),
+        None => Req::default(),
+    };
+    app.send(Method::GET, path, req).await
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_browser_sign_in_follows_the_code_flow_and_lands_signed_in_at_return_to() {
+    let (h, app, stub) = sign_in_app().await;
+    let (google, pre) = start(&app, "return_to=/studio%3Ftab%3Drecent&age_confirmed=true").await;
+    assert!(
+        google.starts_with(&format!("{}/o/oauth2/v2/auth?", stub.base)),
+        "{google}"
+    );
+    let params: std::collections::HashMap<String, String> = reqwest::Url::parse(&google)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(
+        params["redirect_uri"],
+        format!("{}/auth/google/callback", app.base)
+    );
+    // The pre-sign-in session opens no route.
+    let me = app
+        .send(Method::GET, "/v1/me", Req::default().cookie(&pre))
+        .await;
+    assert_eq!(me.status(), 401);
+
+    let back = stub.approve(
+        &google,
+        now_of(&h),
+        "1170000000007",
+        "grace@gmail.com",
+        |_| {},
+    );
+    let done = callback(&app, &back, Some(&pre)).await;
+    assert_eq!(done.status(), 302);
+    assert_eq!(location(&done), format!("{}/studio?tab=recent", app.base));
+    let session = session_token(&done).expect("a session");
+    assert_ne!(session, pre, "a new token, not the pre-sign-in one");
+    let me: Value = app
+        .send(Method::GET, "/v1/me", Req::default().cookie(&session))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "grace@gmail.com");
+
+    // Neither the cookie nor the state, nonce or verifier it derives were ever stored.
+    let bytes = h.stored_bytes().await;
+    for secret in [&pre, &params["state"], &params["nonce"]] {
+        assert!(
+            !facetra_tests::harness::contains(&bytes, secret),
+            "a sign-in secret is stored"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_replayed_state_or_a_reused_pre_sign_in_session_never_yields_a_session() {
+    let (h, app, stub) = sign_in_app().await;
+    let now = now_of(&h);
+    let refused = |res: &reqwest::Response, code: &str| {
+        assert_eq!(res.status(), 302);
+        assert!(
+            location(res).ends_with(&format!("?error={code}")),
+            "{} for {code}",
+            location(res)
+        );
+        let cookie = facetra_tests::server::set_cookie(res).unwrap_or_default();
+        assert!(
+            cookie.contains("Max-Age=0"),
+            "the cookie is cleared: {cookie}"
+        );
+    };
+
+    // A forged state.
+    let (google, pre) = start(&app, "age_confirmed=true").await;
+    let back = stub.approve(&google, now, "1", "ada@gmail.com", |_| {});
+    let forged = back.replace("state=", "state=x");
+    refused(&callback(&app, &forged, Some(&pre)).await, "invalid_state");
+    // The attempt is gone with the forged try: the genuine callback is refused too.
+    refused(&callback(&app, &back, Some(&pre)).await, "sign_in_expired");
+
+    // No cookie at all (another browser replaying the URL).
+    let (google, pre) = start(&app, "age_confirmed=true").await;
+    let back = stub.approve(&google, now, "1", "ada@gmail.com", |_| {});
+    refused(&callback(&app, &back, None).await, "sign_in_expired");
+    let _ = pre;
+
+    // A good sign-in, then the same pre-sign-in session reused with a fresh code.
+    let (google, pre) = start(&app, "age_confirmed=true").await;
+    let back = stub.approve(&google, now, "1", "ada@gmail.com", |_| {});
+    let ok = callback(&app, &back, Some(&pre)).await;
+    assert!(session_token(&ok).is_some_and(|t| !t.is_empty()));
+    let again = stub.approve(&google, now, "1", "ada@gmail.com", |_| {});
+    refused(&callback(&app, &again, Some(&pre)).await, "sign_in_expired");
+
+    // An ID token for another sign-in's nonce.
+    let (google, pre) = start(&app, "age_confirmed=true").await;
+    let back = stub.approve(&google, now, "1", "ada@gmail.com", |c| {
+        c["nonce"] = json!("someone-elses-nonce");
+    });
+    refused(&callback(&app, &back, Some(&pre)).await, "invalid_token");
+
+    // Too late: the pre-sign-in session lasts 10 minutes.
+    let (google, pre) = start(&app, "age_confirmed=true").await;
+    let back = stub.approve(&google, now, "1", "ada@gmail.com", |_| {});
+    h.clock.advance(chrono::Duration::seconds(601));
+    refused(&callback(&app, &back, Some(&pre)).await, "sign_in_expired");
+
+    // The person declines at Google.
+    let (_, pre) = start(&app, "return_to=/pricing").await;
+    let declined = format!("{}/auth/google/callback?error=access_denied", app.base);
+    let res = callback(&app, &declined, Some(&pre)).await;
+    assert_eq!(
+        location(&res),
+        format!("{}/pricing?error=access_denied", app.base)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn return_to_is_a_local_path_or_it_becomes_slash() {
+    use facetra_core::accounts::safe_return_to;
+    for foreign in [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "evil.example",
+        "/ok\u{0}",
+        "/a\\b",
+    ] {
+        assert_eq!(safe_return_to(Some(foreign)), "/", "{foreign:?}");
+    }
+    assert_eq!(safe_return_to(Some("/studio?x=1")), "/studio?x=1");
+    assert_eq!(safe_return_to(None), "/");
+
+    let (h, app, stub) = sign_in_app().await;
+    for foreign in [
+        "%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let (google, pre) = start(&app, &format!("return_to={foreign}&age_confirmed=true")).await;
+        let back = stub.approve(&google, now_of(&h), "1", "ada@gmail.com", |_| {});
+        let res = callback(&app, &back, Some(&pre)).await;
+        assert_eq!(location(&res), format!("{}/", app.base), "{foreign}");
+    }
+    app.stop().await;
+}

@@ -58,7 +58,9 @@ impl Cmd {
                         k.name.to_owned(),
                         store.to_owned(),
                         l.place.describe(),
-                        l.person.to_owned(),
+                        l.person
+                            .unwrap_or("(no one: made before sign-in)")
+                            .to_owned(),
                         l.fields.join(", "),
                     ]);
                 }

@@ -331,6 +331,74 @@ impl Google {
     }
 }
 
+#[derive(Deserialize)]
+struct TokenAnswer {
+    id_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenError {
+    error: Option<String>,
+}
+
+impl Google {
+    /// Exchanges an authorization code for its ID token (the code flow's token request, with
+    /// the PKCE verifier). A code Google refuses (`invalid_grant`: used, expired, or another
+    /// redirect) is an `InvalidToken`; Google unreachable or failing is a `Provider` error.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: &str,
+    ) -> Result<String> {
+        let endpoint = self.discovery().await?.token_endpoint;
+        let secret = self.config.client_secret.as_ref().ok_or_else(|| {
+            Error::Config(format!(
+                "the browser sign-in needs {}",
+                crate::config::keys::GOOGLE_CLIENT_SECRET
+            ))
+        })?;
+        let answer = self
+            .http
+            .post(&endpoint)
+            .form(&[
+                ("code", code),
+                ("client_id", self.config.client_id.as_str()),
+                ("client_secret", secret.expose()),
+                ("redirect_uri", redirect_uri),
+                ("grant_type", "authorization_code"),
+                ("code_verifier", code_verifier),
+            ])
+            .send()
+            .await
+            .map_err(|e| unavailable(e.without_url()))?;
+        let status = answer.status();
+        if status.is_client_error() {
+            let error = answer
+                .json::<TokenError>()
+                .await
+                .ok()
+                .and_then(|e| e.error)
+                .unwrap_or_default();
+            return Err(match error.as_str() {
+                "invalid_client" | "unauthorized_client" => Error::Config(
+                    "Google refused this deployment's OAuth client; check its id and secret".into(),
+                ),
+                _ => refuse("Google refused the sign-in code (used, expired or for another page)"),
+            });
+        }
+        if !status.is_success() {
+            return Err(unavailable(format!("the token endpoint answered {status}")));
+        }
+        answer
+            .json::<TokenAnswer>()
+            .await
+            .ok()
+            .and_then(|a| a.id_token)
+            .ok_or_else(|| unavailable("the token endpoint's answer holds no ID token"))
+    }
+}
+
 /// The length of `header.payload` in a compact JWT (what the signature covers).
 fn header_and_payload_len(jwt: &str) -> usize {
     jwt.rfind('.').unwrap_or(0)

@@ -4,10 +4,12 @@
 
 pub mod google;
 pub(crate) mod service;
+mod signin;
 pub mod staff;
 pub mod store;
 
 pub use service::{Access, Accounts, DevLogin, InitOutcome, NewOwner, Principal};
+pub use signin::{safe_return_to, Callback, CallbackOutcome, SignInStart};
 pub use staff::{Staff, StaffOp};
 
 use std::sync::Arc;
@@ -250,6 +252,20 @@ pub struct ApiToken {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
+}
+
+/// A browser's Google sign-in in progress (the pre-sign-in session, DESIGN §4): what the
+/// callback needs besides what its cookie derives (state, nonce, PKCE verifier). It names no
+/// one, and lives until used or `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInAttempt {
+    pub id: String,
+    pub token_hash: TokenHash,
+    /// A local path, already made safe.
+    pub return_to: String,
+    pub age_confirmed: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// The local studio: who owns it.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde_json::json;
 
-use super::google::GoogleIdentity;
 use super::store::InstanceCreated;
 use super::{
     normalise_roles, normalise_scopes, parse_name, Actor, ApiToken, Consents, Email, Role, Scope,
@@ -144,7 +143,7 @@ impl Accounts<'_> {
         }
     }
 
-    fn new_user(&self, email: &str, name: &str, age_confirmed: bool) -> Result<User> {
+    pub(super) fn new_user(&self, email: &str, name: &str, age_confirmed: bool) -> Result<User> {
         let email = Email::parse(email)?;
         let name = parse_name(name)?;
         if !age_confirmed {
@@ -216,115 +215,8 @@ impl Accounts<'_> {
         Ok((user, token, created))
     }
 
-    /// Signs in with a Google ID token (`POST /auth/google/id-token`, and the end of the
-    /// browser flow). The account is keyed on Google's subject; an unknown subject whose
-    /// verified email belongs to an account not yet linked (a local owner, an invitation) is
-    /// linked to it; an email linked to another subject is a `Conflict`; a new account needs
-    /// the 18+ confirmation and gets the trial credits and a welcome email. `nonce` is what
-    /// this sign-in sent, if it sent one. A session presented with the request is revoked.
-    pub async fn google_sign_in(
-        &self,
-        id_token: &str,
-        age_confirmed: bool,
-        nonce: Option<&str>,
-        previous: Option<&RawToken>,
-    ) -> Result<(User, RawToken, bool)> {
-        let google = self.f.google()?;
-        let identity = match google.verify(id_token, nonce, self.f.now()).await {
-            Ok(identity) => identity,
-            Err(e) => {
-                if let Error::InvalidToken(why) = &e {
-                    self.f
-                        .record_security_event(
-                            "auth.google_refused",
-                            None,
-                            json!({ "reason": why }),
-                        )
-                        .await?;
-                }
-                return Err(e);
-            }
-        };
-        let (user, created) = self.google_account(&identity, age_confirmed).await?;
-        let store = &self.f.store().accounts;
-        if let Some(old) = previous {
-            store.delete_session(&old.hash()).await?;
-        }
-        let token = self.open_session(&user.id).await?;
-        self.f
-            .record_security_event(
-                "auth.google",
-                Some(&user.id),
-                json!({ "new_account": created }),
-            )
-            .await?;
-        Ok((user, token, created))
-    }
-
-    /// The account a verified Google identity signs into, made or linked when needed.
-    async fn google_account(
-        &self,
-        identity: &GoogleIdentity,
-        age_confirmed: bool,
-    ) -> Result<(User, bool)> {
-        let store = &self.f.store().accounts;
-        if let Some(user) = store.user_by_google_subject(&identity.subject).await? {
-            if user.status != UserStatus::Active {
-                return Err(Error::Forbidden(
-                    "this account is being erased and cannot be signed into".into(),
-                ));
-            }
-            return Ok((user, false));
-        }
-        let email = Email::parse(&identity.email)
-            .map_err(|_| Error::InvalidToken("its email address is not one Facetra accepts"))?;
-        if let Some(existing) = store.user_by_email(&email).await? {
-            if existing.google_subject.is_some() {
-                return Err(Error::Conflict(
-                    "this email address is linked to another Google account".into(),
-                ));
-            }
-            let linked = store
-                .link_google_if_unlinked(
-                    &existing.id,
-                    &identity.subject,
-                    identity.picture.as_deref(),
-                    self.f.now(),
-                )
-                .await?
-                .ok_or_else(|| {
-                    Error::Conflict("this account changed while signing in; try again".into())
-                })?;
-            return Ok((linked, false));
-        }
-        let name = identity
-            .name
-            .as_deref()
-            .and_then(|n| parse_name(n).ok())
-            .or_else(|| parse_name(email.as_str().split('@').next().unwrap_or_default()).ok())
-            .unwrap_or_else(|| "Facetra user".into());
-        let mut user = self.new_user(email.as_str(), &name, age_confirmed)?;
-        user.google_subject = Some(identity.subject.clone());
-        user.avatar_url = identity.picture.clone();
-        match store.insert_user(&user).await {
-            Ok(()) => {}
-            // The same person signing in twice at once: the other sign-in made the account.
-            Err(Error::Conflict(_)) => {
-                if let Some(made) = store.user_by_google_subject(&identity.subject).await? {
-                    return Ok((made, false));
-                }
-                return Err(Error::Conflict(
-                    "this email address was just taken; try again".into(),
-                ));
-            }
-            Err(e) => return Err(e),
-        }
-        self.f.on_account_created(&user).await?;
-        Ok((user, true))
-    }
-
     /// Opens a session for `user` and returns its token (shown once, stored as a hash).
-    async fn open_session(&self, user: &UserId) -> Result<RawToken> {
+    pub(super) async fn open_session(&self, user: &UserId) -> Result<RawToken> {
         let cfg = self.f.config();
         let now = self.f.now();
         let token = RawToken::generate("");

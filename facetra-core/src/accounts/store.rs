@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{ApiToken, Email, Instance, Role, Session, User};
+use super::{ApiToken, Email, Instance, Role, Session, SignInAttempt, User};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{SessionId, TokenId, UserId};
@@ -79,6 +79,12 @@ pub trait AccountStore: Send + Sync {
     async fn delete_user_sessions(&self, user: &UserId) -> Result<u64>;
     /// Deletes sessions past their absolute end or idle since `idle_before`; how many.
     async fn purge_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64>;
+
+    /// Stores a pre-sign-in session, and drops those that expired before `attempt` began.
+    async fn insert_sign_in_attempt(&self, attempt: &SignInAttempt) -> Result<()>;
+    /// Deletes and returns the pre-sign-in session with this cookie hash, in one step: a second
+    /// call for the same cookie finds nothing (single use).
+    async fn take_sign_in_attempt(&self, hash: &TokenHash) -> Result<Option<SignInAttempt>>;
 
     async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
     async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>>;

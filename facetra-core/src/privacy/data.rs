@@ -35,11 +35,12 @@ pub enum Kind {
     Payments,
     Outbox,
     SecurityEvents,
+    SignInAttempts,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -53,6 +54,7 @@ impl Kind {
         Kind::Payments,
         Kind::Outbox,
         Kind::SecurityEvents,
+        Kind::SignInAttempts,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -158,6 +160,8 @@ pub enum Retention {
     UntilDelivered,
     /// 90 days, then anonymised.
     NinetyDaysThenAnonymised,
+    /// Until used, and at most 10 minutes.
+    TenMinutes,
 }
 
 impl Retention {
@@ -180,6 +184,7 @@ impl Retention {
                 "bodies until delivered; who, which template and when while the account is active"
             }
             Retention::NinetyDaysThenAnonymised => "90 days, then anonymised",
+            Retention::TenMinutes => "until the sign-in finishes, at most 10 minutes",
         }
     }
 }
@@ -238,8 +243,10 @@ impl Place {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Location {
     pub place: Place,
-    /// The field holding the person's user id.
-    pub person: &'static str,
+    /// The field holding the person's user id; `None` for records made before anyone is known
+    /// (a pre-sign-in session): nothing there is anyone's to export or erase, and retention
+    /// purges it.
+    pub person: Option<&'static str>,
     /// Every field (column, or top-level document key) stored there.
     pub fields: &'static [&'static str],
 }
@@ -287,7 +294,7 @@ pub static REGISTRY: &[KindInfo] = &[
         sqlite: &[
             Location {
                 place: Table("users"),
-                person: "id",
+                person: Some("id"),
                 fields: &[
                     "id",
                     "email",
@@ -304,14 +311,14 @@ pub static REGISTRY: &[KindInfo] = &[
             },
             Location {
                 place: Table("instance"),
-                person: "owner_id",
+                person: Some("owner_id"),
                 fields: &["id", "owner_id", "created_at"],
             },
         ],
         mongo: &[
             Location {
                 place: Collection("users"),
-                person: "_id",
+                person: Some("_id"),
                 fields: &[
                     "_id",
                     "email",
@@ -328,7 +335,7 @@ pub static REGISTRY: &[KindInfo] = &[
             },
             Location {
                 place: Document("meta", "instance"),
-                person: "owner_id",
+                person: Some("owner_id"),
                 fields: &["_id", "owner_id", "created_at"],
             },
         ],
@@ -345,12 +352,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted: every session ends at once",
         sqlite: &[Location {
             place: Table("sessions"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "user_id", "token_hash", "created_at", "expires_at", "last_seen_at"],
         }],
         mongo: &[Location {
             place: Collection("sessions"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "user_id", "token_hash", "created_at", "expires_at", "last_seen_at"],
         }],
     },
@@ -366,12 +373,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted: every token stops working at once",
         sqlite: &[Location {
             place: Table("api_tokens"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "user_id", "name", "token_hash", "created_at", "expires_at", "last_used_at", "scopes"],
         }],
         mongo: &[Location {
             place: Collection("api_tokens"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "user_id", "name", "token_hash", "created_at", "expires_at", "last_used_at", "scopes"],
         }],
     },
@@ -387,12 +394,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted",
         sqlite: &[Location {
             place: Table("uploads"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "user_id", "kind", "mime", "width", "height", "size", "sha256", "blob_id", "created_at"],
         }],
         mongo: &[Location {
             place: Collection("uploads"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "user_id", "kind", "mime", "width", "height", "size", "sha256", "blob_id", "created_at"],
         }],
     },
@@ -409,18 +416,18 @@ pub static REGISTRY: &[KindInfo] = &[
         sqlite: &[
             Location {
                 place: Table("blobs"),
-                person: "owner_id",
+                person: Some("owner_id"),
                 fields: &["id", "owner_id", "content_type", "size", "sha256", "created_at"],
             },
             Location {
                 place: Directory("blobs"),
-                person: "owner_id",
+                person: Some("owner_id"),
                 fields: &[],
             },
         ],
         mongo: &[Location {
             place: Bucket("blobs"),
-            person: "metadata.owner",
+            person: Some("metadata.owner"),
             fields: &["_id", "length", "chunkSize", "uploadDate", "filename", "metadata", "files_id", "n", "data"],
         }],
     },
@@ -436,12 +443,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted",
         sqlite: &[Location {
             place: Table("jobs"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "user_id", "status", "idempotency_key", "lease_holder", "lease_until", "lease_count", "created_at", "body"],
         }],
         mongo: &[Location {
             place: Collection("jobs"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &[
                 "_id", "id", "user_id", "status", "status_seq", "prompt", "style", "aspect_ratio",
                 "sketch_id", "reference_ids", "variants", "credits_reserved", "credits_charged",
@@ -462,12 +469,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted",
         sqlite: &[Location {
             place: Table("renders"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "job_id", "user_id", "variant", "created_at", "body", "blob_id", "selected"],
         }],
         mongo: &[Location {
             place: Collection("renders"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &[
                 "_id", "id", "job_id", "user_id", "variant", "blob_id", "mime", "width", "height",
                 "selected", "provenance", "created_at", "created_ms",
@@ -486,12 +493,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted",
         sqlite: &[Location {
             place: Table("boms"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["render_id", "version", "user_id", "source", "items", "updated_at"],
         }],
         mongo: &[Location {
             place: Collection("boms"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "render_id", "user_id", "version", "source", "items", "updated_at"],
         }],
     },
@@ -507,12 +514,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "deleted",
         sqlite: &[Location {
             place: Table("portfolios"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "user_id", "name", "render_ids", "created_at", "updated_at"],
         }],
         mongo: &[Location {
             place: Collection("portfolios"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "user_id", "name", "render_ids", "created_at", "updated_at"],
         }],
     },
@@ -528,12 +535,12 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "purchases and payment refunds are kept under a pseudonym until their 7 years end; every other entry is deleted",
         sqlite: &[Location {
             place: Table("ledger"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "user_id", "seq", "kind", "amount", "balance_after", "reason", "reference", "idempotency_key", "created_at"],
         }],
         mongo: &[Location {
             place: Collection("ledger"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "user_id", "seq", "kind", "amount", "balance_after", "reason", "reference", "idempotency_key", "created_at"],
         }],
     },
@@ -549,7 +556,7 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "kept under a pseudonym until their 7 years end",
         sqlite: &[Location {
             place: Table("payments"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &[
                 "id", "user_id", "pack_id", "credits", "amount_paise", "currency", "kind", "order_id",
                 "link_id", "link_url", "razorpay_payment_id", "status", "status_rank",
@@ -558,7 +565,7 @@ pub static REGISTRY: &[KindInfo] = &[
         }],
         mongo: &[Location {
             place: Collection("payments"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &[
                 "_id", "user_id", "pack_id", "credits", "amount_paise", "currency", "kind", "order_id",
                 "link_id", "link_url", "razorpay_payment_id", "status", "status_rank",
@@ -579,7 +586,7 @@ pub static REGISTRY: &[KindInfo] = &[
         sqlite: &[
             Location {
                 place: Table("outbox"),
-                person: "user_id",
+                person: Some("user_id"),
                 fields: &[
                     "id", "user_id", "to_email", "template", "subject", "text_body", "html_body",
                     "idempotency_key", "status", "attempts", "next_attempt_at", "last_error",
@@ -589,14 +596,14 @@ pub static REGISTRY: &[KindInfo] = &[
             },
             Location {
                 place: Directory("outbox"),
-                person: "user_id",
+                person: Some("user_id"),
                 fields: &[],
             },
         ],
         mongo: &[
             Location {
                 place: Collection("outbox"),
-                person: "user_id",
+                person: Some("user_id"),
                 fields: &[
                     "_id", "user_id", "to", "template", "subject", "text", "html",
                     "idempotency_key", "status", "attempts", "next_attempt_at", "last_error",
@@ -606,7 +613,7 @@ pub static REGISTRY: &[KindInfo] = &[
             },
             Location {
                 place: Directory("outbox"),
-                person: "user_id",
+                person: Some("user_id"),
                 fields: &[],
             },
         ],
@@ -623,13 +630,34 @@ pub static REGISTRY: &[KindInfo] = &[
         on_erasure: "the events stay without the user id and the IP",
         sqlite: &[Location {
             place: Table("security_events"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["id", "at", "kind", "user_id", "ip", "details", "count"],
         }],
         mongo: &[Location {
             place: Collection("security_events"),
-            person: "user_id",
+            person: Some("user_id"),
             fields: &["_id", "at", "kind", "user_id", "ip", "details", "count"],
+        }],
+    },
+    KindInfo {
+        kind: Kind::SignInAttempts,
+        name: "sign_in_attempts",
+        holds: "a browser's Google sign-in in progress (the pre-sign-in session): the SHA-256 of its cookie, the page to return to and the 18+ answer; no identity, since nobody is known yet",
+        category: Category::Authentication,
+        purpose: "to finish a Google sign-in safely: its state, nonce and PKCE verifier are derived from the cookie, never stored",
+        retention: Retention::TenMinutes,
+        processors: &[MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Delete,
+        on_erasure: "nothing to erase: no attempt names a person, and each is deleted when used or after 10 minutes",
+        sqlite: &[Location {
+            place: Table("sign_in_attempts"),
+            person: None,
+            fields: &["id", "token_hash", "return_to", "age_confirmed", "created_at", "expires_at"],
+        }],
+        mongo: &[Location {
+            place: Collection("sign_in_attempts"),
+            person: None,
+            fields: &["_id", "token_hash", "return_to", "age_confirmed", "created_at", "expires_at"],
         }],
     },
 ];

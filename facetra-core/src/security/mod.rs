@@ -81,6 +81,8 @@ pub enum KeyPurpose {
     Pseudonym,
     ErasedIdentity,
     RateLimit,
+    /// The state, nonce and PKCE verifier of a Google sign-in, from its pre-sign-in cookie.
+    SignIn,
 }
 
 impl KeyPurpose {
@@ -90,6 +92,7 @@ impl KeyPurpose {
             KeyPurpose::Pseudonym => b"pseudonym",
             KeyPurpose::ErasedIdentity => b"erased-identity",
             KeyPurpose::RateLimit => b"ratelimit",
+            KeyPurpose::SignIn => b"sign-in",
         }
     }
 }

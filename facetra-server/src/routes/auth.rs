@@ -1,14 +1,16 @@
 //! Sign-in and sign-out. Dev login exists only when enabled on a loopback server.
 
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use facetra_api::{DevLoginBody, IdTokenBody, SignedIn, User};
-use facetra_core::accounts::DevLogin;
+use facetra_core::accounts::{Callback, DevLogin};
 
-use crate::http::{session_clear_cookie, session_cookie, session_set_cookie, ApiJson};
+use crate::http::{
+    session_clear_cookie, session_cookie, session_set_cookie, token_cookie, ApiJson, ApiQuery,
+};
 use crate::{ApiError, AppState};
 
 /// Signs in by email (development only). Sets the session cookie; a session presented with
@@ -51,6 +53,103 @@ pub async fn google_id_token(
         .google_sign_in(&body.id_token, body.age_confirmed, None, previous.as_ref())
         .await?;
     Ok(signed_in(&state, user, &token, new_account))
+}
+
+/// `GET /auth/google/start`'s query.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct StartQuery {
+    /// A local path to come back to (anything else is `/`).
+    pub return_to: Option<String>,
+    /// Needed when the sign-in creates the account.
+    #[serde(default)]
+    pub age_confirmed: bool,
+}
+
+/// `GET /auth/google/callback`'s query, as Google sends it.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+fn callback_uri(state: &AppState) -> String {
+    format!("{}/auth/google/callback", state.web.public_url)
+}
+
+/// Starts the browser sign-in: a pre-sign-in session in the `session_token` cookie (10
+/// minutes) and a redirect to Google with `state`, `nonce` and a PKCE S256 challenge.
+#[utoipa::path(get, path = "/auth/google/start", tag = "auth", params(StartQuery),
+    responses((status = 302, description = "To Google's authorization endpoint"), (status = 503)))]
+pub async fn google_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<StartQuery>,
+) -> Result<Response, ApiError> {
+    let previous = session_cookie(&headers);
+    let started = state
+        .facetra
+        .accounts()
+        .google_start(
+            &callback_uri(&state),
+            q.return_to.as_deref(),
+            q.age_confirmed,
+            previous.as_ref(),
+        )
+        .await?;
+    Ok((
+        StatusCode::FOUND,
+        [
+            (LOCATION, started.authorization_url),
+            (SET_COOKIE, token_cookie(&state, &started.token, 600)),
+        ],
+    )
+        .into_response())
+}
+
+/// Google's redirect back: on success a new session cookie and a redirect to `return_to`; on
+/// failure a redirect to `return_to?error=<code>` with the cookie cleared.
+#[utoipa::path(get, path = "/auth/google/callback", tag = "auth", params(CallbackQuery),
+    responses((status = 302, description = "To return_to, signed in or with ?error=")))]
+pub async fn google_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<CallbackQuery>,
+) -> Result<Response, ApiError> {
+    let cookie = session_cookie(&headers);
+    let back = Callback {
+        code: q.code.as_deref(),
+        state: q.state.as_deref(),
+        error: q.error.as_deref(),
+    };
+    let outcome = state
+        .facetra
+        .accounts()
+        .google_callback(cookie.as_ref(), &callback_uri(&state), back)
+        .await?;
+    let base = &state.web.app_base;
+    let (location, cookie) = match outcome.result {
+        Ok((_, token, _)) => (
+            format!("{base}{}", outcome.return_to),
+            session_set_cookie(&state, &token),
+        ),
+        Err(code) => {
+            let join = if outcome.return_to.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            (
+                format!("{base}{}{join}error={code}", outcome.return_to),
+                session_clear_cookie(&state),
+            )
+        }
+    };
+    Ok((
+        StatusCode::FOUND,
+        [(LOCATION, location), (SET_COOKIE, cookie)],
+    )
+        .into_response())
 }
 
 /// The answer of a sign-in: the account, and the session cookie.

@@ -76,7 +76,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             )),
         );
     if state.facetra.config().google.is_some() {
-        router = router.route("/auth/google/id-token", post(auth::google_id_token));
+        router = router
+            .route("/auth/google/id-token", post(auth::google_id_token))
+            .route("/auth/google/start", get(auth::google_start))
+            .route("/auth/google/callback", get(auth::google_callback));
     }
     if state.facetra.config().dev_login {
         router = router.route("/auth/dev-login", post(auth::dev_login));

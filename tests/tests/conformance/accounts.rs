@@ -26,6 +26,7 @@ conformance!(
     sign_in_rotates_the_session_token,
     api_tokens_authenticate_until_revoked_or_expired,
     a_read_token_reads_and_cannot_write_and_lifetimes_are_capped,
+    a_pre_sign_in_session_is_taken_once_and_expired_ones_are_purged,
     init_makes_one_owner_however_often_it_runs,
     dev_login_refuses_google_and_staff_accounts,
     staff_roles_are_decided_in_core_and_a_refusal_changes_nothing,
@@ -420,6 +421,58 @@ async fn a_read_token_reads_and_cannot_write_and_lifetimes_are_capped(backend: B
     assert!(
         matches!(&too_long, Error::Invalid { field, .. } if *field == "expires_in_days"),
         "{too_long:?}"
+    );
+    h.finish().await;
+}
+
+async fn a_pre_sign_in_session_is_taken_once_and_expired_ones_are_purged(backend: Backend) {
+    use facetra_core::accounts::SignInAttempt;
+    let h = Harness::new(backend).await;
+    let store = &h.facetra.store().accounts;
+    let now = h.facetra.now();
+    let attempt = |token: &RawToken, at: facetra_core::Timestamp| SignInAttempt {
+        id: facetra_core::ids::random("sia"),
+        token_hash: token.hash(),
+        return_to: "/studio".into(),
+        age_confirmed: true,
+        created_at: at,
+        expires_at: at + Duration::minutes(10),
+    };
+    let (old, fresh) = (RawToken::generate(""), RawToken::generate(""));
+    store
+        .insert_sign_in_attempt(&attempt(&old, now))
+        .await
+        .unwrap();
+    let later = now + Duration::minutes(11);
+    store
+        .insert_sign_in_attempt(&attempt(&fresh, later))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .take_sign_in_attempt(&old.hash())
+            .await
+            .unwrap()
+            .is_none(),
+        "an expired attempt is purged when the next one begins"
+    );
+    let taken = store
+        .take_sign_in_attempt(&fresh.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (taken.return_to.as_str(), taken.age_confirmed),
+        ("/studio", true)
+    );
+    assert_eq!(taken.expires_at, later + Duration::minutes(10));
+    assert!(
+        store
+            .take_sign_in_attempt(&fresh.hash())
+            .await
+            .unwrap()
+            .is_none(),
+        "single use"
     );
     h.finish().await;
 }

@@ -6,7 +6,9 @@ use mongodb::bson::{self, doc, Bson, Document};
 
 use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::accounts::store::{AccountStore, InstanceCreated};
-use crate::accounts::{ApiToken, Email, Instance, Role, Scope, Session, User, UserStatus};
+use crate::accounts::{
+    ApiToken, Email, Instance, Role, Scope, Session, SignInAttempt, User, UserStatus,
+};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -354,6 +356,45 @@ impl AccountStore for Mongo {
             .await
             .map_err(mongo_err)?;
         Ok(r.deleted_count)
+    }
+
+    async fn insert_sign_in_attempt(&self, a: &SignInAttempt) -> Result<()> {
+        // The TTL index purges the expired ones too, but only about once a minute.
+        self.sign_in_attempts()
+            .delete_many(doc! { "expires_at": { "$lte": bdate(a.created_at) } })
+            .await
+            .map_err(mongo_err)?;
+        self.sign_in_attempts()
+            .insert_one(doc! {
+                "_id": &a.id,
+                "token_hash": &a.token_hash.0,
+                "return_to": &a.return_to,
+                "age_confirmed": a.age_confirmed,
+                "created_at": bdate(a.created_at),
+                "expires_at": bdate(a.expires_at),
+            })
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn take_sign_in_attempt(&self, hash: &TokenHash) -> Result<Option<SignInAttempt>> {
+        let Some(d) = self
+            .sign_in_attempts()
+            .find_one_and_delete(doc! { "token_hash": &hash.0 })
+            .await
+            .map_err(mongo_err)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SignInAttempt {
+            id: need("_id", d.get_str("_id"))?.to_owned(),
+            token_hash: TokenHash(need("token_hash", d.get_str("token_hash"))?.to_owned()),
+            return_to: need("return_to", d.get_str("return_to"))?.to_owned(),
+            age_confirmed: need("age_confirmed", d.get_bool("age_confirmed"))?,
+            created_at: from_bdate(*need("created_at", d.get_datetime("created_at"))?),
+            expires_at: from_bdate(*need("expires_at", d.get_datetime("expires_at"))?),
+        }))
     }
 
     async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {

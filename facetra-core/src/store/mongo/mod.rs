@@ -142,6 +142,13 @@ impl Mongo {
             .create_indexes([
                 index(doc! { "token_hash": 1 }, Some(unique())),
                 index(doc! { "user_id": 1, "created_at": -1 }, None),
+                index(doc! { "expires_at": 1 }, Some(ttl.clone())),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.sign_in_attempts()
+            .create_indexes([
+                index(doc! { "token_hash": 1 }, Some(unique())),
                 index(doc! { "expires_at": 1 }, Some(ttl)),
             ])
             .await
@@ -282,6 +289,10 @@ impl Mongo {
 
     fn boms(&self) -> Collection<Document> {
         self.db.collection("boms")
+    }
+
+    fn sign_in_attempts(&self) -> Collection<Document> {
+        self.db.collection("sign_in_attempts")
     }
 
     fn security_events(&self) -> Collection<Document> {

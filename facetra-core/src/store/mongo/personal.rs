@@ -37,16 +37,17 @@ fn fields(d: Document) -> Map<String, Value> {
 
 impl Mongo {
     /// A place's collection, and the filter that finds the person's documents in it.
+    /// `None` also for a place that names no person (nothing there is anyone's).
     fn scope(&self, location: &Location, person: &str) -> Option<(Collection<Document>, Document)> {
+        let field = location.person?;
         match location.place {
-            Place::Collection(c) => Some((self.db.collection(c), doc! { location.person: person })),
-            Place::Document(c, id) => Some((
-                self.db.collection(c),
-                doc! { "_id": id, location.person: person },
-            )),
+            Place::Collection(c) => Some((self.db.collection(c), doc! { field: person })),
+            Place::Document(c, id) => {
+                Some((self.db.collection(c), doc! { "_id": id, field: person }))
+            }
             Place::Bucket(b) => Some((
                 self.db.collection(&format!("{b}.files")),
-                doc! { location.person: person },
+                doc! { field: person },
             )),
             Place::Table(_) | Place::Directory(_) => None,
         }
@@ -219,7 +220,8 @@ impl PersonalDataStore for Mongo {
             | Kind::Renders
             | Kind::Boms
             | Kind::Portfolios
-            | Kind::Outbox => {
+            | Kind::Outbox
+            | Kind::SignInAttempts => {
                 let mut removed = 0;
                 for (collection, filter) in self.scopes(kind, p) {
                     removed += collection

@@ -7,7 +7,9 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::accounts::store::{AccountStore, InstanceCreated};
-use crate::accounts::{ApiToken, Email, Instance, Role, Scope, Session, User, UserStatus};
+use crate::accounts::{
+    ApiToken, Email, Instance, Role, Scope, Session, SignInAttempt, User, UserStatus,
+};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -440,6 +442,60 @@ impl AccountStore for Sqlite {
                 params![ms(now), ms(idle_before)],
             )
             .map_err(db_err)? as u64)
+        })
+        .await
+    }
+
+    async fn insert_sign_in_attempt(&self, a: &SignInAttempt) -> Result<()> {
+        let a = a.clone();
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            tx.execute(
+                "DELETE FROM sign_in_attempts WHERE expires_at <= ?1",
+                [ms(a.created_at)],
+            )
+            .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO sign_in_attempts
+                 (id, token_hash, return_to, age_confirmed, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    a.id,
+                    a.token_hash.0,
+                    a.return_to,
+                    a.age_confirmed,
+                    ms(a.created_at),
+                    ms(a.expires_at)
+                ],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn take_sign_in_attempt(&self, hash: &TokenHash) -> Result<Option<SignInAttempt>> {
+        let hash = hash.0.clone();
+        self.call(move |c| {
+            c.query_row(
+                "DELETE FROM sign_in_attempts WHERE token_hash = ?1
+                 RETURNING id, token_hash, return_to, age_confirmed, created_at, expires_at",
+                [hash],
+                |r| {
+                    Ok(SignInAttempt {
+                        id: r.get(0)?,
+                        token_hash: TokenHash(r.get(1)?),
+                        return_to: r.get(2)?,
+                        age_confirmed: r.get(3)?,
+                        created_at: from_ms(r.get(4)?),
+                        expires_at: from_ms(r.get(5)?),
+                    })
+                },
+            )
+            .optional()
+            .map_err(db_err)
         })
         .await
     }

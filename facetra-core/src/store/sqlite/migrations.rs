@@ -219,6 +219,16 @@ const STEPS: &[&str] = &[
     "ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;",
     // 12: what each API token may do; the tokens from before could do everything.
     "ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read,write';",
+    // 13: browsers' Google sign-ins in progress (no identity; 10 minutes at most).
+    "CREATE TABLE sign_in_attempts (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        return_to TEXT NOT NULL,
+        age_confirmed INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX sign_in_attempts_expiry ON sign_in_attempts (expires_at);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -25,12 +25,13 @@ use crate::privacy::data::{
 const PAGE: i64 = 100;
 
 /// The registry's tables for `kind` (its directories are reached through them).
-fn tables(kind: Kind) -> Vec<(&'static str, &'static Location)> {
+/// The kind's tables that name a person: (table, location, the person's column).
+fn tables(kind: Kind) -> Vec<(&'static str, &'static Location, &'static str)> {
     kind.info()
         .sqlite
         .iter()
-        .filter_map(|l| match l.place {
-            Place::Table(t) => Some((t, l)),
+        .filter_map(|l| match (l.place, l.person) {
+            (Place::Table(t), Some(person)) => Some((t, l, person)),
             _ => None,
         })
         .collect()
@@ -72,13 +73,13 @@ impl Sqlite {
         &self,
         table: &'static str,
         location: &'static Location,
+        column: &'static str,
         person: String,
         after: i64,
     ) -> Result<(i64, Vec<Record>)> {
         let sql = format!(
-            "SELECT rowid, {} FROM {table} WHERE {} = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+            "SELECT rowid, {} FROM {table} WHERE {column} = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
             location.fields.join(", "),
-            location.person
         );
         self.read(move |c| {
             let mut stmt = c.prepare(&sql).map_err(db_err)?;
@@ -110,8 +111,8 @@ impl Sqlite {
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(db_err)?;
             let mut removed = 0u64;
-            for (table, location) in tables {
-                let sql = format!("DELETE FROM {table} WHERE {} = ?1", location.person);
+            for (table, _, column) in tables {
+                let sql = format!("DELETE FROM {table} WHERE {column} = ?1");
                 removed += tx.execute(&sql, [&person]).map_err(db_err)? as u64;
             }
             tx.commit().map_err(db_err)?;
@@ -165,11 +166,8 @@ impl PersonalDataStore for Sqlite {
         let (tables, person) = (tables(kind), person.as_str().to_owned());
         self.read(move |c| {
             let mut total = 0u64;
-            for (table, location) in tables {
-                let sql = format!(
-                    "SELECT count(*) FROM {table} WHERE {} = ?1",
-                    location.person
-                );
+            for (table, _, column) in tables {
+                let sql = format!("SELECT count(*) FROM {table} WHERE {column} = ?1");
                 let n: i64 = c.query_row(&sql, [&person], |r| r.get(0)).map_err(db_err)?;
                 total += n as u64;
             }
@@ -193,11 +191,11 @@ impl PersonalDataStore for Sqlite {
                 if let Some(record) = buffered.pop_front() {
                     return Ok(Some((record, (db, person, tables, i, after, buffered))));
                 }
-                let Some((table, location)) = tables.get(i).copied() else {
+                let Some((table, location, column)) = tables.get(i).copied() else {
                     return Ok(None);
                 };
                 let (last, page) = db
-                    .export_page(table, location, person.clone(), after)
+                    .export_page(table, location, column, person.clone(), after)
                     .await?;
                 if page.is_empty() {
                     (i, after) = (i + 1, 0);
@@ -330,7 +328,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Renders
             | Kind::Boms
             | Kind::Portfolios
-            | Kind::Outbox => Erased {
+            | Kind::Outbox
+            | Kind::SignInAttempts => Erased {
                 removed: self.delete_rows(kind, p).await?,
                 ..Erased::default()
             },
