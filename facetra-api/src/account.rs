@@ -168,3 +168,27 @@ impl std::fmt::Debug for CreatedToken {
 pub struct Tokens {
     pub items: Vec<Token>,
 }
+
+/// `GET /admin/v1/users` query: one account by `email`, else a page of them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+pub struct UsersQuery {
+    pub email: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// `POST /admin/v1/users/{id}/credits` body. The same `idempotency_key` grants once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GrantBody {
+    pub amount: i64,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// `PUT /admin/v1/users/{id}/roles` body: the whole set (`user` is always kept).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RolesBody {
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+}

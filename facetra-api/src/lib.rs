@@ -10,8 +10,8 @@ mod credits;
 mod studio;
 
 pub use account::{
-    Consents, CreatedToken, DevLoginBody, IdTokenBody, NameBody, NewToken, SignedIn, Token, Tokens,
-    User,
+    Consents, CreatedToken, DevLoginBody, GrantBody, IdTokenBody, NameBody, NewToken, RolesBody,
+    SignedIn, Token, Tokens, User, UsersQuery,
 };
 pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,

@@ -82,6 +82,13 @@ pub struct Config {
     pub session_idle_secs: i64,
     /// The longest an API token may live, and how long one lives unless asked otherwise.
     pub api_token_max_days: i64,
+    /// Failed authentications on admin routes from one client, within one 10-minute window,
+    /// that lock it out until the window ends.
+    pub admin_lockout_failures: u64,
+    /// Requests per minute per client IP: admin routes, sign-in routes, public forms.
+    pub rate_limits: RateLimits,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
+    pub trusted_proxies: Vec<IpBlock>,
     pub max_body_bytes: usize,
     /// How long a client has to send a request's headers, from the connection opening or the
     /// end of the previous response (so it also ends idle keep-alive connections).
@@ -127,6 +134,52 @@ pub struct Config {
     pub gemini: Option<GeminiConfig>,
     /// Gemini through Emergent's proxy, when configured.
     pub emergent: Option<EmergentConfig>,
+}
+
+/// Per-IP request budgets, per minute (a burst of that many, refilled evenly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub admin_per_min: u32,
+    pub sign_in_per_min: u32,
+    pub forms_per_min: u32,
+}
+
+/// An address or a CIDR block (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpBlock {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpBlock {
+    /// Parses `addr` or `addr/prefix`.
+    pub fn parse(s: &str) -> Option<IpBlock> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (
+                a.parse::<std::net::IpAddr>().ok()?,
+                Some(p.parse::<u8>().ok()?),
+            ),
+            None => (s.trim().parse().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpBlock { addr, prefix })
+    }
+
+    /// Whether `ip` is in the block.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let (a, b, bits) = match (self.addr, ip) {
+            (V4(a), V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+            (V6(a), V6(b)) => (u128::from(a), u128::from(b), 128),
+            _ => return false,
+        };
+        let shift = bits - u32::from(self.prefix);
+        if shift >= bits {
+            return true;
+        }
+        a >> shift == b >> shift
+    }
 }
 
 /// Google sign-in: the OAuth client and where Google's discovery document is.
@@ -194,6 +247,11 @@ pub mod keys {
     pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
     pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
     pub const API_TOKEN_MAX_DAYS: &str = "FACETRA_API_TOKEN_MAX_DAYS";
+    pub const ADMIN_LOCKOUT_FAILURES: &str = "FACETRA_ADMIN_LOCKOUT_FAILURES";
+    pub const RATE_LIMIT_ADMIN_PER_MIN: &str = "FACETRA_RATE_LIMIT_ADMIN_PER_MIN";
+    pub const RATE_LIMIT_SIGN_IN_PER_MIN: &str = "FACETRA_RATE_LIMIT_SIGN_IN_PER_MIN";
+    pub const RATE_LIMIT_FORMS_PER_MIN: &str = "FACETRA_RATE_LIMIT_FORMS_PER_MIN";
+    pub const TRUSTED_PROXIES: &str = "FACETRA_TRUSTED_PROXIES";
     pub const GOOGLE_CLIENT_ID: &str = "FACETRA_GOOGLE_CLIENT_ID";
     pub const GOOGLE_CLIENT_SECRET: &str = "FACETRA_GOOGLE_CLIENT_SECRET";
     pub const GOOGLE_DISCOVERY_URL: &str = "FACETRA_GOOGLE_DISCOVERY_URL";
@@ -403,6 +461,10 @@ impl Config {
             }
             Ok(v)
         };
+        let per_min = |key: &'static str, default: i64| -> Result<u32> {
+            u32::try_from(positive(key, default)?)
+                .map_err(|_| Error::Config(format!("{key} is too large")))
+        };
         Ok(Config {
             database,
             secret_key,
@@ -416,6 +478,27 @@ impl Config {
             session_ttl_secs: positive(keys::SESSION_TTL_SECS, 12 * 3600)?,
             session_idle_secs: positive(keys::SESSION_IDLE_SECS, 2 * 3600)?,
             api_token_max_days: positive(keys::API_TOKEN_MAX_DAYS, 90)?,
+            admin_lockout_failures: positive(keys::ADMIN_LOCKOUT_FAILURES, 5)?.unsigned_abs(),
+            rate_limits: RateLimits {
+                admin_per_min: per_min(keys::RATE_LIMIT_ADMIN_PER_MIN, 60)?,
+                sign_in_per_min: per_min(keys::RATE_LIMIT_SIGN_IN_PER_MIN, 20)?,
+                forms_per_min: per_min(keys::RATE_LIMIT_FORMS_PER_MIN, 5)?,
+            },
+            trusted_proxies: match layers.get(keys::TRUSTED_PROXIES) {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| {
+                        IpBlock::parse(s).ok_or_else(|| {
+                            Error::Config(format!(
+                                "{}: {s:?} is not an IP address or CIDR block (say 10.0.0.0/8)",
+                                keys::TRUSTED_PROXIES
+                            ))
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            },
             max_body_bytes: layers.parse(keys::MAX_BODY_BYTES, 1024 * 1024)?,
             header_timeout_secs: positive(keys::HEADER_TIMEOUT_SECS, 10)?
                 .try_into()
@@ -676,6 +759,25 @@ pub fn check_secret_length(key: &Secret, name: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ip_blocks_match_their_addresses_only() {
+        let block = super::IpBlock::parse("10.1.0.0/16").unwrap();
+        assert!(block.contains("10.1.200.3".parse().unwrap()));
+        assert!(!block.contains("10.2.0.1".parse().unwrap()));
+        assert!(!block.contains("::1".parse().unwrap()));
+        let one = super::IpBlock::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(super::IpBlock::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(super::IpBlock::parse("fd00::/8")
+            .unwrap()
+            .contains("fd12::1".parse().unwrap()));
+        assert!(super::IpBlock::parse("10.0.0.0/33").is_none());
+        assert!(super::IpBlock::parse("not-an-ip").is_none());
+    }
+
     use super::*;
 
     fn sources(flags: &[(&str, &str)], env: &[(&str, &str)], file: Option<&str>) -> Sources {

@@ -226,7 +226,7 @@ impl Facetra {
             at: now,
             kind: kind.into(),
             user_id: user.cloned(),
-            ip: None,
+            ip: security::events::client_ip().map(|ip| ip.to_string()),
             details,
             count: 1,
         };
@@ -238,20 +238,42 @@ impl Facetra {
     /// one record per kind and window (`security::events::COUNT_WINDOW_SECS`), its count
     /// growing, so a storm cannot grow the store without bound.
     pub(crate) async fn count_security_event(&self, kind: &str) -> Result<()> {
+        self.store()
+            .security
+            .count_security_event(&self.counted_event(kind, None))
+            .await
+            .map(|_| ())
+    }
+
+    /// The counted event of `kind` in the current window: one for everyone, or, with
+    /// `client`, one per client IP (its id tagged with the IP's keyed hash, never the IP).
+    pub(crate) fn counted_event(
+        &self,
+        kind: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> security::events::SecurityEvent {
         let now = self.now();
         let window = security::events::COUNT_WINDOW_SECS;
         let start = now.timestamp().div_euclid(window) * window;
         let start = chrono::DateTime::from_timestamp(start, 0).unwrap_or(now);
-        let event = security::events::SecurityEvent {
-            id: ids::SecurityEventId::for_window(kind, start),
+        let tag = match client {
+            Some(ip) => format!("{kind}:{}", security::guard::client_tag(self.keys(), ip)),
+            None => kind.to_owned(),
+        };
+        security::events::SecurityEvent {
+            id: ids::SecurityEventId::for_window(&tag, start),
             at: start,
             kind: kind.into(),
             user_id: None,
-            ip: None,
+            ip: client.map(|ip| ip.to_string()),
             details: serde_json::json!({ "window_secs": window }),
             count: 1,
-        };
-        self.store().security.count_security_event(&event).await
+        }
+    }
+
+    /// Rate-limit hits and the admin routes' lock-out.
+    pub fn guard(&self) -> security::guard::Guard<'_> {
+        security::guard::Guard { f: self }
     }
 
     /// Uploads (and, later, renders, BOMs and portfolios).

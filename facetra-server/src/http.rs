@@ -4,19 +4,21 @@
 //! extractor with API-style rejections, and authentication from cookie or bearer token.
 //! Process logs carry only request id, route template, status and latency.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use facetra_core::accounts::{Access, Principal};
+use facetra_core::security::events::with_client_ip;
 use facetra_core::security::RawToken;
 use serde::de::DeserializeOwned;
 
-use crate::{origin_of, ApiError, AppState};
+use crate::{origin_of, throttle, ApiError, AppState};
 
 /// The session cookie's name; the policy promises it is the only cookie.
 pub const SESSION_COOKIE: &str = "session_token";
@@ -60,7 +62,26 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             if let Err(refused) = check_origin(&state, req.method(), req.headers(), signing_in) {
                 return refused.into_response();
             }
-            match tokio::time::timeout(timeout, next.run(req)).await {
+            let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
+                throttle::client_ip(c.0, req.headers(), &state.facetra.config().trusted_proxies)
+            });
+            let group = throttle::Group::of(path);
+            if let (Some(ip), Some(group)) = (ip, group) {
+                if let Err(refused) = throttled(&state, group, ip).await {
+                    return refused;
+                }
+            }
+            let handled = with_client_ip(ip, tokio::time::timeout(timeout, next.run(req))).await;
+            if let (Ok(response), Some(ip), Some(throttle::Group::Admin)) = (&handled, ip, group) {
+                if response.status() == StatusCode::UNAUTHORIZED {
+                    let recorded =
+                        with_client_ip(Some(ip), state.facetra.guard().admin_auth_failed(ip)).await;
+                    if let Err(e) = recorded {
+                        tracing::warn!(error = %e, "a failed admin sign-in could not be counted");
+                    }
+                }
+            }
+            match handled {
                 Ok(response) => {
                     if response
                         .extensions()
@@ -101,6 +122,42 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         "request"
     );
     response
+}
+
+/// The per-IP budgets and, on admin routes, the stored lock-out: a refusal is 429
+/// `rate_limited` with `Retry-After`, and a budget's hit is counted in the store.
+async fn throttled(state: &AppState, group: throttle::Group, ip: IpAddr) -> Result<(), Response> {
+    let refuse = |wait_secs: u64, why: &str| {
+        let mut res =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", why).into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait_secs.max(1).to_string()) {
+            res.headers_mut().insert(RETRY_AFTER, v);
+        }
+        res
+    };
+    if let Err(wait) = state.throttles.check(group, ip) {
+        let guard = state.facetra.guard();
+        if let Err(e) = with_client_ip(Some(ip), guard.rate_limited(group.as_str(), ip)).await {
+            tracing::warn!(error = %e, "a rate-limit hit could not be counted");
+        }
+        return Err(refuse(
+            wait.as_secs_f64().ceil() as u64,
+            "too many requests from this address; wait and try again",
+        ));
+    }
+    if group == throttle::Group::Admin {
+        match state.facetra.guard().admin_locked_out(ip).await {
+            Ok(Some(secs)) => {
+                return Err(refuse(
+                    secs.unsigned_abs(),
+                    "too many failed sign-ins from this address; try again later",
+                ))
+            }
+            Ok(None) => {}
+            Err(e) => return Err(ApiError::from(e).into_response()),
+        }
+    }
+    Ok(())
 }
 
 /// The dev-login route (it exists only when enabled).

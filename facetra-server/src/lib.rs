@@ -9,6 +9,7 @@ mod http;
 mod listen;
 mod openapi;
 mod routes;
+mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub web: Arc<WebSettings>,
     /// Whether the store answers (the probe's view).
     pub health: Arc<health::StoreHealth>,
+    /// The per-IP request budgets.
+    pub throttles: Arc<throttle::Throttles>,
 }
 
 /// Settings derived from the configuration and the bound address.
@@ -126,14 +129,44 @@ fn is_loopback_http(url: &str) -> bool {
 /// The whole router.
 pub fn router(state: AppState) -> Router {
     let max_body = state.facetra.config().max_body_bytes;
-    routes::routes(&state)
+    let cors = cors(state.facetra.config().web_origin.as_deref());
+    let router = routes::routes(&state)
         .fallback(routes::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::guard,
         ))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for exactly `FACETRA_WEB_ORIGIN`, with credentials, so the web app on its own origin
+/// can call the API and no other origin can; none without a web origin.
+fn cors(web_origin: Option<&str>) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderValue, Method};
+    let origin = HeaderValue::from_str(&origin_of(web_origin?)?).ok()?;
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::AllowOrigin::list([origin]))
+            .allow_credentials(true)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+            .expose_headers([
+                header::HeaderName::from_static("x-request-id"),
+                header::RETRY_AFTER,
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Serves on `listener` until `shutdown` resolves, then lets in-flight requests finish.
@@ -173,10 +206,12 @@ pub async fn serve(
         let (health, facetra, stop) = (health.clone(), facetra.clone(), stopping(stopped.clone()));
         tokio::spawn(async move { health.probe(facetra, stop).await })
     };
+    let throttles = Arc::new(throttle::Throttles::new(facetra.config().rate_limits));
     let app = router(AppState {
         facetra,
         web,
         health,
+        throttles,
     });
     tracing::info!("listening on http://{bound}");
     let served = listen::serve(listener, app, limits, async move {

@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use crate::routes::{
-    auth, bom, credits, health, me, payments, portfolios, studio, tokens, uploads,
+    admin, auth, bom, credits, health, me, payments, portfolios, studio, tokens, uploads,
 };
 
 /// Facetra's HTTP API.
@@ -26,6 +26,9 @@ use crate::routes::{
         me::get_me,
         me::patch_me,
         tokens::create,
+        admin::users,
+        admin::grant,
+        admin::set_roles,
         tokens::list,
         tokens::revoke,
         credits::packs,
@@ -71,6 +74,8 @@ use crate::routes::{
         facetra_api::Token,
         facetra_api::CreatedToken,
         facetra_api::Tokens,
+        facetra_api::GrantBody,
+        facetra_api::RolesBody,
         facetra_api::Pack,
         facetra_api::Packs,
         facetra_api::Balance,

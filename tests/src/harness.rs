@@ -97,6 +97,20 @@ impl Harness {
         Harness::with(backend, &all).await
     }
 
+    /// The first page of security events of `kind`, newest first.
+    pub async fn security_events(
+        &self,
+        kind: &str,
+    ) -> Vec<facetra_core::security::events::SecurityEvent> {
+        self.facetra
+            .store()
+            .security
+            .security_events(Some(kind), &facetra_core::paging::PageRequest::first())
+            .await
+            .expect("security events")
+            .items
+    }
+
     /// Signs a person in by dev login (the harness must enable it) and returns them as an actor.
     pub async fn person(&self, email: &str) -> facetra_core::Actor {
         let req = facetra_core::accounts::DevLogin {

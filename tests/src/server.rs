@@ -70,6 +70,12 @@ impl TestApp {
         if let Some(origin) = req.origin {
             headers.insert(ORIGIN, HeaderValue::from_str(origin).expect("origin"));
         }
+        if let Some(ip) = req.forwarded_for {
+            headers.insert(
+                "x-forwarded-for",
+                HeaderValue::from_str(ip).expect("an address"),
+            );
+        }
         if let Some(token) = req.bearer {
             headers.insert(
                 reqwest::header::AUTHORIZATION,
@@ -117,6 +123,8 @@ pub struct Req<'a> {
     pub cookie: Option<&'a str>,
     pub origin: Option<&'a str>,
     pub bearer: Option<&'a str>,
+    /// Sent as `X-Forwarded-For` (believed when the harness trusts 127.0.0.1 as a proxy).
+    pub forwarded_for: Option<&'a str>,
 }
 
 impl<'a> Req<'a> {
@@ -141,6 +149,11 @@ impl<'a> Req<'a> {
     }
 
     /// With a bearer token.
+    pub fn from_ip(mut self, ip: &'a str) -> Req<'a> {
+        self.forwarded_for = Some(ip);
+        self
+    }
+
     pub fn bearer(mut self, token: &'a str) -> Req<'a> {
         self.bearer = Some(token);
         self

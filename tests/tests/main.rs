@@ -4,6 +4,7 @@
 #[global_allocator]
 static ALLOC: facetra_tests::alloc::Counting = facetra_tests::alloc::Counting;
 
+mod admin;
 mod binaries;
 mod conformance;
 mod docs;

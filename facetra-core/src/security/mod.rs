@@ -2,6 +2,7 @@
 //! and its HKDF-derived subkeys. It never logs or returns a secret; only hashes are stored.
 
 pub mod events;
+pub mod guard;
 pub mod signed_url;
 
 use std::path::Path;

@@ -1,5 +1,6 @@
 //! The routes, one file per resource. Each handler carries its OpenAPI annotation.
 
+pub mod admin;
 pub mod auth;
 pub mod bom;
 pub mod credits;
@@ -26,6 +27,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/v1/me", get(me::get_me).patch(me::patch_me))
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/admin/v1/users", get(admin::users))
+        .route("/admin/v1/users/{id}/credits", post(admin::grant))
+        .route(
+            "/admin/v1/users/{id}/roles",
+            axum::routing::put(admin::set_roles),
+        )
         .route("/v1/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/v1/packs", get(credits::packs))
         .route("/v1/credits", get(credits::balance))

@@ -26,6 +26,7 @@ conformance!(
     a_refund_for_a_payment_never_credited_takes_nothing,
     two_captured_payments_on_one_order_credit_one_pack_and_flag_the_second,
     a_storm_of_badly_signed_webhooks_makes_one_record_per_window,
+    failed_admin_sign_ins_are_counted_per_client_and_lock_it_out_for_the_window,
 );
 
 struct Shop {
@@ -390,15 +391,9 @@ async fn a_refund_takes_back_credits_but_never_below_zero(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(balance(&h, &buyer).await, 0, "never below zero");
-    let flagged = h
-        .facetra
-        .store()
-        .security
-        .security_events(Some("payment.refund_after_spend"), &PageRequest::first())
-        .await
-        .unwrap();
-    assert_eq!(flagged.items.len(), 1);
-    assert_eq!(flagged.items[0].user_id.as_ref(), Some(&user));
+    let flagged = h.security_events("payment.refund_after_spend").await;
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].user_id.as_ref(), Some(&user));
     h.finish().await;
 }
 
@@ -646,15 +641,9 @@ async fn two_captured_payments_on_one_order_credit_one_pack_and_flag_the_second(
         .unwrap();
     assert_eq!(balance(&h, &buyer).await, 60, "one pack for one order");
     assert_eq!(purchases(&h, &buyer).await, 1);
-    let flagged = h
-        .facetra
-        .store()
-        .security
-        .security_events(Some("payment.second_capture"), &PageRequest::first())
-        .await
-        .unwrap();
-    assert!(!flagged.items.is_empty(), "the operator is told");
-    let event = &flagged.items[0];
+    let flagged = h.security_events("payment.second_capture").await;
+    assert!(!flagged.is_empty(), "the operator is told");
+    let event = &flagged[0];
     assert_eq!(event.details["razorpay_payment"], second.as_str());
     assert_eq!(event.details["amount_paise"], 49_900);
     h.finish().await;
@@ -672,15 +661,7 @@ async fn a_storm_of_badly_signed_webhooks_makes_one_record_per_window(backend: B
             Err(Error::InvalidSignature)
         ));
     }
-    let events = || async {
-        h.facetra
-            .store()
-            .security
-            .security_events(Some("payment.webhook_bad_signature"), &PageRequest::first())
-            .await
-            .unwrap()
-            .items
-    };
+    let events = || async { h.security_events("payment.webhook_bad_signature").await };
     let counted = events().await;
     assert_eq!(counted.len(), 1, "one record, not 200");
     assert_eq!(counted[0].count, 200);
@@ -694,5 +675,49 @@ async fn a_storm_of_badly_signed_webhooks_makes_one_record_per_window(backend: B
     let counted = events().await;
     assert_eq!(counted.len(), 2, "a new window, a new record");
     assert_eq!(counted[0].count, 1);
+    h.finish().await;
+}
+
+async fn failed_admin_sign_ins_are_counted_per_client_and_lock_it_out_for_the_window(
+    backend: Backend,
+) {
+    let h = Harness::with(backend, &[(keys::ADMIN_LOCKOUT_FAILURES, "3")]).await;
+    let guard = h.facetra.guard();
+    let (a, b): (std::net::IpAddr, std::net::IpAddr) = (
+        "203.0.113.7".parse().unwrap(),
+        "2001:db8::9".parse().unwrap(),
+    );
+    for _ in 0..2 {
+        guard.admin_auth_failed(a).await.unwrap();
+    }
+    guard.admin_auth_failed(b).await.unwrap();
+    assert_eq!(
+        guard.admin_locked_out(a).await.unwrap(),
+        None,
+        "two is not three"
+    );
+    guard.admin_auth_failed(a).await.unwrap();
+    let wait = guard.admin_locked_out(a).await.unwrap().expect("locked");
+    assert!((1..=600).contains(&wait), "{wait}");
+    assert_eq!(guard.admin_locked_out(b).await.unwrap(), None, "per client");
+    let events = h.security_events("auth.admin_failed").await;
+    assert_eq!(events.len(), 2, "one record per client and window");
+    let of_a = events
+        .iter()
+        .find(|e| e.ip.as_deref() == Some("203.0.113.7"))
+        .unwrap();
+    assert_eq!(of_a.count, 3);
+    assert!(
+        !of_a.id.as_str().contains("203.0.113.7"),
+        "ids never carry the IP"
+    );
+    h.clock.advance(chrono::Duration::seconds(
+        facetra_core::security::events::COUNT_WINDOW_SECS,
+    ));
+    assert_eq!(
+        guard.admin_locked_out(a).await.unwrap(),
+        None,
+        "the window ended"
+    );
     h.finish().await;
 }

@@ -205,19 +205,37 @@ impl SecurityEventStore for Mongo {
         Ok(())
     }
 
-    async fn count_security_event(&self, e: &SecurityEvent) -> Result<()> {
-        self.security_events()
-            .update_one(
+    async fn count_security_event(&self, e: &SecurityEvent) -> Result<u64> {
+        let mut first =
+            doc! { "at": bdate(e.at), "kind": &e.kind, "details": e.details.to_string() };
+        if let Some(ip) = &e.ip {
+            first.insert("ip", ip.as_str());
+        }
+        let after = self
+            .security_events()
+            .find_one_and_update(
                 doc! { "_id": e.id.as_str() },
-                doc! {
-                    "$setOnInsert": { "at": bdate(e.at), "kind": &e.kind, "details": e.details.to_string() },
-                    "$inc": { "count": 1_i64 },
-                },
+                doc! { "$setOnInsert": first, "$inc": { "count": 1_i64 } },
             )
             .upsert(true)
+            .return_document(mongodb::options::ReturnDocument::After)
             .await
             .map_err(mongo_err)?;
-        Ok(())
+        Ok(after
+            .as_ref()
+            .map(security_event_from)
+            .transpose()?
+            .map_or(1, |e| e.count))
+    }
+
+    async fn security_event(&self, id: &SecurityEventId) -> Result<Option<SecurityEvent>> {
+        self.security_events()
+            .find_one(doc! { "_id": id.as_str() })
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(security_event_from)
+            .transpose()
     }
 
     async fn security_events(

@@ -183,6 +183,20 @@ impl PaymentStore for Sqlite {
     }
 }
 
+/// A security event from `SELECT id, at, kind, user_id, ip, details, count`.
+fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SecurityEvent> {
+    let details: String = r.get(5)?;
+    Ok(SecurityEvent {
+        id: SecurityEventId::from_stored(r.get(0)?),
+        at: from_ms(r.get(1)?),
+        kind: r.get(2)?,
+        user_id: r.get::<_, Option<String>>(3)?.map(UserId::from_stored),
+        ip: r.get(4)?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        count: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
+    })
+}
+
 #[async_trait]
 impl SecurityEventStore for Sqlite {
     async fn record_security_event(&self, e: &SecurityEvent) -> Result<()> {
@@ -207,17 +221,34 @@ impl SecurityEventStore for Sqlite {
         .await
     }
 
-    async fn count_security_event(&self, e: &SecurityEvent) -> Result<()> {
+    async fn count_security_event(&self, e: &SecurityEvent) -> Result<u64> {
         let e = e.clone();
         self.call(move |c| {
-            c.execute(
-                "INSERT INTO security_events (id, at, kind, user_id, ip, details, count)
-                 VALUES (?1, ?2, ?3, NULL, NULL, ?4, 1)
-                 ON CONFLICT (id) DO UPDATE SET count = count + 1",
-                params![e.id.as_str(), ms(e.at), e.kind, e.details.to_string()],
+            let n: i64 = c
+                .query_row(
+                    "INSERT INTO security_events (id, at, kind, user_id, ip, details, count)
+                     VALUES (?1, ?2, ?3, NULL, ?5, ?4, 1)
+                     ON CONFLICT (id) DO UPDATE SET count = count + 1
+                     RETURNING count",
+                    params![e.id.as_str(), ms(e.at), e.kind, e.details.to_string(), e.ip],
+                    |r| r.get(0),
+                )
+                .map_err(db_err)?;
+            Ok(n.try_into().unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn security_event(&self, id: &SecurityEventId) -> Result<Option<SecurityEvent>> {
+        let id = id.as_str().to_owned();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, at, kind, user_id, ip, details, count FROM security_events WHERE id = ?1",
             )
-            .map_err(db_err)?;
-            Ok(())
+            .map_err(db_err)?
+            .query_row([id], event_from_row)
+            .optional()
+            .map_err(db_err)
         })
         .await
     }
@@ -241,18 +272,10 @@ impl SecurityEventStore for Sqlite {
                 )
                 .map_err(db_err)?;
             let rows = stmt
-                .query_map(params![kind, at, id, (page.limit + 1) as i64], |r| {
-                    let details: String = r.get(5)?;
-                    Ok(SecurityEvent {
-                        id: SecurityEventId::from_stored(r.get(0)?),
-                        at: from_ms(r.get(1)?),
-                        kind: r.get(2)?,
-                        user_id: r.get::<_, Option<String>>(3)?.map(UserId::from_stored),
-                        ip: r.get(4)?,
-                        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-                        count: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
-                    })
-                })
+                .query_map(
+                    params![kind, at, id, (page.limit + 1) as i64],
+                    event_from_row,
+                )
                 .map_err(db_err)?;
             let items = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
             Ok(Page::from_overfetch(items, page.limit, |e| Cursor {
