@@ -7,6 +7,7 @@
 
 mod account;
 mod credits;
+mod onboarding;
 mod studio;
 
 pub use account::{
@@ -16,6 +17,7 @@ pub use account::{
 pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,
 };
+pub use onboarding::{Signup, SignupBody, SignupCreated, SignupQuery};
 pub use studio::{
     Bom, BomEdit, BomItem, Download, Job, JobAccepted, Portfolio, PortfolioRenders, Provenance,
     Quote, Render, RenderQuery, RenderRequest, Upload, Variant,

@@ -89,6 +89,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
     pub trusted_proxies: Vec<IpBlock>,
+    /// Who may make an account: anyone (`open`) or invited emails only (`invite`).
+    pub signup_mode: crate::onboarding::SignupMode,
     pub max_body_bytes: usize,
     /// How long a client has to send a request's headers, from the connection opening or the
     /// end of the previous response (so it also ends idle keep-alive connections).
@@ -252,6 +254,7 @@ pub mod keys {
     pub const RATE_LIMIT_SIGN_IN_PER_MIN: &str = "FACETRA_RATE_LIMIT_SIGN_IN_PER_MIN";
     pub const RATE_LIMIT_FORMS_PER_MIN: &str = "FACETRA_RATE_LIMIT_FORMS_PER_MIN";
     pub const TRUSTED_PROXIES: &str = "FACETRA_TRUSTED_PROXIES";
+    pub const SIGNUP: &str = "FACETRA_SIGNUP";
     pub const GOOGLE_CLIENT_ID: &str = "FACETRA_GOOGLE_CLIENT_ID";
     pub const GOOGLE_CLIENT_SECRET: &str = "FACETRA_GOOGLE_CLIENT_SECRET";
     pub const GOOGLE_DISCOVERY_URL: &str = "FACETRA_GOOGLE_DISCOVERY_URL";
@@ -483,6 +486,16 @@ impl Config {
                 admin_per_min: per_min(keys::RATE_LIMIT_ADMIN_PER_MIN, 60)?,
                 sign_in_per_min: per_min(keys::RATE_LIMIT_SIGN_IN_PER_MIN, 20)?,
                 forms_per_min: per_min(keys::RATE_LIMIT_FORMS_PER_MIN, 5)?,
+            },
+            signup_mode: match layers.get(keys::SIGNUP).as_deref().map(str::trim) {
+                None | Some("" | "open") => crate::onboarding::SignupMode::Open,
+                Some("invite") => crate::onboarding::SignupMode::Invite,
+                Some(other) => {
+                    return Err(Error::Config(format!(
+                        "{}={other}: use open or invite",
+                        keys::SIGNUP
+                    )))
+                }
             },
             trusted_proxies: match layers.get(keys::TRUSTED_PROXIES) {
                 None => Vec::new(),

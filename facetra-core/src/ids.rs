@@ -109,27 +109,8 @@ typed_id!(/// A render (one variant's image).
     RenderId, "rnd");
 typed_id!(/// A portfolio.
     PortfolioId, "pfl");
-
-impl UserId {
-    /// A new id created at `at`.
-    pub fn new(at: Timestamp) -> Self {
-        UserId(time_ordered(Self::PREFIX, at))
-    }
-}
-
-impl SessionId {
-    /// A new id created at `at`.
-    pub fn new(at: Timestamp) -> Self {
-        SessionId(time_ordered(Self::PREFIX, at))
-    }
-}
-
-impl TokenId {
-    /// A new id created at `at`.
-    pub fn new(at: Timestamp) -> Self {
-        TokenId(time_ordered(Self::PREFIX, at))
-    }
-}
+typed_id!(/// A waitlist entry or demo booking.
+    SignupId, "sgn");
 
 macro_rules! time_ordered_new {
     ($($name:ident),*) => {$(
@@ -142,6 +123,10 @@ macro_rules! time_ordered_new {
     )*};
 }
 time_ordered_new!(
+    UserId,
+    SessionId,
+    TokenId,
+    SignupId,
     LedgerId,
     PaymentId,
     SecurityEventId,

@@ -18,6 +18,7 @@ pub(crate) mod faults;
 pub mod ids;
 pub mod lease;
 pub mod mail;
+pub mod onboarding;
 pub mod paging;
 pub mod payments;
 pub mod privacy;
@@ -199,8 +200,10 @@ impl Facetra {
         &self.inner.mailer
     }
 
-    /// What every new account gets: its trial credits and a welcome email, once each.
+    /// What every new account gets: its waitlist and demo entries tied to it, its trial
+    /// credits and a welcome email, once each.
     pub(crate) async fn on_account_created(&self, user: &accounts::User) -> Result<()> {
+        self.onboarding().joined(user).await?;
         self.credits().grant_trial(&user.id).await?;
         let welcome = mail::templates::welcome(&user.name, self.config().trial_credits.max(0));
         self.mail()
@@ -269,6 +272,11 @@ impl Facetra {
             details: serde_json::json!({ "window_secs": window }),
             count: 1,
         }
+    }
+
+    /// The waitlist, demo bookings and invitations.
+    pub fn onboarding(&self) -> onboarding::Onboarding<'_> {
+        onboarding::Onboarding { f: self }
     }
 
     /// Rate-limit hits and the admin routes' lock-out.

@@ -3,7 +3,8 @@
 use utoipa::OpenApi;
 
 use crate::routes::{
-    admin, auth, bom, credits, health, me, payments, portfolios, studio, tokens, uploads,
+    admin, auth, bom, credits, health, me, onboarding, payments, portfolios, studio, tokens,
+    uploads,
 };
 
 /// Facetra's HTTP API.
@@ -29,6 +30,11 @@ use crate::routes::{
         admin::users,
         admin::grant,
         admin::set_roles,
+        admin::waitlist,
+        admin::demos,
+        admin::approve,
+        onboarding::waitlist,
+        onboarding::demo,
         tokens::list,
         tokens::revoke,
         credits::packs,
@@ -76,6 +82,9 @@ use crate::routes::{
         facetra_api::Tokens,
         facetra_api::GrantBody,
         facetra_api::RolesBody,
+        facetra_api::Signup,
+        facetra_api::SignupBody,
+        facetra_api::SignupCreated,
         facetra_api::Pack,
         facetra_api::Packs,
         facetra_api::Balance,

@@ -305,3 +305,105 @@ async fn cors_answers_exactly_the_web_origin_with_credentials() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_waitlist_entry_approved_over_http_lets_its_email_make_an_account_when_sign_up_is_by_invitation(
+) {
+    let stub = GoogleStub::start().await;
+    let h = Harness::with_stub(
+        Backend::Sqlite,
+        stub.settings(),
+        &[
+            (keys::SIGNUP, "invite"),
+            (keys::TRUSTED_PROXIES, "127.0.0.1"),
+        ],
+    )
+    .await;
+    let app = TestApp::spawn(&h).await;
+    let admin = staff_token(&h, "ada@facetra.test", &[Role::Admin]).await;
+    let now = h.facetra.now().timestamp();
+    let sign_in = |email: &'static str, sub: &'static str| {
+        let token = stub.id_token(now, sub, email);
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/auth/google/id-token",
+                Req::json(&json!({ "id_token": token, "age_confirmed": true }))
+                    .origin(app.origin()),
+            )
+            .await
+        }
+    };
+    // Not invited: no account.
+    let refused = sign_in("mira@example.com", "1170000000100").await;
+    assert_eq!(code(refused).await, (403, "forbidden".into()));
+
+    let form = json!({ "name": "Mira Shah", "email": "mira@example.com", "company": "Shah Interiors",
+        "role": "Principal", "message": "Kitchens, mostly." });
+    let sent = app
+        .send(Method::POST, "/v1/waitlist", Req::json(&form))
+        .await;
+    assert_eq!(sent.status(), 201);
+    let id = sent.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed: Value = app
+        .send(
+            Method::GET,
+            "/admin/v1/waitlist?status=pending",
+            Req::default().bearer(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    assert_eq!(listed["items"][0]["company"], "Shah Interiors");
+    let approved = app
+        .send(
+            Method::POST,
+            &format!("/admin/v1/waitlist/{id}/approve"),
+            Req::default().bearer(&admin),
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    assert_eq!(
+        approved.json::<Value>().await.unwrap()["status"],
+        "approved"
+    );
+
+    let joined = sign_in("mira@example.com", "1170000000100").await;
+    assert_eq!(joined.status(), 200);
+    let joined: Value = joined.json().await.unwrap();
+    assert_eq!(joined["new_account"], true);
+    let entry: Value = app
+        .send(
+            Method::GET,
+            "/admin/v1/waitlist",
+            Req::default().bearer(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entry["items"][0]["status"], "joined");
+    assert_eq!(entry["items"][0]["user_id"], joined["user"]["id"]);
+
+    // The public forms are throttled per address (5 a minute by default).
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let body = json!({ "name": "Spam", "email": format!("s{i}@example.com") });
+        let res = app
+            .send(
+                Method::POST,
+                "/v1/waitlist",
+                Req::json(&body).from_ip("192.0.2.50"),
+            )
+            .await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, vec![201, 201, 201, 201, 201, 429]);
+    app.stop().await;
+}

@@ -1761,3 +1761,45 @@ async fn facetra_tokens_create_list_and_revoke_and_the_server_honours_them() {
     );
     server.terminate();
 }
+
+#[tokio::test]
+async fn facetra_admin_lists_and_approves_the_waitlist_a_server_took() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(init(dir.path()).status.success());
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, dir.path());
+    let server = RunningServer::start(cmd);
+    let http = reqwest::Client::new();
+    for (path, email) in [
+        ("/v1/waitlist", "mira@example.com"),
+        ("/v1/demo-bookings", "raj@example.com"),
+    ] {
+        let res = http
+            .post(format!("{}{path}", server.base))
+            .json(&serde_json::json!({ "name": "Mira Shah", "email": email, "company": "Shah Interiors" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{path}");
+    }
+
+    let listed = admin(&["waitlist", "list", "--status", "pending", "--json"]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    let demos = admin(&["demos", "list"]);
+    assert!(text(&demos).contains("raj@example.com"), "{}", text(&demos));
+
+    let approved = admin(&["waitlist", "approve", &id]);
+    assert!(approved.status.success(), "{}", text(&approved));
+    assert!(text(&approved).contains("approved"), "{}", text(&approved));
+    let unknown = admin(&["waitlist", "approve", "sgn_nope"]);
+    assert_clean_failure(&unknown, "not found");
+    assert_eq!(unknown.status.code(), Some(4));
+    let bad = admin(&["waitlist", "list", "--status", "maybe"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    server.terminate();
+}

@@ -10,6 +10,7 @@ mod bom;
 mod credits;
 mod jobs;
 mod mail;
+mod onboarding;
 mod payments;
 mod personal;
 mod portfolios;

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod credits;
 pub mod datamap;
 pub mod mail;
+pub mod onboarding;
 pub mod users;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => cmd.run(&ctx).await,
         Command::Credits(cmd) => cmd.run(&ctx).await,
         Command::Mail(cmd) => cmd.run(&ctx).await,
+        Command::Waitlist(cmd) => cmd.run(&ctx).await,
+        Command::Demos(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

@@ -305,6 +305,7 @@ impl Accounts<'_> {
                 })?;
             return Ok((linked, false));
         }
+        self.f.onboarding().may_join(&email).await?;
         let name = identity
             .name
             .as_deref()

@@ -70,11 +70,15 @@ pub enum StaffOp {
     ExportData,
     /// Erase a person's personal data.
     EraseData,
+    /// Read the waitlist and demo bookings.
+    ReadSignups,
+    /// Approve a waitlist entry (an invitation).
+    ApproveSignups,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 11] = [
+    pub const ALL: [StaffOp; 13] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -86,6 +90,8 @@ impl StaffOp {
         StaffOp::ReadDataMap,
         StaffOp::ExportData,
         StaffOp::EraseData,
+        StaffOp::ReadSignups,
+        StaffOp::ApproveSignups,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -103,6 +109,8 @@ impl StaffOp {
             StaffOp::ReadAudit => &[Dpo, Admin],
             StaffOp::ReadDataMap => &[Support, Dpo, Admin],
             StaffOp::ExportData | StaffOp::EraseData => &[Dpo],
+            StaffOp::ReadSignups => &[Support, Admin],
+            StaffOp::ApproveSignups => &[Admin],
         }
     }
 
@@ -120,6 +128,8 @@ impl StaffOp {
             StaffOp::ReadDataMap => "privacy.read_datamap",
             StaffOp::ExportData => "privacy.export",
             StaffOp::EraseData => "privacy.erase",
+            StaffOp::ReadSignups => "onboarding.read",
+            StaffOp::ApproveSignups => "waitlist.approve",
         }
     }
 
@@ -137,6 +147,8 @@ impl StaffOp {
             StaffOp::ReadDataMap => "reading the data map",
             StaffOp::ExportData => "exporting personal data",
             StaffOp::EraseData => "erasing personal data",
+            StaffOp::ReadSignups => "reading the waitlist and demo bookings",
+            StaffOp::ApproveSignups => "approving waitlist entries",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The email templates, in text and HTML. Values are escaped for HTML; the welcome and the
-//! receipt exist now, the others arrive with their features.
+//! The email templates, in text and HTML. Values are escaped for HTML; the privacy and breach
+//! notices arrive with their features.
 
 use crate::credits::Pack;
 
@@ -81,6 +81,48 @@ pub fn payment_receipt(name: &str, pack: &Pack, payment_ref: &str, balance: i64)
     );
     Rendered {
         template: "payment_receipt",
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The confirmation of a demo booking.
+pub fn demo_confirmation(name: &str) -> Rendered {
+    let subject = "Your Facetra demo request".to_owned();
+    let text = format!(
+        "Hello {name},\n\nThank you for booking a Facetra demo. We will write within two working days to find a time that suits you.\n\nFacetra\n"
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Hello {},</p><p>Thank you for booking a Facetra demo. We will write within two working days to find a time that suits you.</p>",
+            escape(name)
+        ),
+    );
+    Rendered {
+        template: "demo_confirmation",
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The invitation of an approved waitlist entry.
+pub fn studio_ready(name: &str, trial_credits: i64) -> Rendered {
+    let subject = "Your Facetra studio is ready".to_owned();
+    let text = format!(
+        "Hello {name},\n\nYou are in: sign in to Facetra with Google using this email address and your studio opens with {trial_credits} trial credits waiting.\n\nFacetra\n"
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Hello {},</p><p>You are in: sign in to Facetra with Google using this email address and your studio opens with <b>{trial_credits}</b> trial credits waiting.</p>",
+            escape(name)
+        ),
+    );
+    Rendered {
+        template: "studio_ready",
         subject,
         text,
         html,

@@ -36,11 +36,12 @@ pub enum Kind {
     Outbox,
     SecurityEvents,
     SignInAttempts,
+    Signups,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -55,6 +56,7 @@ impl Kind {
         Kind::Outbox,
         Kind::SecurityEvents,
         Kind::SignInAttempts,
+        Kind::Signups,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -162,6 +164,8 @@ pub enum Retention {
     NinetyDaysThenAnonymised,
     /// Until used, and at most 10 minutes.
     TenMinutes,
+    /// With the account once there is one; an entry that never became an account, 12 months.
+    SignupEntries,
 }
 
 impl Retention {
@@ -185,6 +189,9 @@ impl Retention {
             }
             Retention::NinetyDaysThenAnonymised => "90 days, then anonymised",
             Retention::TenMinutes => "until the sign-in finishes, at most 10 minutes",
+            Retention::SignupEntries => {
+                "while the account made from it is active; an entry that never became an account, 12 months from when it was sent"
+            }
         }
     }
 }
@@ -637,6 +644,27 @@ pub static REGISTRY: &[KindInfo] = &[
             place: Collection("security_events"),
             person: Some("user_id"),
             fields: &["_id", "at", "kind", "user_id", "ip", "details", "count"],
+        }],
+    },
+    KindInfo {
+        kind: Kind::Signups,
+        name: "signups",
+        holds: "waitlist entries and demo bookings: name, email, company, role, message, and whether and when staff approved them",
+        category: Category::Account,
+        purpose: "to answer a request to join or for a demo, and to invite the person",
+        retention: Retention::SignupEntries,
+        processors: &[Resend, MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Delete,
+        on_erasure: "deleted",
+        sqlite: &[Location {
+            place: Table("signups"),
+            person: Some("user_id"),
+            fields: &["id", "kind", "name", "email", "company", "role", "message", "status", "user_id", "created_at", "decided_at"],
+        }],
+        mongo: &[Location {
+            place: Collection("signups"),
+            person: Some("user_id"),
+            fields: &["_id", "kind", "name", "email", "company", "role", "message", "status", "user_id", "created_at", "decided_at"],
         }],
     },
     KindInfo {

@@ -19,6 +19,7 @@ use crate::credits::store::LedgerStore;
 use crate::error::Result;
 use crate::lease::LeaseStore;
 use crate::mail::store::OutboxStore;
+use crate::onboarding::store::OnboardingStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::privacy::data::PersonalDataStore;
@@ -53,6 +54,7 @@ pub struct Store {
     pub ledger: Arc<dyn LedgerStore>,
     pub payments: Arc<dyn PaymentStore>,
     pub outbox: Arc<dyn OutboxStore>,
+    pub onboarding: Arc<dyn OnboardingStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -88,6 +90,7 @@ impl Store {
                     ledger: db.clone(),
                     payments: db.clone(),
                     outbox: db.clone(),
+                    onboarding: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -109,6 +112,7 @@ impl Store {
                     ledger: db.clone(),
                     payments: db.clone(),
                     outbox: db.clone(),
+                    onboarding: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

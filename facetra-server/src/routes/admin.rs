@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use facetra_api::{GrantBody, List, RolesBody, Transaction, User, UsersQuery};
+use facetra_api::{GrantBody, List, RolesBody, Signup, SignupQuery, Transaction, User, UsersQuery};
 use facetra_core::paging::PageRequest;
 use facetra_core::Actor;
 
@@ -100,6 +100,79 @@ pub async fn set_roles(
             .facetra
             .accounts()
             .set_roles(&staff, &id, &body.roles)
+            .await?
+            .into(),
+    ))
+}
+
+async fn signups(
+    state: &AppState,
+    staff: &Actor,
+    kind: facetra_core::onboarding::SignupKind,
+    q: &SignupQuery,
+) -> Result<Json<List<Signup>>, ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(facetra_core::onboarding::SignupStatus::parse)
+        .transpose()?;
+    let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
+    let found = state
+        .facetra
+        .onboarding()
+        .list(staff, kind, status, &page)
+        .await?;
+    Ok(Json(List::from_page(found)))
+}
+
+/// The waitlist, newest first (support, admin).
+#[utoipa::path(get, path = "/admin/v1/waitlist", tag = "admin", params(SignupQuery),
+    responses((status = 200, body = List<Signup>), (status = 401), (status = 403), (status = 429)))]
+pub async fn waitlist(
+    State(state): State<AppState>,
+    StaffActor(staff): StaffActor,
+    ApiQuery(q): ApiQuery<SignupQuery>,
+) -> Result<Json<List<Signup>>, ApiError> {
+    signups(
+        &state,
+        &staff,
+        facetra_core::onboarding::SignupKind::Waitlist,
+        &q,
+    )
+    .await
+}
+
+/// Demo bookings, newest first (support, admin).
+#[utoipa::path(get, path = "/admin/v1/demos", tag = "admin", params(SignupQuery),
+    responses((status = 200, body = List<Signup>), (status = 401), (status = 403), (status = 429)))]
+pub async fn demos(
+    State(state): State<AppState>,
+    StaffActor(staff): StaffActor,
+    ApiQuery(q): ApiQuery<SignupQuery>,
+) -> Result<Json<List<Signup>>, ApiError> {
+    signups(
+        &state,
+        &staff,
+        facetra_core::onboarding::SignupKind::Demo,
+        &q,
+    )
+    .await
+}
+
+/// Approves a waitlist entry (admin): an invitation for its email, and the "studio ready"
+/// email.
+#[utoipa::path(post, path = "/admin/v1/waitlist/{id}/approve", tag = "admin",
+    responses((status = 200, body = Signup), (status = 401), (status = 403), (status = 404), (status = 429)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    StaffActor(staff): StaffActor,
+    Path(id): Path<String>,
+) -> Result<Json<Signup>, ApiError> {
+    Ok(Json(
+        state
+            .facetra
+            .onboarding()
+            .approve(&staff, &id)
             .await?
             .into(),
     ))

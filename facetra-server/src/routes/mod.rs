@@ -6,6 +6,7 @@ pub mod bom;
 pub mod credits;
 pub mod health;
 pub mod me;
+pub mod onboarding;
 pub mod payments;
 pub mod portfolios;
 pub mod studio;
@@ -27,7 +28,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/v1/me", get(me::get_me).patch(me::patch_me))
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/v1/waitlist", post(onboarding::waitlist))
+        .route("/v1/demo-bookings", post(onboarding::demo))
         .route("/admin/v1/users", get(admin::users))
+        .route("/admin/v1/waitlist", get(admin::waitlist))
+        .route("/admin/v1/waitlist/{id}/approve", post(admin::approve))
+        .route("/admin/v1/demos", get(admin::demos))
         .route("/admin/v1/users/{id}/credits", post(admin::grant))
         .route(
             "/admin/v1/users/{id}/roles",

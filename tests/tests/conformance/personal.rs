@@ -85,6 +85,19 @@ async fn populate(
         .create_token(&actor, &format!("laptop of {name}"), Some(30), &[])
         .await
         .unwrap();
+    f.onboarding()
+        .submit(
+            facetra_core::onboarding::SignupKind::Waitlist,
+            facetra_core::onboarding::SignupForm {
+                name: name.into(),
+                email: email.into(),
+                company: Some(format!("{name} Studio")),
+                role: None,
+                message: Some(format!("{name} would like to join")),
+            },
+        )
+        .await
+        .unwrap();
     // A browser's sign-in in progress (it names no one).
     f.store()
         .accounts

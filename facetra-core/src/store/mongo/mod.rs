@@ -9,6 +9,7 @@ mod boms;
 mod jobs;
 mod leases;
 mod ledger;
+mod onboarding;
 mod outbox;
 mod payments;
 mod personal;
@@ -143,6 +144,14 @@ impl Mongo {
                 index(doc! { "token_hash": 1 }, Some(unique())),
                 index(doc! { "user_id": 1, "created_at": -1 }, None),
                 index(doc! { "expires_at": 1 }, Some(ttl.clone())),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.signups()
+            .create_indexes([
+                index(doc! { "kind": 1, "created_at": -1, "_id": -1 }, None),
+                index(doc! { "email": 1 }, None),
+                index(doc! { "user_id": 1 }, None),
             ])
             .await
             .map_err(mongo_err)?;
@@ -289,6 +298,10 @@ impl Mongo {
 
     fn boms(&self) -> Collection<Document> {
         self.db.collection("boms")
+    }
+
+    fn signups(&self) -> Collection<Document> {
+        self.db.collection("signups")
     }
 
     fn sign_in_attempts(&self) -> Collection<Document> {

@@ -221,7 +221,8 @@ impl PersonalDataStore for Mongo {
             | Kind::Boms
             | Kind::Portfolios
             | Kind::Outbox
-            | Kind::SignInAttempts => {
+            | Kind::SignInAttempts
+            | Kind::Signups => {
                 let mut removed = 0;
                 for (collection, filter) in self.scopes(kind, p) {
                     removed += collection

@@ -229,6 +229,23 @@ const STEPS: &[&str] = &[
         expires_at INTEGER NOT NULL
     );
     CREATE INDEX sign_in_attempts_expiry ON sign_in_attempts (expires_at);",
+    // 14: the waitlist and demo bookings (tied to an account once there is one).
+    "CREATE TABLE signups (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        company TEXT,
+        role TEXT,
+        message TEXT,
+        status TEXT NOT NULL,
+        user_id TEXT,
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER
+    );
+    CREATE INDEX signups_newest ON signups (kind, created_at DESC, id DESC);
+    CREATE INDEX signups_email ON signups (email);
+    CREATE INDEX signups_user ON signups (user_id);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -13,6 +13,7 @@ mod jobs;
 mod leases;
 mod ledger;
 mod migrations;
+mod onboarding;
 mod outbox;
 mod payments;
 mod personal;

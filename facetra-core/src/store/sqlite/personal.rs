@@ -329,7 +329,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Boms
             | Kind::Portfolios
             | Kind::Outbox
-            | Kind::SignInAttempts => Erased {
+            | Kind::SignInAttempts
+            | Kind::Signups => Erased {
                 removed: self.delete_rows(kind, p).await?,
                 ..Erased::default()
             },
