@@ -38,10 +38,25 @@ impl From<facetra_core::accounts::User> for User {
             roles: u.roles,
             status: u.status,
             created_at: u.created_at,
-            consents: Consents {
-                analytics: u.consents.analytics.granted,
-                marketing: u.consents.marketing.granted,
-            },
+            consents: Consents::from(&u.consents),
+        }
+    }
+}
+
+/// `PUT /v1/me/consents` body: a consent left out stays as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ConsentsBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing: Option<bool>,
+}
+
+impl From<&facetra_core::accounts::Consents> for Consents {
+    fn from(c: &facetra_core::accounts::Consents) -> Self {
+        Consents {
+            analytics: c.analytics.granted,
+            marketing: c.marketing.granted,
         }
     }
 }

@@ -11,8 +11,8 @@ mod onboarding;
 mod studio;
 
 pub use account::{
-    Consents, CreatedToken, DevLoginBody, GrantBody, IdTokenBody, NameBody, NewToken, RolesBody,
-    SignedIn, Token, Tokens, User, UsersQuery,
+    Consents, ConsentsBody, CreatedToken, DevLoginBody, GrantBody, IdTokenBody, NameBody, NewToken,
+    RolesBody, SignedIn, Token, Tokens, User, UsersQuery,
 };
 pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,

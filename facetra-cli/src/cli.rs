@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    bom, buy, completions, credits, download, init, jobs, packs, portfolio, render, renders,
-    tokens, upload, whoami,
+    bom, buy, completions, consent, credits, download, init, jobs, packs, portfolio, render,
+    renders, tokens, upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -88,6 +88,8 @@ pub enum Command {
     Portfolio(portfolio::Cmd),
     /// Upload a sketch or a reference image.
     Upload(upload::Cmd),
+    /// Show, give or withdraw your consents (analytics, marketing).
+    Consent(consent::Cmd),
     /// API tokens that act for you over the HTTP API.
     #[command(subcommand)]
     Tokens(tokens::Cmd),

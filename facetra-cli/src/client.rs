@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
-    Bom, BomItem, CreatedToken, Job, List, ListQuery, NewToken, Pack, PaymentLink, Portfolio,
-    Render, RenderRequest, Token, Transaction, Upload, User,
+    Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, NewToken, Pack,
+    PaymentLink, Portfolio, Render, RenderRequest, Token, Transaction, Upload, User,
 };
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::paging::PageRequest;
@@ -81,6 +81,10 @@ pub trait Client: Send + Sync {
         -> anyhow::Result<Bom>;
     /// One page of ledger entries, newest first.
     async fn transactions(&self, page: &ListQuery) -> anyhow::Result<List<Transaction>>;
+    /// The account's consents.
+    async fn consents(&self) -> anyhow::Result<Consents>;
+    /// Gives or withdraws consents (`None` leaves one as it is).
+    async fn set_consents(&self, wanted: &ConsentsBody) -> anyhow::Result<Consents>;
     /// Creates an API token (its secret is in this answer only).
     async fn create_token(&self, token: &NewToken) -> anyhow::Result<CreatedToken>;
     /// The account's API tokens, newest first.
@@ -369,6 +373,20 @@ impl Client for Embedded {
             .transactions(&self.owner, &page(q)?)
             .await?;
         Ok(List::from_page(found))
+    }
+
+    async fn consents(&self) -> anyhow::Result<Consents> {
+        let me = self.facetra.accounts().me(&self.owner).await?;
+        Ok(Consents::from(&me.consents))
+    }
+
+    async fn set_consents(&self, wanted: &ConsentsBody) -> anyhow::Result<Consents> {
+        let me = self
+            .facetra
+            .accounts()
+            .set_consents(&self.owner, wanted.analytics, wanted.marketing, "cli")
+            .await?;
+        Ok(Consents::from(&me.consents))
     }
 
     async fn create_token(&self, token: &NewToken) -> anyhow::Result<CreatedToken> {

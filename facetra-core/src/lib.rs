@@ -274,6 +274,11 @@ impl Facetra {
         }
     }
 
+    /// Usage analytics (only with the person's consent).
+    pub fn usage(&self) -> privacy::usage::Usage<'_> {
+        privacy::usage::Usage { f: self }
+    }
+
     /// The waitlist, demo bookings and invitations.
     pub fn onboarding(&self) -> onboarding::Onboarding<'_> {
         onboarding::Onboarding { f: self }

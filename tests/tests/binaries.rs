@@ -1803,3 +1803,26 @@ async fn facetra_admin_lists_and_approves_the_waitlist_a_server_took() {
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     server.terminate();
 }
+
+#[test]
+fn facetra_consent_shows_and_changes_the_owners_consents() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(init(dir.path()).status.success());
+    let facetra = facetra_in(dir.path());
+    let shown = facetra(&["consent"]);
+    assert!(shown.status.success(), "{}", text(&shown));
+    assert!(
+        text(&shown).contains("analytics") && text(&shown).contains("off"),
+        "{}",
+        text(&shown)
+    );
+    let changed = facetra(&["consent", "--analytics", "on", "--json"]);
+    assert!(changed.status.success(), "{}", text(&changed));
+    let changed: serde_json::Value = serde_json::from_slice(&changed.stdout).unwrap();
+    assert_eq!(
+        changed,
+        serde_json::json!({ "analytics": true, "marketing": false })
+    );
+    let bad = facetra(&["consent", "--marketing", "maybe"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

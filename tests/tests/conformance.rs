@@ -15,6 +15,7 @@ mod payments;
 mod personal;
 mod portfolios;
 mod uploads;
+mod usage;
 
 /// Expands scenarios `async fn name(backend: Backend)` into one test per backend.
 macro_rules! conformance {

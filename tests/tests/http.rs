@@ -1692,3 +1692,56 @@ async fn api_tokens_are_shown_once_scoped_and_revoked_at_once() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn consents_are_read_and_changed_over_http_and_start_off() {
+    let (_h, app) = app().await;
+    let (token, user) = app.dev_login("ada@example.com").await;
+    assert_eq!(
+        user["consents"],
+        json!({ "analytics": false, "marketing": false })
+    );
+    let got: Value = app
+        .send(
+            Method::GET,
+            "/v1/me/consents",
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, json!({ "analytics": false, "marketing": false }));
+    let put = app
+        .send(
+            Method::PUT,
+            "/v1/me/consents",
+            Req::json(&json!({ "analytics": true }))
+                .cookie(&token)
+                .origin(app.origin()),
+        )
+        .await;
+    assert_eq!(put.status(), 200);
+    assert_eq!(
+        put.json::<Value>().await.unwrap(),
+        json!({ "analytics": true, "marketing": false })
+    );
+    let me: Value = app
+        .send(Method::GET, "/v1/me", Req::default().cookie(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["consents"]["analytics"], true);
+    let foreign = app
+        .send(
+            Method::PUT,
+            "/v1/me/consents",
+            Req::json(&json!({ "marketing": true }))
+                .cookie(&token)
+                .origin("https://evil.example"),
+        )
+        .await;
+    assert_eq!(foreign.status(), 403, "a cookie write from another origin");
+    app.stop().await;
+}

@@ -3,6 +3,7 @@
 pub mod bom;
 pub mod buy;
 pub mod completions;
+pub mod consent;
 pub mod credits;
 pub mod download;
 pub mod init;
@@ -35,6 +36,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Download(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Tokens(cmd) => cmd.run(&cli.global).await,
+        Command::Consent(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
 }

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::store::InstanceCreated;
 use super::{
-    normalise_roles, normalise_scopes, parse_name, Actor, ApiToken, Consents, Email, Role, Scope,
-    Session, StaffOp, User, UserStatus,
+    normalise_roles, normalise_scopes, parse_name, Actor, ApiToken, Consent, Consents, Email, Role,
+    Scope, Session, StaffOp, User, UserStatus,
 };
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TokenId, UserId};
@@ -23,6 +23,8 @@ use crate::Facetra;
 const TOUCH_EVERY_SECS: i64 = 60;
 /// API tokens carry this prefix so they are recognisable (and scannable) as Facetra secrets.
 pub const API_TOKEN_PREFIX: &str = "fct_";
+/// The version of the privacy notice a consent is given under: the policy's "last updated".
+pub const PRIVACY_NOTICE_VERSION: &str = "2026-06-01";
 
 /// The owner of a new local studio.
 #[derive(Debug, Clone)]
@@ -342,6 +344,39 @@ impl Accounts<'_> {
             .store()
             .accounts
             .set_name_if_active(&user.id, &name, self.f.now())
+            .await?
+            .ok_or(Error::Unauthenticated("the account is closed"))
+    }
+
+    /// Gives or withdraws the actor's consents (`None` leaves one as it is), recording when,
+    /// under which version of the privacy notice, and how (`method`: `web`, `cli`). A consent
+    /// that does not change keeps its record.
+    pub async fn set_consents(
+        &self,
+        actor: &Actor,
+        analytics: Option<bool>,
+        marketing: Option<bool>,
+        method: &str,
+    ) -> Result<User> {
+        let user = self.me(actor).await?;
+        let now = self.f.now();
+        let update = |current: &Consent, wanted: Option<bool>| match wanted {
+            Some(granted) if granted != current.granted => Consent {
+                granted,
+                at: Some(now),
+                notice_version: Some(PRIVACY_NOTICE_VERSION.into()),
+                method: Some(method.to_owned()),
+            },
+            _ => current.clone(),
+        };
+        let consents = Consents {
+            analytics: update(&user.consents.analytics, analytics),
+            marketing: update(&user.consents.marketing, marketing),
+        };
+        self.f
+            .store()
+            .accounts
+            .set_consents_if_active(&user.id, &consents, now)
             .await?
             .ok_or(Error::Unauthenticated("the account is closed"))
     }

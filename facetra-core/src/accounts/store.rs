@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{ApiToken, Email, Instance, Role, Session, SignInAttempt, User};
+use super::{ApiToken, Consents, Email, Instance, Role, Session, SignInAttempt, User};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{SessionId, TokenId, UserId};
@@ -48,6 +48,13 @@ pub trait AccountStore: Send + Sync {
         id: &UserId,
         subject: &str,
         avatar_url: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Option<User>>;
+    /// Replaces an active account's consents; the account after, or `None` when not active.
+    async fn set_consents_if_active(
+        &self,
+        id: &UserId,
+        consents: &Consents,
         at: Timestamp,
     ) -> Result<Option<User>>;
     /// Moves an active account to `erasure_pending`; false when it was not active. From then

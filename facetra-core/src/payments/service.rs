@@ -13,6 +13,7 @@ use crate::config::keys;
 use crate::credits::{Appended, LedgerKind, NewLedgerEntry};
 use crate::error::{Error, Result};
 use crate::ids::{PaymentId, UserId};
+use crate::privacy::usage::{Feature, UsageType};
 use crate::{Actor, Facetra};
 
 /// `POST /v1/orders` answer.
@@ -272,6 +273,15 @@ impl Payments<'_> {
         match &appended {
             Appended::Applied(entry) => {
                 self.queue_receipt(payment, entry.balance_after).await?;
+                self.f
+                    .usage()
+                    .record_for_user(
+                        &payment.user_id,
+                        UsageType::CreditTransaction,
+                        Feature::Purchase,
+                        payment.credits,
+                    )
+                    .await;
             }
             Appended::Replayed(_) => {
                 // The record names the Razorpay payment that was credited.

@@ -37,11 +37,12 @@ pub enum Kind {
     SecurityEvents,
     SignInAttempts,
     Signups,
+    UsageEvents,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -57,6 +58,7 @@ impl Kind {
         Kind::SecurityEvents,
         Kind::SignInAttempts,
         Kind::Signups,
+        Kind::UsageEvents,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -665,6 +667,27 @@ pub static REGISTRY: &[KindInfo] = &[
             place: Collection("signups"),
             person: Some("user_id"),
             fields: &["_id", "kind", "name", "email", "company", "role", "message", "status", "user_id", "created_at", "decided_at"],
+        }],
+    },
+    KindInfo {
+        kind: Kind::UsageEvents,
+        name: "usage_events",
+        holds: "usage analytics, only with analytics consent: which features the person used, how many renders, credit purchases, and when; never a prompt, an image or a render id",
+        category: Category::DeviceAndLogs,
+        purpose: "to understand which features are used and improve them",
+        retention: Retention::NinetyDaysThenAnonymised,
+        processors: &[MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Delete,
+        on_erasure: "deleted",
+        sqlite: &[Location {
+            place: Table("usage_events"),
+            person: Some("user_id"),
+            fields: &["id", "user_id", "type", "feature", "count", "at"],
+        }],
+        mongo: &[Location {
+            place: Collection("usage_events"),
+            person: Some("user_id"),
+            fields: &["_id", "user_id", "type", "feature", "count", "at"],
         }],
     },
     KindInfo {

@@ -6,5 +6,6 @@
 pub mod audit;
 pub mod data;
 mod service;
+pub mod usage;
 
 pub use service::Privacy;

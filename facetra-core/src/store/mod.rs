@@ -23,6 +23,7 @@ use crate::onboarding::store::OnboardingStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::privacy::data::PersonalDataStore;
+use crate::privacy::usage::UsageStore;
 use crate::security::events::SecurityEventStore;
 use crate::studio::bom::BomStore;
 use crate::studio::portfolios::PortfolioStore;
@@ -55,6 +56,7 @@ pub struct Store {
     pub payments: Arc<dyn PaymentStore>,
     pub outbox: Arc<dyn OutboxStore>,
     pub onboarding: Arc<dyn OnboardingStore>,
+    pub usage: Arc<dyn UsageStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -91,6 +93,7 @@ impl Store {
                     payments: db.clone(),
                     outbox: db.clone(),
                     onboarding: db.clone(),
+                    usage: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -113,6 +116,7 @@ impl Store {
                     payments: db.clone(),
                     outbox: db.clone(),
                     onboarding: db.clone(),
+                    usage: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

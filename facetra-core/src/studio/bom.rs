@@ -11,6 +11,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{RenderId, UserId};
 use crate::paging::{Cursor, Page, PageRequest};
+use crate::privacy::usage::{Feature, UsageType};
 use crate::Actor;
 
 /// Who wrote a version.
@@ -348,6 +349,10 @@ impl Studio<'_> {
             }
             return Err(e);
         }
+        self.f
+            .usage()
+            .record_for(actor, UsageType::FeatureUsed, Feature::Bom, 1)
+            .await;
         Ok(bom)
     }
 

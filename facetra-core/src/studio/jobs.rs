@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::ids::{JobId, RenderId, UploadId, UserId};
 use crate::lease::{work_loop, Lease, Pass, Queue};
 use crate::paging::{Page, PageRequest};
+use crate::privacy::usage::{Feature, UsageType};
 use crate::Actor;
 
 /// How many times a job is leased before it is failed and refunded.
@@ -282,7 +283,18 @@ impl Studio<'_> {
             idempotency_key: format!("reserve:{}", job.id),
         };
         match jobs.queue_job(&job, &reservation, now).await? {
-            Queued::Created => Ok(job),
+            Queued::Created => {
+                self.f
+                    .usage()
+                    .record(
+                        &me,
+                        UsageType::Generation,
+                        Feature::Render,
+                        i64::from(spec.variants),
+                    )
+                    .await;
+                Ok(job)
+            }
             Queued::Existing(first) => repeated(*first, spec),
         }
     }

@@ -9,6 +9,7 @@ use super::strip::{self, Format};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, UploadId, UserId};
+use crate::privacy::usage::{Feature, UsageType};
 use crate::{Actor, Facetra};
 
 /// What an upload is for.
@@ -172,7 +173,7 @@ impl Studio<'_> {
             .await?;
         let upload = Upload {
             id: UploadId::new(now),
-            user_id: me.id,
+            user_id: me.id.clone(),
             kind,
             mime: format.mime().to_owned(),
             width,
@@ -186,6 +187,10 @@ impl Studio<'_> {
             let _ = self.f.store().blobs.delete_blob(&upload.blob_id).await;
             return Err(e);
         }
+        self.f
+            .usage()
+            .record(&me, UsageType::FeatureUsed, Feature::Upload, 1)
+            .await;
         Ok(upload)
     }
 

@@ -27,6 +27,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/openapi.json", get(health::openapi))
         .route("/auth/logout", post(auth::logout))
         .route("/v1/me", get(me::get_me).patch(me::patch_me))
+        .route(
+            "/v1/me/consents",
+            get(me::get_consents).put(me::put_consents),
+        )
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/v1/waitlist", post(onboarding::waitlist))
         .route("/v1/demo-bookings", post(onboarding::demo))

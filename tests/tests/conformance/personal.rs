@@ -82,6 +82,10 @@ async fn populate(
         .unwrap();
     let actor = Actor::User(user.id.clone());
     f.accounts()
+        .set_consents(&actor, Some(true), None, "web")
+        .await
+        .unwrap();
+    f.accounts()
         .create_token(&actor, &format!("laptop of {name}"), Some(30), &[])
         .await
         .unwrap();

@@ -7,7 +7,7 @@ use mongodb::bson::{self, doc, Bson, Document};
 use super::{bdate, from_bdate, is_duplicate, mongo_err, need, newest_first, Mongo, TimeKey};
 use crate::accounts::store::{AccountStore, InstanceCreated};
 use crate::accounts::{
-    ApiToken, Email, Instance, Role, Scope, Session, SignInAttempt, User, UserStatus,
+    ApiToken, Consents, Email, Instance, Role, Scope, Session, SignInAttempt, User, UserStatus,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -174,6 +174,17 @@ impl AccountStore for Mongo {
         at: Timestamp,
     ) -> Result<Option<User>> {
         self.set_if_active(id, doc! { "name": name, "updated_at": bdate(at) })
+            .await
+    }
+
+    async fn set_consents_if_active(
+        &self,
+        id: &UserId,
+        consents: &Consents,
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let consents = bson::to_document(consents).map_err(|e| Error::Internal(e.to_string()))?;
+        self.set_if_active(id, doc! { "consents": consents, "updated_at": bdate(at) })
             .await
     }
 

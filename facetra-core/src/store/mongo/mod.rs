@@ -15,6 +15,7 @@ mod payments;
 mod personal;
 mod portfolios;
 mod studio;
+mod usage;
 
 use std::time::Duration;
 
@@ -144,6 +145,13 @@ impl Mongo {
                 index(doc! { "token_hash": 1 }, Some(unique())),
                 index(doc! { "user_id": 1, "created_at": -1 }, None),
                 index(doc! { "expires_at": 1 }, Some(ttl.clone())),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.usage_events()
+            .create_indexes([
+                index(doc! { "user_id": 1 }, None),
+                index(doc! { "at": 1 }, None),
             ])
             .await
             .map_err(mongo_err)?;
@@ -298,6 +306,10 @@ impl Mongo {
 
     fn boms(&self) -> Collection<Document> {
         self.db.collection("boms")
+    }
+
+    fn usage_events(&self) -> Collection<Document> {
+        self.db.collection("usage_events")
     }
 
     fn signups(&self) -> Collection<Document> {

@@ -222,7 +222,8 @@ impl PersonalDataStore for Mongo {
             | Kind::Portfolios
             | Kind::Outbox
             | Kind::SignInAttempts
-            | Kind::Signups => {
+            | Kind::Signups
+            | Kind::UsageEvents => {
                 let mut removed = 0;
                 for (collection, filter) in self.scopes(kind, p) {
                     removed += collection

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::{db_err, from_ms, ms, Sqlite};
 use crate::accounts::store::{AccountStore, InstanceCreated};
 use crate::accounts::{
-    ApiToken, Email, Instance, Role, Scope, Session, SignInAttempt, User, UserStatus,
+    ApiToken, Consents, Email, Instance, Role, Scope, Session, SignInAttempt, User, UserStatus,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -172,6 +172,29 @@ impl AccountStore for Sqlite {
             )
             .map_err(db_err)?;
             Ok(one_user(c, "id", &id)?.filter(|u| u.status == UserStatus::Active))
+        })
+        .await
+    }
+
+    async fn set_consents_if_active(
+        &self,
+        id: &UserId,
+        consents: &Consents,
+        at: Timestamp,
+    ) -> Result<Option<User>> {
+        let id = id.as_str().to_owned();
+        let text = serde_json::to_string(consents).map_err(|e| Error::Internal(e.to_string()))?;
+        self.call(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET consents = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'active'",
+                    params![id, text, ms(at)],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            one_user(c, "id", &id)
         })
         .await
     }

@@ -246,6 +246,17 @@ const STEPS: &[&str] = &[
     CREATE INDEX signups_newest ON signups (kind, created_at DESC, id DESC);
     CREATE INDEX signups_email ON signups (email);
     CREATE INDEX signups_user ON signups (user_id);",
+    // 15: usage analytics (only with consent; never content or ids of content).
+    "CREATE TABLE usage_events (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        feature TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX usage_events_user ON usage_events (user_id);
+    CREATE INDEX usage_events_at ON usage_events (at);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -19,6 +19,7 @@ mod payments;
 mod personal;
 mod portfolios;
 mod studio;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -330,7 +330,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Portfolios
             | Kind::Outbox
             | Kind::SignInAttempts
-            | Kind::Signups => Erased {
+            | Kind::Signups
+            | Kind::UsageEvents => Erased {
                 removed: self.delete_rows(kind, p).await?,
                 ..Erased::default()
             },
