@@ -89,6 +89,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
     pub trusted_proxies: Vec<IpBlock>,
+    /// Whether the server stores a log line per request (`FACETRA_REQUEST_LOGS`, on).
+    pub request_logs: bool,
     /// Who may make an account: anyone (`open`) or invited emails only (`invite`).
     pub signup_mode: crate::onboarding::SignupMode,
     pub max_body_bytes: usize,
@@ -255,6 +257,7 @@ pub mod keys {
     pub const RATE_LIMIT_FORMS_PER_MIN: &str = "FACETRA_RATE_LIMIT_FORMS_PER_MIN";
     pub const TRUSTED_PROXIES: &str = "FACETRA_TRUSTED_PROXIES";
     pub const SIGNUP: &str = "FACETRA_SIGNUP";
+    pub const REQUEST_LOGS: &str = "FACETRA_REQUEST_LOGS";
     pub const GOOGLE_CLIENT_ID: &str = "FACETRA_GOOGLE_CLIENT_ID";
     pub const GOOGLE_CLIENT_SECRET: &str = "FACETRA_GOOGLE_CLIENT_SECRET";
     pub const GOOGLE_DISCOVERY_URL: &str = "FACETRA_GOOGLE_DISCOVERY_URL";
@@ -486,6 +489,10 @@ impl Config {
                 admin_per_min: per_min(keys::RATE_LIMIT_ADMIN_PER_MIN, 60)?,
                 sign_in_per_min: per_min(keys::RATE_LIMIT_SIGN_IN_PER_MIN, 20)?,
                 forms_per_min: per_min(keys::RATE_LIMIT_FORMS_PER_MIN, 5)?,
+            },
+            request_logs: match layers.get(keys::REQUEST_LOGS) {
+                None => true,
+                Some(_) => layers.flag(keys::REQUEST_LOGS)?,
             },
             signup_mode: match layers.get(keys::SIGNUP).as_deref().map(str::trim) {
                 None | Some("" | "open") => crate::onboarding::SignupMode::Open,

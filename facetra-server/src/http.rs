@@ -8,12 +8,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, RETRY_AFTER};
+use axum::http::header::{
+    AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, RETRY_AFTER, USER_AGENT,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use facetra_core::accounts::{Access, Principal};
+use facetra_core::ids::UserId;
+use facetra_core::privacy::logs::RequestLog;
 use facetra_core::security::events::with_client_ip;
 use facetra_core::security::RawToken;
 use serde::de::DeserializeOwned;
@@ -25,6 +29,9 @@ pub const SESSION_COOKIE: &str = "session_token";
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    /// Who the request turned out to be, once authentication has said (the request log's
+    /// user id).
+    static SIGNED_IN: std::sync::OnceLock<UserId>;
 }
 
 /// The id of the request being served ("-" outside one).
@@ -43,64 +50,92 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map_or_else(|| "<unmatched>".to_owned(), |m| m.as_str().to_owned());
     let timeout = state.web.request_timeout;
-    let mut response = REQUEST_ID
-        .scope(id.clone(), async move {
-            if let Err(refused) = check_host(&state, req.headers()) {
-                return refused.into_response();
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| throttle::client_ip(c.0, req.headers(), &state.facetra.config().trusted_proxies));
+    let user_agent =
+        header_text(req.headers(), USER_AGENT).map(|ua| ua.chars().take(500).collect::<String>());
+    let referrer = header_text(req.headers(), REFERER).and_then(|r| origin_of(&r));
+    let method = req.method().to_string();
+    let logger = state.request_logs.clone();
+    let received_at = state.facetra.now();
+    let handle = async move {
+        if let Err(refused) = check_host(&state, req.headers()) {
+            return refused.into_response();
+        }
+        let path = req.uri().path();
+        if state.health.is_down() && !matches!(path, "/healthz" | "/openapi.json") {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service is temporarily unavailable; try again shortly",
+            )
+            .into_response();
+        }
+        let signing_in =
+            (state.facetra.config().dev_login && path == DEV_LOGIN) || path == GOOGLE_ID_TOKEN;
+        if let Err(refused) = check_origin(&state, req.method(), req.headers(), signing_in) {
+            return refused.into_response();
+        }
+        let group = throttle::Group::of(path);
+        if let (Some(ip), Some(group)) = (ip, group) {
+            if let Err(refused) = throttled(&state, group, ip).await {
+                return refused;
             }
-            let path = req.uri().path();
-            if state.health.is_down() && !matches!(path, "/healthz" | "/openapi.json") {
-                return ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the service is temporarily unavailable; try again shortly",
-                )
-                .into_response();
-            }
-            let signing_in =
-                (state.facetra.config().dev_login && path == DEV_LOGIN) || path == GOOGLE_ID_TOKEN;
-            if let Err(refused) = check_origin(&state, req.method(), req.headers(), signing_in) {
-                return refused.into_response();
-            }
-            let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
-                throttle::client_ip(c.0, req.headers(), &state.facetra.config().trusted_proxies)
-            });
-            let group = throttle::Group::of(path);
-            if let (Some(ip), Some(group)) = (ip, group) {
-                if let Err(refused) = throttled(&state, group, ip).await {
-                    return refused;
+        }
+        let handled = with_client_ip(ip, tokio::time::timeout(timeout, next.run(req))).await;
+        if let (Ok(response), Some(ip), Some(throttle::Group::Admin)) = (&handled, ip, group) {
+            if response.status() == StatusCode::UNAUTHORIZED {
+                let recorded =
+                    with_client_ip(Some(ip), state.facetra.guard().admin_auth_failed(ip)).await;
+                if let Err(e) = recorded {
+                    tracing::warn!(error = %e, "a failed admin sign-in could not be counted");
                 }
             }
-            let handled = with_client_ip(ip, tokio::time::timeout(timeout, next.run(req))).await;
-            if let (Ok(response), Some(ip), Some(throttle::Group::Admin)) = (&handled, ip, group) {
-                if response.status() == StatusCode::UNAUTHORIZED {
-                    let recorded =
-                        with_client_ip(Some(ip), state.facetra.guard().admin_auth_failed(ip)).await;
-                    if let Err(e) = recorded {
-                        tracing::warn!(error = %e, "a failed admin sign-in could not be counted");
-                    }
+        }
+        match handled {
+            Ok(response) => {
+                if response
+                    .extensions()
+                    .get::<crate::health::StoreFailed>()
+                    .is_some()
+                {
+                    state.health.mark_down();
                 }
+                response
             }
-            match handled {
-                Ok(response) => {
-                    if response
-                        .extensions()
-                        .get::<crate::health::StoreFailed>()
-                        .is_some()
-                    {
-                        state.health.mark_down();
-                    }
-                    response
-                }
-                Err(_) => ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    "the request took too long; try again",
-                )
-                .into_response(),
-            }
-        })
+            Err(_) => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request took too long; try again",
+            )
+            .into_response(),
+        }
+    };
+    let (mut response, user) = REQUEST_ID
+        .scope(
+            id.clone(),
+            SIGNED_IN.scope(std::sync::OnceLock::new(), async move {
+                let response = handle.await;
+                (response, SIGNED_IN.with(|slot| slot.get().cloned()))
+            }),
+        )
         .await;
+    if let Some(logger) = logger {
+        logger.push(RequestLog {
+            id: facetra_core::ids::random("rql"),
+            at: received_at,
+            ip: ip.map(|ip| ip.to_string()),
+            user_agent,
+            referrer,
+            route: route.clone(),
+            method,
+            status: response.status().as_u16(),
+            latency_ms: started.elapsed().as_millis() as u64,
+            user_id: user,
+        });
+    }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert("x-request-id", value);
@@ -122,6 +157,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         "request"
     );
     response
+}
+
+/// A header's value as text, if it is sent and is text.
+fn header_text(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// The per-IP budgets and, on admin routes, the stored lock-out: a refusal is 429
@@ -292,6 +335,7 @@ impl FromRequestParts<AppState> for Authenticated {
             Access::Write
         };
         principal.permits(access)?;
+        let _ = SIGNED_IN.try_with(|slot| slot.set(principal.user.id.clone()));
         Ok(Authenticated(principal))
     }
 }

@@ -8,6 +8,7 @@ mod health;
 mod http;
 mod listen;
 mod openapi;
+mod request_log;
 mod routes;
 mod throttle;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub health: Arc<health::StoreHealth>,
     /// The per-IP request budgets.
     pub throttles: Arc<throttle::Throttles>,
+    /// Where request logs go (none when `FACETRA_REQUEST_LOGS=false`).
+    pub request_logs: Option<Arc<request_log::RequestLogger>>,
 }
 
 /// Settings derived from the configuration and the bound address.
@@ -207,11 +210,18 @@ pub async fn serve(
         tokio::spawn(async move { health.probe(facetra, stop).await })
     };
     let throttles = Arc::new(throttle::Throttles::new(facetra.config().rate_limits));
+    let (request_logs, log_writer) = if facetra.config().request_logs {
+        let (logger, writer) = request_log::RequestLogger::start(facetra.clone(), 10_000);
+        (Some(logger), Some(writer))
+    } else {
+        (None, None)
+    };
     let app = router(AppState {
         facetra,
         web,
         health,
         throttles,
+        request_logs,
     });
     tracing::info!("listening on http://{bound}");
     let served = listen::serve(listener, app, limits, async move {
@@ -221,6 +231,9 @@ pub async fn serve(
     .await;
     let _ = sender.await;
     let _ = probe.await;
+    if let Some(writer) = log_writer {
+        let _ = writer.await;
+    }
     for w in workers {
         let _ = w.await;
     }

@@ -1745,3 +1745,53 @@ async fn consents_are_read_and_changed_over_http_and_start_off() {
     assert_eq!(foreign.status(), 403, "a cookie write from another origin");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn each_request_is_logged_in_the_store_with_its_route_template_and_never_its_query_string() {
+    use facetra_core::privacy::data::Kind;
+    use futures::TryStreamExt;
+    let (h, app) = app().await;
+    let (token, user) = app.dev_login("ada@example.com").await;
+    let res = app
+        .send(
+            Method::GET,
+            "/v1/renders/rnd_01jzqueryid0000000000000?marker=QUERYMARK42",
+            Req::default().cookie(&token),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let dpo = h.staff("dee@facetra.test", &[Role::Dpo]).await;
+    let id = UserId::parse(user["id"].as_str().unwrap()).unwrap();
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = h
+            .facetra
+            .privacy()
+            .export(&dpo, Kind::RequestLogs, &id)
+            .await
+            .unwrap()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap();
+        if !lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let line = &lines.first().expect("the request was logged").fields;
+    assert_eq!(line["route"], "/v1/renders/{id}");
+    assert_eq!(line["status"], 404);
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["ip"], "127.0.0.1");
+    assert!(line["user_agent"].is_string() || line["user_agent"].is_null());
+    let bytes = h.stored_bytes().await;
+    assert!(
+        !facetra_tests::harness::contains(&bytes, "QUERYMARK42"),
+        "a query string reached the store"
+    );
+    assert!(
+        !facetra_tests::harness::contains(&bytes, "rnd_01jzqueryid0000000000000"),
+        "an id from the path reached the store"
+    );
+    app.stop().await;
+}

@@ -38,11 +38,12 @@ pub enum Kind {
     SignInAttempts,
     Signups,
     UsageEvents,
+    RequestLogs,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -59,6 +60,7 @@ impl Kind {
         Kind::SignInAttempts,
         Kind::Signups,
         Kind::UsageEvents,
+        Kind::RequestLogs,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -688,6 +690,27 @@ pub static REGISTRY: &[KindInfo] = &[
             place: Collection("usage_events"),
             person: Some("user_id"),
             fields: &["_id", "user_id", "type", "feature", "count", "at"],
+        }],
+    },
+    KindInfo {
+        kind: Kind::RequestLogs,
+        name: "request_logs",
+        holds: "a log line per request: IP address, user agent, the referring site, the route (never a query string or an id), status, time taken, and the signed-in user",
+        category: Category::DeviceAndLogs,
+        purpose: "to run, secure and debug the service",
+        retention: Retention::NinetyDaysThenAnonymised,
+        processors: &[MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Anonymise,
+        on_erasure: "the lines stay without the user id, the IP address and the user agent",
+        sqlite: &[Location {
+            place: Table("request_logs"),
+            person: Some("user_id"),
+            fields: &["id", "at", "ip", "user_agent", "referrer", "route", "method", "status", "latency_ms", "user_id"],
+        }],
+        mongo: &[Location {
+            place: Collection("request_logs"),
+            person: Some("user_id"),
+            fields: &["_id", "at", "ip", "user_agent", "referrer", "route", "method", "status", "latency_ms", "user_id"],
         }],
     },
     KindInfo {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod data;
+pub mod logs;
 mod service;
 pub mod usage;
 

@@ -23,6 +23,7 @@ use crate::onboarding::store::OnboardingStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::privacy::data::PersonalDataStore;
+use crate::privacy::logs::RequestLogStore;
 use crate::privacy::usage::UsageStore;
 use crate::security::events::SecurityEventStore;
 use crate::studio::bom::BomStore;
@@ -57,6 +58,7 @@ pub struct Store {
     pub outbox: Arc<dyn OutboxStore>,
     pub onboarding: Arc<dyn OnboardingStore>,
     pub usage: Arc<dyn UsageStore>,
+    pub request_logs: Arc<dyn RequestLogStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -94,6 +96,7 @@ impl Store {
                     outbox: db.clone(),
                     onboarding: db.clone(),
                     usage: db.clone(),
+                    request_logs: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -117,6 +120,7 @@ impl Store {
                     outbox: db.clone(),
                     onboarding: db.clone(),
                     usage: db.clone(),
+                    request_logs: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

@@ -102,6 +102,22 @@ async fn populate(
         )
         .await
         .unwrap();
+    f.store()
+        .request_logs
+        .insert_request_logs(&[facetra_core::privacy::logs::RequestLog {
+            id: facetra_core::ids::random("rql"),
+            at: f.now(),
+            ip: Some(ip.into()),
+            user_agent: Some(format!("{name}'s browser")),
+            referrer: Some("https://facetra.studio".into()),
+            route: "/v1/renders/{id}".into(),
+            method: "GET".into(),
+            status: 200,
+            latency_ms: 3,
+            user_id: Some(user.id.clone()),
+        }])
+        .await
+        .unwrap();
     // A browser's sign-in in progress (it names no one).
     f.store()
         .accounts

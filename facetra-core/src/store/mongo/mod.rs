@@ -148,6 +148,13 @@ impl Mongo {
             ])
             .await
             .map_err(mongo_err)?;
+        self.request_logs()
+            .create_indexes([
+                index(doc! { "user_id": 1 }, None),
+                index(doc! { "at": 1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
         self.usage_events()
             .create_indexes([
                 index(doc! { "user_id": 1 }, None),
@@ -306,6 +313,10 @@ impl Mongo {
 
     fn boms(&self) -> Collection<Document> {
         self.db.collection("boms")
+    }
+
+    fn request_logs(&self) -> Collection<Document> {
+        self.db.collection("request_logs")
     }
 
     fn usage_events(&self) -> Collection<Document> {

@@ -201,6 +201,18 @@ impl PersonalDataStore for Mongo {
                     .modified_count,
                 ..Erased::default()
             },
+            Kind::RequestLogs => Erased {
+                anonymised: self
+                    .request_logs()
+                    .update_many(
+                        doc! { "user_id": p },
+                        doc! { "$unset": { "user_id": "", "ip": "", "user_agent": "" } },
+                    )
+                    .await
+                    .map_err(mongo_err)?
+                    .modified_count,
+                ..Erased::default()
+            },
             Kind::SecurityEvents => Erased {
                 anonymised: self
                     .security_events()

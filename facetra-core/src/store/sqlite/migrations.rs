@@ -257,6 +257,21 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX usage_events_user ON usage_events (user_id);
     CREATE INDEX usage_events_at ON usage_events (at);",
+    // 16: request logs, written in batches off the request path.
+    "CREATE TABLE request_logs (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        ip TEXT,
+        user_agent TEXT,
+        referrer TEXT,
+        route TEXT NOT NULL,
+        method TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        latency_ms INTEGER NOT NULL,
+        user_id TEXT
+    );
+    CREATE INDEX request_logs_user ON request_logs (user_id);
+    CREATE INDEX request_logs_at ON request_logs (at);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -306,15 +306,18 @@ impl PersonalDataStore for Sqlite {
                     ..Erased::default()
                 }
             }
-            Kind::SecurityEvents => {
+            Kind::SecurityEvents | Kind::RequestLogs => {
+                let sql = match kind {
+                    Kind::SecurityEvents => {
+                        "UPDATE security_events SET user_id = NULL, ip = NULL WHERE user_id = ?1"
+                    }
+                    _ => {
+                        "UPDATE request_logs SET user_id = NULL, ip = NULL, user_agent = NULL
+                         WHERE user_id = ?1"
+                    }
+                };
                 let anonymised = self
-                    .call(move |c| {
-                        Ok(c.execute(
-                            "UPDATE security_events SET user_id = NULL, ip = NULL WHERE user_id = ?1",
-                            [&p],
-                        )
-                        .map_err(db_err)? as u64)
-                    })
+                    .call(move |c| Ok(c.execute(sql, [&p]).map_err(db_err)? as u64))
                     .await?;
                 Erased {
                     anonymised,

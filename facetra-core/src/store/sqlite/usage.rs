@@ -1,10 +1,11 @@
-//! `UsageStore` in SQL.
+//! `UsageStore` and `RequestLogStore` in SQL.
 
 use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{db_err, ms, Sqlite};
 use crate::error::Result;
+use crate::privacy::logs::{RequestLog, RequestLogStore};
 use crate::privacy::usage::{UsageEvent, UsageStore};
 
 #[async_trait]
@@ -27,6 +28,42 @@ impl UsageStore for Sqlite {
             ])
             .map_err(db_err)?;
             Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl RequestLogStore for Sqlite {
+    async fn insert_request_logs(&self, logs: &[RequestLog]) -> Result<()> {
+        let logs = logs.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction().map_err(db_err)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO request_logs
+                         (id, at, ip, user_agent, referrer, route, method, status, latency_ms, user_id)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    )
+                    .map_err(db_err)?;
+                for l in &logs {
+                    stmt.execute(params![
+                        l.id,
+                        ms(l.at),
+                        l.ip,
+                        l.user_agent,
+                        l.referrer,
+                        l.route,
+                        l.method,
+                        l.status,
+                        l.latency_ms as i64,
+                        l.user_id.as_ref().map(|u| u.as_str().to_owned())
+                    ])
+                    .map_err(db_err)?;
+                }
+            }
+            tx.commit().map_err(db_err)
         })
         .await
     }
