@@ -122,9 +122,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             }),
         )
         .await;
-    if let Some(logger) = logger {
+    // Health probes arrive every few seconds from the load balancer, carry no person and
+    // would drown the log.
+    let probe = matches!(route.as_str(), "/healthz" | "/readyz");
+    if let Some(logger) = logger.filter(|_| !probe) {
         logger.push(RequestLog {
-            id: facetra_core::ids::random("rql"),
             at: received_at,
             ip: ip.map(|ip| ip.to_string()),
             user_agent,

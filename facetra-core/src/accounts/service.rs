@@ -272,9 +272,9 @@ impl Accounts<'_> {
     async fn authenticate_api_token(&self, token: &RawToken) -> Result<Principal> {
         let store = &self.f.store().accounts;
         let now = self.f.now();
-        let stored =
+        let (stored, user) =
             store
-                .api_token_by_hash(&token.hash())
+                .api_token_and_user(&token.hash())
                 .await?
                 .ok_or(Error::Unauthenticated(
                     "the API token is unknown or revoked",
@@ -282,7 +282,9 @@ impl Accounts<'_> {
         if now >= stored.expires_at {
             return Err(Error::Unauthenticated("the API token has expired"));
         }
-        let user = self.active_user(&stored.user_id).await?;
+        if user.status != UserStatus::Active {
+            return Err(Error::Unauthenticated("the account is closed"));
+        }
         let stale = stored
             .last_used_at
             .is_none_or(|t| now - t > Duration::seconds(TOUCH_EVERY_SECS));

@@ -94,7 +94,8 @@ pub trait AccountStore: Send + Sync {
     async fn take_sign_in_attempt(&self, hash: &TokenHash) -> Result<Option<SignInAttempt>>;
 
     async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
-    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>>;
+    /// The API token with this hash and its account, in one read (every bearer request).
+    async fn api_token_and_user(&self, hash: &TokenHash) -> Result<Option<(ApiToken, User)>>;
     async fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>>;
     async fn touch_api_token(&self, id: &TokenId, at: Timestamp) -> Result<()>;
     /// Deletes a user's token; false when it is not theirs or does not exist.

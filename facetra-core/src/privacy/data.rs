@@ -705,7 +705,7 @@ pub static REGISTRY: &[KindInfo] = &[
         sqlite: &[Location {
             place: Table("request_logs"),
             person: Some("user_id"),
-            fields: &["id", "at", "ip", "user_agent", "referrer", "route", "method", "status", "latency_ms", "user_id"],
+            fields: &["seq", "at", "ip", "user_agent", "referrer", "route", "method", "status", "latency_ms", "user_id"],
         }],
         mongo: &[Location {
             place: Collection("request_logs"),

@@ -14,7 +14,6 @@ use crate::ids::UserId;
 /// One request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestLog {
-    pub id: String,
     pub at: Timestamp,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

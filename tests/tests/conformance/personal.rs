@@ -105,7 +105,6 @@ async fn populate(
     f.store()
         .request_logs
         .insert_request_logs(&[facetra_core::privacy::logs::RequestLog {
-            id: facetra_core::ids::random("rql"),
             at: f.now(),
             ip: Some(ip.into()),
             user_agent: Some(format!("{name}'s browser")),

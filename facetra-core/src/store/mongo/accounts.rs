@@ -106,6 +106,17 @@ fn instance_from(d: &Document) -> Result<Instance> {
 }
 
 impl Mongo {
+    /// The API token with this hash.
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
+        self.api_tokens()
+            .find_one(doc! { "token_hash": &hash.0 })
+            .await
+            .map_err(mongo_err)?
+            .as_ref()
+            .map(token_from)
+            .transpose()
+    }
+
     /// `$set`s `fields` on the account only while it is active; the account after.
     async fn set_if_active(&self, id: &UserId, fields: Document) -> Result<Option<User>> {
         self.set_where_active(id, doc! {}, fields).await
@@ -328,6 +339,14 @@ impl AccountStore for Mongo {
         Ok(user.map(|u| (session, u)))
     }
 
+    async fn api_token_and_user(&self, hash: &TokenHash) -> Result<Option<(ApiToken, User)>> {
+        let Some(token) = self.api_token_by_hash(hash).await? else {
+            return Ok(None);
+        };
+        let user = self.user_by_id(&token.user_id).await?;
+        Ok(user.map(|u| (token, u)))
+    }
+
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
         self.sessions()
             .update_one(
@@ -427,16 +446,6 @@ impl AccountStore for Mongo {
         }
         self.api_tokens().insert_one(d).await.map_err(mongo_err)?;
         Ok(())
-    }
-
-    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
-        self.api_tokens()
-            .find_one(doc! { "token_hash": &hash.0 })
-            .await
-            .map_err(mongo_err)?
-            .as_ref()
-            .map(token_from)
-            .transpose()
     }
 
     async fn list_api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>> {

@@ -34,7 +34,6 @@ impl RequestLogStore for Mongo {
         }
         let docs = logs.iter().map(|l| {
             let mut d = doc! {
-                "_id": &l.id,
                 "at": bdate(l.at),
                 "route": &l.route,
                 "method": &l.method,

@@ -424,6 +424,36 @@ impl AccountStore for Sqlite {
         .await
     }
 
+    async fn api_token_and_user(&self, hash: &TokenHash) -> Result<Option<(ApiToken, User)>> {
+        /// Built once: the statement cache is keyed by the text.
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let prefixed = |columns: &str, table: &str| {
+                columns
+                    .split(", ")
+                    .map(|c| format!("{table}.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "SELECT {}, {} FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = ?1",
+                prefixed(TOKEN_COLUMNS, "t"),
+                prefixed(USER_COLUMNS, "u")
+            )
+        });
+        let hash = hash.0.clone();
+        self.read(move |c| {
+            c.prepare_cached(&SQL)
+                .map_err(db_err)?
+                .query_row([hash], |r| Ok((token_from_row(r)?, user_at(r, 8)?)))
+                .optional()
+                .map_err(db_err)?
+                .map(|(token, user)| Ok((token, finish_user(user)?)))
+                .transpose()
+        })
+        .await
+    }
+
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
         let id = id.as_str().to_owned();
         self.call(move |c| {
@@ -547,20 +577,6 @@ impl AccountStore for Sqlite {
             )
             .map_err(db_err)?;
             Ok(())
-        })
-        .await
-    }
-
-    async fn api_token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
-        let hash = hash.0.clone();
-        self.read(move |c| {
-            c.prepare_cached(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"
-            ))
-            .map_err(db_err)?
-            .query_row([hash], token_from_row)
-            .optional()
-            .map_err(db_err)
         })
         .await
     }

@@ -43,13 +43,12 @@ impl RequestLogStore for Sqlite {
                 let mut stmt = tx
                     .prepare_cached(
                         "INSERT INTO request_logs
-                         (id, at, ip, user_agent, referrer, route, method, status, latency_ms, user_id)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         (at, ip, user_agent, referrer, route, method, status, latency_ms, user_id)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     )
                     .map_err(db_err)?;
                 for l in &logs {
                     stmt.execute(params![
-                        l.id,
                         ms(l.at),
                         l.ip,
                         l.user_agent,
