@@ -76,13 +76,22 @@ pub struct DevLoginBody {
     pub age_confirmed: bool,
 }
 
-/// `POST /auth/google/id-token` body.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// `POST /auth/google/id-token` body (the token never shows in `Debug`).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct IdTokenBody {
     pub id_token: String,
     /// Needed when the sign-in creates the account.
     #[serde(default)]
     pub age_confirmed: bool,
+}
+
+impl std::fmt::Debug for IdTokenBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTokenBody")
+            .field("id_token", &"(redacted)")
+            .field("age_confirmed", &self.age_confirmed)
+            .finish()
+    }
 }
 
 /// A sign-in's answer.

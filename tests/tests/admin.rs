@@ -152,6 +152,13 @@ async fn staff_act_over_http_with_the_roles_the_store_gives_them_and_every_actio
         .await
         .unwrap();
     assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "accounts.read"
+                && e.target.as_deref() == Some(customer_id.as_str())),
+        "a staff read of an account is audited"
+    );
+    assert!(
         audit.iter().any(|e| e.action == "credits.grant"),
         "the grant is audited: {:?}",
         audit.iter().map(|e| &e.action).collect::<Vec<_>>()

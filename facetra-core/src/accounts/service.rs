@@ -448,15 +448,29 @@ impl Accounts<'_> {
     }
 
     /// Users, newest first (staff).
+    /// Staff reads of accounts are audited like their changes (who looked, at what).
     pub async fn list_users(&self, actor: &Actor, page: &PageRequest) -> Result<Page<User>> {
         self.f.authorize(actor, StaffOp::ReadAccounts).await?;
-        self.f.store().accounts.list_users(page).await
+        let found = self.f.store().accounts.list_users(page).await?;
+        self.f
+            .audit_record(
+                actor,
+                "accounts.list",
+                None,
+                json!({ "count": found.items.len() }),
+            )
+            .await?;
+        Ok(found)
     }
 
-    /// A user by id or email (staff).
+    /// A user by id or email (staff; audited).
     pub async fn find_user(&self, actor: &Actor, id_or_email: &str) -> Result<User> {
         self.f.authorize(actor, StaffOp::ReadAccounts).await?;
-        self.lookup(id_or_email).await
+        let user = self.lookup(id_or_email).await?;
+        self.f
+            .audit_record(actor, "accounts.read", Some(user.id.as_str()), json!({}))
+            .await?;
+        Ok(user)
     }
 
     /// A user by id or email, for core's own use (the caller has authorized).

@@ -29,13 +29,23 @@ pub struct SignInStart {
     pub token: RawToken,
 }
 
-/// What the callback brings back from Google.
-#[derive(Debug, Default)]
+/// What the callback brings back from Google (the code and state never show in `Debug`).
+#[derive(Default)]
 pub struct Callback<'a> {
     pub code: Option<&'a str>,
     pub state: Option<&'a str>,
     /// Google's `error` parameter (the person declined, …).
     pub error: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Callback<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("code", &self.code.map(|_| "(redacted)"))
+            .field("state", &self.state.map(|_| "(redacted)"))
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// How a callback ended: always a local page to return to; a session when it succeeded, else

@@ -198,7 +198,7 @@ impl Onboarding<'_> {
         Ok(signup)
     }
 
-    /// Entries of `kind`, newest first (staff).
+    /// Entries of `kind`, newest first (staff; audited, as they hold names and emails).
     pub async fn list(
         &self,
         actor: &Actor,
@@ -207,7 +207,21 @@ impl Onboarding<'_> {
         page: &PageRequest,
     ) -> Result<Page<Signup>> {
         self.f.authorize(actor, StaffOp::ReadSignups).await?;
-        self.f.store().onboarding.signups(kind, status, page).await
+        let found = self
+            .f
+            .store()
+            .onboarding
+            .signups(kind, status, page)
+            .await?;
+        self.f
+            .audit_record(
+                actor,
+                "onboarding.list",
+                None,
+                json!({ "kind": kind.as_str(), "count": found.items.len() }),
+            )
+            .await?;
+        Ok(found)
     }
 
     /// Approves a pending waitlist entry (staff): an invitation for its email, announced by
