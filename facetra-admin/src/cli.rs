@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{audit, bootstrap, completions, credits, datamap, mail, onboarding, users};
+use crate::commands::{
+    anonymise, audit, bootstrap, completions, credits, datamap, mail, onboarding, users,
+};
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
 /// uses (FACETRA_DATABASE_URL / FACETRA_DATA_DIR) and never creates one.
@@ -58,6 +60,9 @@ pub enum Command {
     /// The mail outbox: list, and retry failed messages.
     #[command(subcommand)]
     Mail(mail::Cmd),
+    /// Anonymise logs past their retention.
+    #[command(subcommand)]
+    Anonymise(anonymise::Cmd),
     /// The waitlist: list entries and approve them (an invitation).
     #[command(subcommand)]
     Waitlist(onboarding::WaitlistCmd),

@@ -1826,3 +1826,32 @@ fn facetra_consent_shows_and_changes_the_owners_consents() {
     let bad = facetra(&["consent", "--marketing", "maybe"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+#[test]
+fn facetra_admin_anonymise_logs_needs_the_dpo_counts_first_and_refuses_a_bad_age() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(init(dir.path()).status.success());
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let refused = admin(&["anonymise", "logs", "--dry-run"]);
+    assert_clean_failure(&refused, "dpo");
+    assert_eq!(refused.status.code(), Some(5));
+    let made = admin(&[
+        "--yes",
+        "users",
+        "set-role",
+        "asha@example.com",
+        "admin",
+        "dpo",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let planned = admin(&["anonymise", "logs", "--dry-run", "--json"]);
+    assert!(planned.status.success(), "{}", text(&planned));
+    let planned: serde_json::Value = serde_json::from_slice(&planned.stdout).unwrap();
+    assert_eq!(planned["dry_run"], true);
+    assert_eq!(planned["anonymised"]["request_logs"], 0);
+    let done = admin(&["--yes", "anonymise", "logs", "--older-than", "90d"]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("request_logs"), "{}", text(&done));
+    let bad = admin(&["anonymise", "logs", "--older-than", "0d"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

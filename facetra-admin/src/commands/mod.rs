@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod anonymise;
 pub mod audit;
 pub mod bootstrap;
 pub mod completions;
@@ -29,6 +30,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Credits(cmd) => cmd.run(&ctx).await,
         Command::Mail(cmd) => cmd.run(&ctx).await,
         Command::Waitlist(cmd) => cmd.run(&ctx).await,
+        Command::Anonymise(cmd) => cmd.run(&ctx).await,
         Command::Demos(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };

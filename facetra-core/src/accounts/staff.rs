@@ -74,11 +74,13 @@ pub enum StaffOp {
     ReadSignups,
     /// Approve a waitlist entry (an invitation).
     ApproveSignups,
+    /// Anonymise logs past their retention.
+    AnonymiseLogs,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 13] = [
+    pub const ALL: [StaffOp; 14] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -92,6 +94,7 @@ impl StaffOp {
         StaffOp::EraseData,
         StaffOp::ReadSignups,
         StaffOp::ApproveSignups,
+        StaffOp::AnonymiseLogs,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -111,6 +114,7 @@ impl StaffOp {
             StaffOp::ExportData | StaffOp::EraseData => &[Dpo],
             StaffOp::ReadSignups => &[Support, Admin],
             StaffOp::ApproveSignups => &[Admin],
+            StaffOp::AnonymiseLogs => &[Dpo],
         }
     }
 
@@ -130,6 +134,7 @@ impl StaffOp {
             StaffOp::EraseData => "privacy.erase",
             StaffOp::ReadSignups => "onboarding.read",
             StaffOp::ApproveSignups => "waitlist.approve",
+            StaffOp::AnonymiseLogs => "privacy.anonymise_logs",
         }
     }
 
@@ -149,6 +154,7 @@ impl StaffOp {
             StaffOp::EraseData => "erasing personal data",
             StaffOp::ReadSignups => "reading the waitlist and demo bookings",
             StaffOp::ApproveSignups => "approving waitlist entries",
+            StaffOp::AnonymiseLogs => "anonymising logs",
         }
     }
 }

@@ -898,6 +898,10 @@ pub trait PersonalDataStore: Send + Sync {
         pseudonym: &Pseudonym,
         at: Timestamp,
     ) -> Result<Erased>;
+    /// For a kind kept 90 days then anonymised: strips everything that points at a person
+    /// (user id, IP, user agent) from its records made before `before`; how many records that
+    /// touched (or would, with `dry_run`: then nothing changes). Other kinds: 0.
+    async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64>;
 }
 
 #[cfg(test)]

@@ -29,6 +29,60 @@ impl Privacy<'_> {
         })
     }
 
+    /// Anonymises the logs older than `older_than_days` (request logs, security events and
+    /// usage events: every kind the registry keeps 90 days then anonymises), as of `as_of`
+    /// (now, or a later date, to see what that date will bring; never an earlier one). With
+    /// `dry_run`, counts what would change and changes nothing. Audited with the counts.
+    pub async fn anonymise_logs(
+        &self,
+        actor: &Actor,
+        older_than_days: i64,
+        as_of: Option<crate::Timestamp>,
+        dry_run: bool,
+    ) -> Result<Vec<(Kind, u64)>> {
+        self.f.authorize(actor, StaffOp::AnonymiseLogs).await?;
+        if older_than_days < 1 {
+            return Err(Error::invalid("older-than", "must be at least 1 day"));
+        }
+        let now = self.f.now();
+        let as_of = as_of.unwrap_or(now);
+        if as_of < now {
+            return Err(Error::invalid(
+                "as-of",
+                "must be today or later (it shows what a future date will bring)",
+            ));
+        }
+        let before = as_of - chrono::Duration::days(older_than_days);
+        let mut touched = Vec::new();
+        for info in REGISTRY
+            .iter()
+            .filter(|k| k.retention == super::data::Retention::NinetyDaysThenAnonymised)
+        {
+            let n = self
+                .f
+                .store()
+                .personal_data
+                .anonymise_before(info.kind, before, dry_run)
+                .await?;
+            touched.push((info.kind, n));
+        }
+        if !dry_run {
+            let counts: serde_json::Map<String, serde_json::Value> = touched
+                .iter()
+                .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
+                .collect();
+            self.f
+                .audit_record(
+                    actor,
+                    "privacy.anonymise_logs",
+                    None,
+                    json!({ "older_than_days": older_than_days, "counts": counts }),
+                )
+                .await?;
+        }
+        Ok(touched)
+    }
+
     /// How many records of `kind` the store holds for `person`.
     pub async fn count(&self, actor: &Actor, kind: Kind, person: &UserId) -> Result<u64> {
         self.f.authorize(actor, StaffOp::ExportData).await?;

@@ -251,6 +251,32 @@ impl PersonalDataStore for Mongo {
             }
         })
     }
+
+    async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64> {
+        let (collection, fields): (_, &[&str]) = match kind {
+            Kind::RequestLogs => (self.request_logs(), &["user_id", "ip", "user_agent"]),
+            Kind::SecurityEvents => (self.security_events(), &["user_id", "ip"]),
+            Kind::UsageEvents => (self.usage_events(), &["user_id"]),
+            _ => return Ok(0),
+        };
+        let identified: Vec<Document> = fields
+            .iter()
+            .map(|f| doc! { *f: { "$exists": true } })
+            .collect();
+        let filter = doc! { "at": { "$lt": bdate(before) }, "$or": identified };
+        if dry_run {
+            return collection.count_documents(filter).await.map_err(mongo_err);
+        }
+        let mut unset = Document::new();
+        for f in fields {
+            unset.insert(*f, "");
+        }
+        Ok(collection
+            .update_many(filter, doc! { "$unset": unset })
+            .await
+            .map_err(mongo_err)?
+            .modified_count)
+    }
 }
 
 /// The registry's name for a collection (a `'static` str, as records carry).

@@ -249,7 +249,7 @@ const STEPS: &[&str] = &[
     // 15: usage analytics (only with consent; never content or ids of content).
     "CREATE TABLE usage_events (
         id TEXT PRIMARY KEY,
-        user_id TEXT NOT NULL,
+        user_id TEXT,
         type TEXT NOT NULL,
         feature TEXT NOT NULL,
         count INTEGER NOT NULL,

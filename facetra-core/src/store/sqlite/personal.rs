@@ -342,4 +342,39 @@ impl PersonalDataStore for Sqlite {
         self.settle().await?;
         Ok(erased)
     }
+
+    async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64> {
+        // (table, what identifies a person, the condition that there is something to strip)
+        let (table, strip, identified) = match kind {
+            Kind::RequestLogs => (
+                "request_logs",
+                "user_id = NULL, ip = NULL, user_agent = NULL",
+                "(user_id IS NOT NULL OR ip IS NOT NULL OR user_agent IS NOT NULL)",
+            ),
+            Kind::SecurityEvents => (
+                "security_events",
+                "user_id = NULL, ip = NULL",
+                "(user_id IS NOT NULL OR ip IS NOT NULL)",
+            ),
+            Kind::UsageEvents => ("usage_events", "user_id = NULL", "user_id IS NOT NULL"),
+            _ => return Ok(0),
+        };
+        let cutoff = ms(before);
+        let touched = if dry_run {
+            let sql = format!("SELECT count(*) FROM {table} WHERE at < ?1 AND {identified}");
+            self.read(move |c| {
+                c.query_row(&sql, [cutoff], |r| r.get::<_, i64>(0))
+                    .map_err(db_err)
+            })
+            .await? as u64
+        } else {
+            let sql = format!("UPDATE {table} SET {strip} WHERE at < ?1 AND {identified}");
+            let n = self
+                .call(move |c| Ok(c.execute(&sql, [cutoff]).map_err(db_err)? as u64))
+                .await?;
+            self.settle().await?;
+            n
+        };
+        Ok(touched)
+    }
 }
