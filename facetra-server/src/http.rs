@@ -294,25 +294,22 @@ pub fn session_set_cookie(state: &AppState, token: &RawToken) -> String {
 /// The `Set-Cookie` value that hands out `token` under the one cookie for `max_age` seconds
 /// (a session, or a pre-sign-in session).
 pub fn token_cookie(state: &AppState, token: &RawToken, max_age: i64) -> String {
-    let secure = if state.web.secure_cookie {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age={max_age}",
-        token.expose()
-    )
+    cookie(state, token.expose(), max_age)
 }
 
 /// The `Set-Cookie` value that clears the session cookie.
 pub fn session_clear_cookie(state: &AppState) -> String {
+    cookie(state, "", 0)
+}
+
+/// The one cookie, with the attributes the policy promises.
+fn cookie(state: &AppState, value: &str, max_age: i64) -> String {
     let secure = if state.web.secure_cookie {
         "; Secure"
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}=; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age=0")
+    format!("{SESSION_COOKIE}={value}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age={max_age}")
 }
 
 /// The signed-in caller, from `Authorization: Bearer` or the session cookie.

@@ -27,7 +27,7 @@ impl Group {
             Some(Group::Admin)
         } else if path.starts_with("/auth/") && path != "/auth/logout" {
             Some(Group::SignIn)
-        } else if matches!(path, "/v1/waitlist" | "/v1/demo-bookings" | "/v1/events") {
+        } else if matches!(path, "/v1/waitlist" | "/v1/demo-bookings") {
             Some(Group::Forms)
         } else {
             None

@@ -144,9 +144,14 @@ impl Google {
         &self.config.client_id
     }
 
-    /// The configuration this client was made with.
-    pub fn config(&self) -> &GoogleConfig {
-        &self.config
+    /// The OAuth client secret the browser flow needs (an ID-token sign-in needs none).
+    pub fn client_secret(&self) -> Result<&crate::config::Secret> {
+        self.config.client_secret.as_ref().ok_or_else(|| {
+            Error::Config(format!(
+                "the browser sign-in needs {}",
+                crate::config::keys::GOOGLE_CLIENT_SECRET
+            ))
+        })
     }
 
     /// The discovery document, fetched once per process.
@@ -352,12 +357,7 @@ impl Google {
         code_verifier: &str,
     ) -> Result<String> {
         let endpoint = self.discovery().await?.token_endpoint;
-        let secret = self.config.client_secret.as_ref().ok_or_else(|| {
-            Error::Config(format!(
-                "the browser sign-in needs {}",
-                crate::config::keys::GOOGLE_CLIENT_SECRET
-            ))
-        })?;
+        let secret = self.client_secret()?;
         let answer = self
             .http
             .post(&endpoint)

@@ -25,8 +25,10 @@ const ATTEMPT_SECS: i64 = 600;
 pub struct SignInStart {
     /// Google's authorization endpoint with the request's parameters.
     pub authorization_url: String,
-    /// The pre-sign-in session's token (the `session_token` cookie, 10 minutes).
+    /// The pre-sign-in session's token (the `session_token` cookie).
     pub token: RawToken,
+    /// How long the pre-sign-in session lasts: the cookie's `Max-Age`.
+    pub lifetime_secs: i64,
 }
 
 /// What the callback brings back from Google (the code and state never show in `Debug`).
@@ -123,12 +125,7 @@ impl Accounts<'_> {
         previous: Option<&RawToken>,
     ) -> Result<SignInStart> {
         let google = self.f.google()?;
-        if google.config().client_secret.is_none() {
-            return Err(Error::Config(format!(
-                "the browser sign-in needs {}",
-                crate::config::keys::GOOGLE_CLIENT_SECRET
-            )));
-        }
+        google.client_secret()?;
         let endpoint = google.discovery().await?.authorization_endpoint;
         let store = &self.f.store().accounts;
         if let Some(old) = previous {
@@ -165,6 +162,7 @@ impl Accounts<'_> {
         Ok(SignInStart {
             authorization_url: url.into(),
             token,
+            lifetime_secs: ATTEMPT_SECS,
         })
     }
 

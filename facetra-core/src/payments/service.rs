@@ -275,8 +275,8 @@ impl Payments<'_> {
                 self.queue_receipt(payment, entry.balance_after).await?;
                 self.f
                     .usage()
-                    .record_for_user(
-                        &payment.user_id,
+                    .record_for(
+                        &Actor::User(payment.user_id.clone()),
                         UsageType::CreditTransaction,
                         Feature::Purchase,
                         payment.credits,

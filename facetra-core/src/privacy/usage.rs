@@ -97,25 +97,14 @@ impl Usage<'_> {
     /// The same for the actor, when it is a signed-in user (read once if core has only its
     /// id); staff and the system are not counted.
     pub async fn record_for(&self, actor: &Actor, kind: UsageType, feature: Feature, count: i64) {
-        let user = match actor {
-            Actor::Signed(user) => Some(User::clone(user)),
-            Actor::User(id) => self.f.store().accounts.user_by_id(id).await.ok().flatten(),
-            Actor::Staff(_) | Actor::System => None,
-        };
-        if let Some(user) = user {
-            self.record(&user, kind, feature, count).await;
+        match actor {
+            Actor::Signed(user) => self.record(user, kind, feature, count).await,
+            Actor::User(id) => {
+                if let Ok(Some(user)) = self.f.store().accounts.user_by_id(id).await {
+                    self.record(&user, kind, feature, count).await;
+                }
+            }
+            Actor::Staff(_) | Actor::System => {}
         }
-    }
-
-    /// The same for an account known by id (a payment credited by a webhook).
-    pub async fn record_for_user(
-        &self,
-        id: &UserId,
-        kind: UsageType,
-        feature: Feature,
-        count: i64,
-    ) {
-        self.record_for(&Actor::User(id.clone()), kind, feature, count)
-            .await;
     }
 }

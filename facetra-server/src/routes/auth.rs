@@ -101,7 +101,10 @@ pub async fn google_start(
         StatusCode::FOUND,
         [
             (LOCATION, started.authorization_url),
-            (SET_COOKIE, token_cookie(&state, &started.token, 600)),
+            (
+                SET_COOKIE,
+                token_cookie(&state, &started.token, started.lifetime_secs),
+            ),
         ],
     )
         .into_response())
