@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    anonymise, audit, bootstrap, completions, credits, datamap, mail, onboarding, users,
+    anonymise, audit, bootstrap, completions, credits, datamap, dsr, mail, onboarding, users,
 };
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
@@ -69,6 +69,9 @@ pub enum Command {
     /// Demo bookings.
     #[command(subcommand)]
     Demos(onboarding::DemosCmd),
+    /// Privacy requests: open, list, verify, extend, reject, close, erase, replay.
+    #[command(subcommand)]
+    Dsr(dsr::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -73,8 +73,13 @@ impl Ctx {
             .interact()?)
     }
 
-    /// Releases the store.
+    /// Delivers what the command queued (a verification code, a notice to a person: they
+    /// should not wait for a server to come by; leased, so a running server's sender never
+    /// sends the same message too), then releases the store.
     pub async fn close(self) {
+        if let Err(e) = self.facetra.mail().deliver_due(50).await {
+            eprintln!("facetra-admin: mail could not be delivered yet ({e}); it stays queued");
+        }
         self.facetra.close().await;
     }
 }
@@ -91,4 +96,13 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     t.set_header(header.to_vec());
     t
+}
+
+/// A `--as-of` date (YYYY-MM-DD) as the start of that day in UTC.
+pub fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("{s:?}: give a date as YYYY-MM-DD"))
 }

@@ -8,6 +8,7 @@
 mod account;
 mod credits;
 mod onboarding;
+mod privacy;
 mod studio;
 
 pub use account::{
@@ -18,6 +19,7 @@ pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,
 };
 pub use onboarding::{Signup, SignupBody, SignupCreated, SignupQuery};
+pub use privacy::{PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery, StaffPrivacyRequest};
 pub use studio::{
     Bom, BomEdit, BomItem, Download, Job, JobAccepted, Portfolio, PortfolioRenders, Provenance,
     Quote, Render, RenderQuery, RenderRequest, Upload, Variant,

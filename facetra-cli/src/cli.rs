@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    bom, buy, completions, consent, credits, download, init, jobs, packs, portfolio, render,
-    renders, tokens, upload, whoami,
+    bom, buy, completions, consent, credits, download, init, jobs, packs, portfolio, privacy,
+    render, renders, tokens, upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -93,6 +93,10 @@ pub enum Command {
     /// API tokens that act for you over the HTTP API.
     #[command(subcommand)]
     Tokens(tokens::Cmd),
+    /// Your privacy rights: ask for access, correction, erasure or a consent withdrawal, raise
+    /// a grievance, and follow your requests.
+    #[command(subcommand)]
+    Privacy(privacy::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

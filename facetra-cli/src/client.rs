@@ -10,7 +10,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
     Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, NewToken, Pack,
-    PaymentLink, Portfolio, Render, RenderRequest, Token, Transaction, Upload, User,
+    PaymentLink, Portfolio, PrivacyRequest, PrivacyRequestBody, Render, RenderRequest, Token,
+    Transaction, Upload, User,
 };
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::paging::PageRequest;
@@ -91,6 +92,10 @@ pub trait Client: Send + Sync {
     async fn tokens(&self) -> anyhow::Result<Vec<Token>>;
     /// Revokes an API token.
     async fn revoke_token(&self, id: &str) -> anyhow::Result<()>;
+    /// Makes a privacy request (verified by this client's own sign-in).
+    async fn privacy_request(&self, body: &PrivacyRequestBody) -> anyhow::Result<PrivacyRequest>;
+    /// The account's privacy requests, newest first.
+    async fn privacy_requests(&self, page: &ListQuery) -> anyhow::Result<List<PrivacyRequest>>;
     /// Releases connections.
     async fn close(&self);
 }
@@ -414,6 +419,24 @@ impl Client for Embedded {
             .accounts()
             .revoke_token(&self.owner, id)
             .await?)
+    }
+
+    async fn privacy_request(&self, body: &PrivacyRequestBody) -> anyhow::Result<PrivacyRequest> {
+        Ok(self
+            .facetra
+            .privacy()
+            .ask(&self.owner, body.kind, body.message.as_deref())
+            .await?
+            .into())
+    }
+
+    async fn privacy_requests(&self, page: &ListQuery) -> anyhow::Result<List<PrivacyRequest>> {
+        let found = self
+            .facetra
+            .privacy()
+            .my_requests(&self.owner, &page.page()?)
+            .await?;
+        Ok(List::from_page(found))
     }
 
     async fn close(&self) {

@@ -111,6 +111,8 @@ typed_id!(/// A portfolio.
     PortfolioId, "pfl");
 typed_id!(/// A waitlist entry or demo booking.
     SignupId, "sgn");
+typed_id!(/// A privacy request (a data subject's request: access, erasure, …).
+    RequestId, "dsr");
 
 macro_rules! time_ordered_new {
     ($($name:ident),*) => {$(
@@ -127,6 +129,7 @@ time_ordered_new!(
     SessionId,
     TokenId,
     SignupId,
+    RequestId,
     LedgerId,
     PaymentId,
     SecurityEventId,

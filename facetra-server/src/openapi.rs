@@ -3,8 +3,8 @@
 use utoipa::OpenApi;
 
 use crate::routes::{
-    admin, auth, bom, credits, health, me, onboarding, payments, portfolios, studio, tokens,
-    uploads,
+    admin, auth, bom, credits, health, me, onboarding, payments, portfolios, privacy, studio,
+    tokens, uploads,
 };
 
 /// Facetra's HTTP API.
@@ -35,6 +35,9 @@ use crate::routes::{
         admin::waitlist,
         admin::demos,
         admin::approve,
+        privacy::create,
+        privacy::list,
+        privacy::queue,
         onboarding::waitlist,
         onboarding::demo,
         tokens::list,
@@ -111,6 +114,9 @@ use crate::routes::{
         facetra_api::BomEdit,
         facetra_api::Portfolio,
         facetra_api::PortfolioRenders,
+        facetra_api::PrivacyRequestBody,
+        facetra_api::PrivacyRequest,
+        facetra_api::StaffPrivacyRequest,
     ))
 )]
 pub struct ApiDoc;

@@ -6,7 +6,7 @@ use std::process::Output;
 use facetra_core::config::keys;
 use facetra_tests::binaries::{command, run, RunningServer};
 
-fn text(out: &Output) -> String {
+pub(super) fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -14,7 +14,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn assert_clean_failure(out: &Output, expected: &str) {
+pub(super) fn assert_clean_failure(out: &Output, expected: &str) {
     let all = text(out);
     assert!(!out.status.success(), "expected a failure:\n{all}");
     assert!(all.contains(expected), "expected {expected:?} in:\n{all}");
@@ -24,7 +24,7 @@ fn assert_clean_failure(out: &Output, expected: &str) {
     );
 }
 
-fn init(dir: &std::path::Path) -> Output {
+pub(super) fn init(dir: &std::path::Path) -> Output {
     run(command("facetra").arg("--data-dir").arg(dir).args([
         "init",
         "--name",
@@ -37,7 +37,7 @@ fn init(dir: &std::path::Path) -> Output {
 
 /// Makes `email` (an account of the studio in `dir`) the first admin, and returns a runner for
 /// `facetra-admin` acting as them.
-fn as_admin(dir: &std::path::Path, email: &str) -> impl Fn(&[&str]) -> Output {
+pub(super) fn as_admin(dir: &std::path::Path, email: &str) -> impl Fn(&[&str]) -> Output {
     let made = run(command("facetra-admin").arg("--data-dir").arg(dir).args([
         "--yes",
         "bootstrap",
@@ -687,14 +687,14 @@ fn facetra_upload_stores_a_stripped_image_and_refuses_a_renamed_text_file() {
 }
 
 /// A runner for `facetra` on the studio in `dir`.
-fn facetra_in(dir: &std::path::Path) -> impl Fn(&[&str]) -> Output {
+pub(super) fn facetra_in(dir: &std::path::Path) -> impl Fn(&[&str]) -> Output {
     let dir = dir.to_owned();
     move |args: &[&str]| run(command("facetra").arg("--data-dir").arg(&dir).args(args))
 }
 
 /// Renders the example sketch once in the studio in `dir` (images under `dir/out`); the
 /// render's id.
-fn render_once(dir: &std::path::Path, prompt: &str) -> String {
+pub(super) fn render_once(dir: &std::path::Path, prompt: &str) -> String {
     let out = dir.join("out");
     let done = facetra_in(dir)(&[
         "render",

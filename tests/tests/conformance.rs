@@ -14,6 +14,7 @@ mod onboarding;
 mod payments;
 mod personal;
 mod portfolios;
+mod requests;
 mod uploads;
 mod usage;
 

@@ -8,6 +8,7 @@ mod admin;
 mod binaries;
 mod conformance;
 mod docs;
+mod dsr;
 mod http;
 mod providers;
 mod signin;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::context::{print_json, table, Ctx};
+use crate::context::{parse_date, print_json, table, Ctx};
 
 /// Anonymise records past their retention.
 #[derive(Debug, clap::Subcommand)]
@@ -31,14 +31,6 @@ fn parse_days(s: &str) -> Result<i64, String> {
         .ok()
         .filter(|d| *d >= 1)
         .ok_or_else(|| format!("{s:?}: give a number of days, such as 90d"))
-}
-
-fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| format!("{s:?}: give a date as YYYY-MM-DD"))
 }
 
 impl Cmd {

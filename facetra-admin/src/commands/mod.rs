@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod completions;
 pub mod credits;
 pub mod datamap;
+pub mod dsr;
 pub mod mail;
 pub mod onboarding;
 pub mod users;
@@ -32,6 +33,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Waitlist(cmd) => cmd.run(&ctx).await,
         Command::Anonymise(cmd) => cmd.run(&ctx).await,
         Command::Demos(cmd) => cmd.run(&ctx).await,
+        Command::Dsr(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

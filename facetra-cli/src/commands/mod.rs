@@ -10,6 +10,7 @@ pub mod init;
 pub mod jobs;
 pub mod packs;
 pub mod portfolio;
+pub mod privacy;
 pub mod render;
 pub mod renders;
 pub mod tokens;
@@ -37,6 +38,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Credits(cmd) => cmd.run(&cli.global).await,
         Command::Tokens(cmd) => cmd.run(&cli.global).await,
         Command::Consent(cmd) => cmd.run(&cli.global).await,
+        Command::Privacy(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
 }

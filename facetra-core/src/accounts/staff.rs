@@ -76,11 +76,13 @@ pub enum StaffOp {
     ApproveSignups,
     /// Anonymise logs past their retention.
     AnonymiseLogs,
+    /// Open, read, verify, extend, reject and close privacy requests.
+    HandleRequests,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 14] = [
+    pub const ALL: [StaffOp; 15] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -95,6 +97,7 @@ impl StaffOp {
         StaffOp::ReadSignups,
         StaffOp::ApproveSignups,
         StaffOp::AnonymiseLogs,
+        StaffOp::HandleRequests,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -115,6 +118,7 @@ impl StaffOp {
             StaffOp::ReadSignups => &[Support, Admin],
             StaffOp::ApproveSignups => &[Admin],
             StaffOp::AnonymiseLogs => &[Dpo],
+            StaffOp::HandleRequests => &[Dpo],
         }
     }
 
@@ -135,6 +139,7 @@ impl StaffOp {
             StaffOp::ReadSignups => "onboarding.read",
             StaffOp::ApproveSignups => "waitlist.approve",
             StaffOp::AnonymiseLogs => "privacy.anonymise_logs",
+            StaffOp::HandleRequests => "privacy.requests",
         }
     }
 
@@ -155,6 +160,7 @@ impl StaffOp {
             StaffOp::ReadSignups => "reading the waitlist and demo bookings",
             StaffOp::ApproveSignups => "approving waitlist entries",
             StaffOp::AnonymiseLogs => "anonymising logs",
+            StaffOp::HandleRequests => "handling privacy requests",
         }
     }
 }

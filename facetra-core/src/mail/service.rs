@@ -61,9 +61,23 @@ impl Mail<'_> {
         key: &str,
         r: Rendered,
     ) -> Result<()> {
+        self.queue_as(&MessageId::new(self.f.now()), user, to, key, r)
+            .await
+    }
+
+    /// Queues a rendered message under the id `id` (one its caller recorded first), once per
+    /// `key`.
+    pub(crate) async fn queue_as(
+        &self,
+        id: &MessageId,
+        user: Option<&UserId>,
+        to: &str,
+        key: &str,
+        r: Rendered,
+    ) -> Result<()> {
         let now = self.f.now();
         let message = OutboxMessage {
-            id: MessageId::new(now),
+            id: id.clone(),
             user_id: user.cloned(),
             to: to.to_owned(),
             template: r.template.to_owned(),
@@ -86,13 +100,27 @@ impl Mail<'_> {
     /// One delivery pass: leases what is due, one message at a time (up to `batch`), and
     /// tries each once.
     pub async fn deliver_due(&self, batch: usize) -> Result<DeliveryReport> {
+        self.deliver(batch, None).await
+    }
+
+    /// Tries the one message `id` now, if it is due and nobody holds it.
+    pub(crate) async fn deliver_one(&self, id: &MessageId) -> Result<DeliveryReport> {
+        self.deliver(1, Some(id)).await
+    }
+
+    async fn deliver(&self, batch: usize, only: Option<&MessageId>) -> Result<DeliveryReport> {
         let (outbox, leases) = (&self.f.store().outbox, &self.f.store().leases);
         let lease = Lease::fresh("snd", self.f.now() + Duration::seconds(LEASE_SECS));
         let mut report = DeliveryReport::default();
         let from = self.f.config().email_from.clone();
         for _ in 0..batch {
             let Some(claimed) = leases
-                .claim(Queue::Outbox, self.f.now(), &lease, None)
+                .claim(
+                    Queue::Outbox,
+                    self.f.now(),
+                    &lease,
+                    only.map(MessageId::as_str),
+                )
                 .await?
             else {
                 break;

@@ -47,6 +47,9 @@ pub trait OutboxStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<OutboxMessage>>;
     async fn outbox_message(&self, id: &MessageId) -> Result<Option<OutboxMessage>>;
+    /// Forgets who a delivered or failed message went to (its address, bodies and last
+    /// error), keeping that it was sent and when; false while it is still pending.
+    async fn purge_recipient(&self, id: &MessageId) -> Result<bool>;
     /// Puts a failed message back in the queue, due at `at`; false unless it had failed.
     async fn requeue(&self, id: &MessageId, at: Timestamp) -> Result<bool>;
 }

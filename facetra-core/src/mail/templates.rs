@@ -129,6 +129,85 @@ pub fn studio_ready(name: &str, trial_credits: i64) -> Rendered {
     }
 }
 
+/// Where a person turns when a privacy request is not answered to their satisfaction.
+const HOW_TO_COMPLAIN: &str = "If you are not satisfied, write to our Data Protection Officer at privacy@facetra.studio; you may also complain to the Data Protection Board of India.";
+
+fn privacy_mail(template: &'static str, subject: String, lines: &[String]) -> Rendered {
+    let text = format!("Hello,\n\n{}\n\nFacetra\n", lines.join("\n\n"));
+    let body: String = lines
+        .iter()
+        .map(|l| format!("<p>{}</p>", escape(l)))
+        .collect();
+    let html = page(&subject, &format!("<p>Hello,</p>{body}"));
+    Rendered {
+        template,
+        subject,
+        text,
+        html,
+    }
+}
+
+/// A privacy request has been received.
+pub fn privacy_received(kind: &str, id: &str, due: &str, verify_by_code: bool) -> Rendered {
+    let mut lines = vec![
+        format!("We have received your privacy request ({kind}), reference {id}."),
+        format!("We will answer it by {due}."),
+    ];
+    if verify_by_code {
+        lines.push(
+            "Before we act on it we must check that it comes from you: we will send a one-time code to this address, valid for 10 minutes. Tell it only to our Data Protection Officer."
+                .into(),
+        );
+    }
+    lines.push(HOW_TO_COMPLAIN.into());
+    privacy_mail(
+        "privacy_request_received",
+        format!("We received your privacy request {id}"),
+        &lines,
+    )
+}
+
+/// The one-time code that verifies a privacy request.
+pub fn privacy_code(id: &str, code: &str) -> Rendered {
+    privacy_mail(
+        "privacy_request_code",
+        format!("Your verification code for privacy request {id}"),
+        &[
+            format!("Your verification code is {code}. It is valid for 10 minutes."),
+            "Give it to our Data Protection Officer only if you made this request. If you did not, ignore this email: nothing happens without the code.".into(),
+        ],
+    )
+}
+
+/// A privacy request has been completed.
+pub fn privacy_completed(kind: &str, id: &str, outcome: &str) -> Rendered {
+    privacy_mail(
+        "privacy_request_completed",
+        format!("Your privacy request {id} is complete"),
+        &[
+            format!("Your privacy request ({kind}), reference {id}, is complete."),
+            outcome.to_owned(),
+            HOW_TO_COMPLAIN.into(),
+        ],
+    )
+}
+
+/// A privacy request has been turned down.
+pub fn privacy_rejected(kind: &str, id: &str, reason: &str, note: Option<&str>) -> Rendered {
+    let mut lines = vec![format!(
+        "We could not act on your privacy request ({kind}), reference {id}, because {reason}."
+    )];
+    if let Some(note) = note {
+        lines.push(note.to_owned());
+    }
+    lines.push(HOW_TO_COMPLAIN.into());
+    privacy_mail(
+        "privacy_request_rejected",
+        format!("About your privacy request {id}"),
+        &lines,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

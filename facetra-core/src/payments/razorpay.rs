@@ -4,23 +4,14 @@
 //! strings for nulls, fields that come and go).
 
 use async_trait::async_trait;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 use crate::config::RazorpayConfig;
 use crate::error::{Error, Result};
 use crate::security::constant_time_eq;
 
-/// HMAC-SHA256 of `message` under `key`, lower-case hex.
-pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return String::new();
-    };
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
+pub use crate::security::hmac_hex;
 
 /// Whether `signature` is the HMAC of `message` under `key`, compared in constant time.
 pub fn signature_matches(key: &[u8], message: &[u8], signature: &str) -> bool {

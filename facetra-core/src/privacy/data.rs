@@ -39,11 +39,12 @@ pub enum Kind {
     Signups,
     UsageEvents,
     RequestLogs,
+    PrivacyRequests,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -61,6 +62,7 @@ impl Kind {
         Kind::Signups,
         Kind::UsageEvents,
         Kind::RequestLogs,
+        Kind::PrivacyRequests,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -146,6 +148,20 @@ impl Processor {
     }
 }
 
+impl Processor {
+    /// What remains to be done at the processor once a person is erased here.
+    pub fn after_erasure(self) -> &'static str {
+        match self {
+            Processor::Google => "nothing: Google keeps the person's own Google account; the link to it is gone from Facetra",
+            Processor::GeminiEmergent => "prompts and images sent for rendering fall under the provider's own retention; nothing is kept at Facetra's request",
+            Processor::Razorpay => "nothing: the payment stays with Razorpay as tax law requires, and Facetra's record of it is under a pseudonym",
+            Processor::Resend => "delivered emails stay in Resend's logs for its retention period; delete them in the Resend dashboard if the person asks",
+            Processor::MongoDbAtlas => "erased from the live database by this run; backups age out by their schedule: run `dsr replay` after any restore",
+            Processor::Hosting => "the host's own request logs age out with its log retention (90 days)",
+        }
+    }
+}
+
 /// How long it is kept (privacy policy §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -170,6 +186,9 @@ pub enum Retention {
     TenMinutes,
     /// With the account once there is one; an entry that never became an account, 12 months.
     SignupEntries,
+    /// While the account is active; after an erasure, the request itself, as the record that
+    /// it was answered, with the email only as a keyed hash.
+    RequestRecords,
 }
 
 impl Retention {
@@ -195,6 +214,9 @@ impl Retention {
             Retention::TenMinutes => "until the sign-in finishes, at most 10 minutes",
             Retention::SignupEntries => {
                 "while the account made from it is active; an entry that never became an account, 12 months from when it was sent"
+            }
+            Retention::RequestRecords => {
+                "while the account is active; after an erasure the request stays, as the record that it was answered, with the email only as a keyed hash"
             }
         }
     }
@@ -714,6 +736,27 @@ pub static REGISTRY: &[KindInfo] = &[
         }],
     },
     KindInfo {
+        kind: Kind::PrivacyRequests,
+        name: "privacy_requests",
+        holds: "the person's privacy requests (access, correction, erasure, consent withdrawal, grievance): their words, the email to answer, how they were verified, due dates and what was done",
+        category: Category::Communications,
+        purpose: "to answer the person's rights under the DPDP Act and show that they were answered",
+        retention: Retention::RequestRecords,
+        processors: &[Resend, MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Anonymise,
+        on_erasure: "the request stays as the record that it was answered, without the person's words and with the email only as a keyed hash",
+        sqlite: &[Location {
+            place: Table("privacy_requests"),
+            person: Some("user_id"),
+            fields: &["id", "type", "status", "user_id", "email", "email_hash", "received_at", "due_at", "version", "body"],
+        }],
+        mongo: &[Location {
+            place: Collection("privacy_requests"),
+            person: Some("user_id"),
+            fields: &["_id", "type", "status", "user_id", "email", "email_hash", "received_at", "due_at", "version", "body"],
+        }],
+    },
+    KindInfo {
         kind: Kind::SignInAttempts,
         name: "sign_in_attempts",
         holds: "a browser's Google sign-in in progress (the pre-sign-in session): the SHA-256 of its cookie, the page to return to and the 18+ answer; no identity, since nobody is known yet",
@@ -761,6 +804,10 @@ pub static NO_PERSONAL_DATA: &[Undeclared] = &[
     Undeclared {
         place: Document("meta", "audit_head"),
         reason: "the last sequence number and hash of the audit chain",
+    },
+    Undeclared {
+        place: Directory("erasures"),
+        reason: "the list of erased identities as keyed hashes (of the user id, the email and the Google subject), kept outside the database so that `dsr replay` can erase them again after a backup is restored",
     },
     Undeclared {
         place: Collection("webhook_events"),
@@ -879,6 +926,27 @@ pub struct Erased {
     pub kept: u64,
 }
 
+impl Erased {
+    /// What erasing `n` records of `kind` does when all of them go the one way its rule says
+    /// (every kind but the account and the ledger, whose records are split).
+    pub fn by_rule(kind: Kind, n: u64) -> Erased {
+        match kind.info().erasure {
+            ErasureRule::Delete => Erased {
+                removed: n,
+                ..Erased::default()
+            },
+            ErasureRule::Anonymise => Erased {
+                anonymised: n,
+                ..Erased::default()
+            },
+            ErasureRule::Pseudonymise => Erased {
+                kept: n,
+                ..Erased::default()
+            },
+        }
+    }
+}
+
 /// The owner-scoped operations every backend implements for every kind.
 #[async_trait]
 pub trait PersonalDataStore: Send + Sync {
@@ -898,6 +966,22 @@ pub trait PersonalDataStore: Send + Sync {
         pseudonym: &Pseudonym,
         at: Timestamp,
     ) -> Result<Erased>;
+    /// What `erase` would do to the person's records of `kind`, changing nothing: the dry
+    /// run's report, whose counts the real run's equal.
+    async fn plan_erase(&self, kind: Kind, person: &UserId) -> Result<Erased>;
+    /// Strips the IP address (and, on lines that name nobody, the user agent) from records of
+    /// others that carry an IP seen on the person's own records: the person's IPs are theirs
+    /// whoever's line holds them. Per kind, how many records that touched (or would, with
+    /// `dry_run`: then nothing changes). Run before the person's own records go, since they
+    /// are where the IPs are found.
+    async fn anonymise_shared_ips(
+        &self,
+        person: &UserId,
+        dry_run: bool,
+    ) -> Result<Vec<(Kind, u64)>>;
+    /// Makes sure bytes removed or overwritten so far are gone from the files too (SQLite
+    /// checkpoints and truncates its WAL, which still holds the pages as they were).
+    async fn settle(&self) -> Result<()>;
     /// For a kind kept 90 days then anonymised: strips everything that points at a person
     /// (user id, IP, user agent) from its records made before `before`; how many records that
     /// touched (or would, with `dry_run`: then nothing changes). Other kinds: 0.

@@ -5,7 +5,10 @@
 
 pub mod audit;
 pub mod data;
+pub mod dsr;
+pub mod erasure;
 pub mod logs;
+pub mod requests;
 mod service;
 pub mod usage;
 

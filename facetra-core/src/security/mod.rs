@@ -75,6 +75,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// HMAC-SHA256 of `message` under `key`, lower-case hex.
+pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// The purposes a subkey is derived for (HKDF-SHA256 info labels, DESIGN §4 Security).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPurpose {
@@ -84,6 +94,8 @@ pub enum KeyPurpose {
     RateLimit,
     /// The state, nonce and PKCE verifier of a Google sign-in, from its pre-sign-in cookie.
     SignIn,
+    /// The one-time codes that verify a privacy request.
+    Verification,
 }
 
 impl KeyPurpose {
@@ -94,6 +106,7 @@ impl KeyPurpose {
             KeyPurpose::ErasedIdentity => b"erased-identity",
             KeyPurpose::RateLimit => b"ratelimit",
             KeyPurpose::SignIn => b"sign-in",
+            KeyPurpose::Verification => b"verification",
         }
     }
 }
@@ -127,6 +140,12 @@ impl Keys {
     /// The subkey for `purpose` under the current root secret.
     pub fn subkey(&self, purpose: KeyPurpose) -> [u8; 32] {
         derive(&self.current, purpose)
+    }
+
+    /// The keyed hash (HMAC-SHA256 under the subkey for `purpose`) of `message`: what is kept
+    /// where the value itself must not be.
+    pub fn keyed_hash(&self, purpose: KeyPurpose, message: &str) -> String {
+        hmac_hex(&self.subkey(purpose), message.as_bytes())
     }
 
     /// The subkey for `purpose` under the root secret named `kid`, current or retired.

@@ -24,6 +24,7 @@ use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
 use crate::privacy::data::PersonalDataStore;
 use crate::privacy::logs::RequestLogStore;
+use crate::privacy::requests::RequestStore;
 use crate::privacy::usage::UsageStore;
 use crate::security::events::SecurityEventStore;
 use crate::studio::bom::BomStore;
@@ -59,6 +60,7 @@ pub struct Store {
     pub onboarding: Arc<dyn OnboardingStore>,
     pub usage: Arc<dyn UsageStore>,
     pub request_logs: Arc<dyn RequestLogStore>,
+    pub requests: Arc<dyn RequestStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -97,6 +99,7 @@ impl Store {
                     onboarding: db.clone(),
                     usage: db.clone(),
                     request_logs: db.clone(),
+                    requests: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -121,6 +124,7 @@ impl Store {
                     onboarding: db.clone(),
                     usage: db.clone(),
                     request_logs: db.clone(),
+                    requests: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

@@ -9,6 +9,7 @@ pub mod me;
 pub mod onboarding;
 pub mod payments;
 pub mod portfolios;
+pub mod privacy;
 pub mod studio;
 pub mod tokens;
 pub mod uploads;
@@ -38,6 +39,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/v1/waitlist", get(admin::waitlist))
         .route("/admin/v1/waitlist/{id}/approve", post(admin::approve))
         .route("/admin/v1/demos", get(admin::demos))
+        .route("/admin/v1/privacy/requests", get(privacy::queue))
+        .route(
+            "/v1/privacy/requests",
+            get(privacy::list).post(privacy::create),
+        )
         .route("/admin/v1/users/{id}/credits", post(admin::grant))
         .route(
             "/admin/v1/users/{id}/roles",

@@ -14,6 +14,7 @@ mod outbox;
 mod payments;
 mod personal;
 mod portfolios;
+mod requests;
 mod studio;
 mod usage;
 
@@ -159,6 +160,13 @@ impl Mongo {
             .create_indexes([
                 index(doc! { "user_id": 1 }, None),
                 index(doc! { "at": 1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.privacy_requests()
+            .create_indexes([
+                index(doc! { "received_at": -1, "_id": -1 }, None),
+                index(doc! { "user_id": 1 }, None),
             ])
             .await
             .map_err(mongo_err)?;
@@ -321,6 +329,10 @@ impl Mongo {
 
     fn usage_events(&self) -> Collection<Document> {
         self.db.collection("usage_events")
+    }
+
+    fn privacy_requests(&self) -> Collection<Document> {
+        self.db.collection("privacy_requests")
     }
 
     fn signups(&self) -> Collection<Document> {

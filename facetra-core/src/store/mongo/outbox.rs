@@ -83,6 +83,21 @@ impl OutboxStore for Mongo {
         Ok(r.modified_count > 0)
     }
 
+    async fn purge_recipient(&self, id: &MessageId) -> Result<bool> {
+        let r = self
+            .outbox()
+            .update_one(
+                doc! { "_id": id.as_str(), "status": { "$in": ["sent", "failed"] } },
+                doc! {
+                    "$set": { "to": "", "text": "", "html": "" },
+                    "$unset": { "last_error": "" },
+                },
+            )
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.matched_count > 0)
+    }
+
     async fn mark_retry(
         &self,
         id: &MessageId,

@@ -272,6 +272,21 @@ const STEPS: &[&str] = &[
         user_id TEXT
     );
     CREATE INDEX request_logs_user ON request_logs (user_id);",
+    // 17: privacy requests; what is queried is a column, the rest one JSON body.
+    "CREATE TABLE privacy_requests (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        user_id TEXT,
+        email TEXT,
+        email_hash TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX privacy_requests_newest ON privacy_requests (received_at DESC, id DESC);
+    CREATE INDEX privacy_requests_user ON privacy_requests (user_id);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -18,6 +18,7 @@ mod outbox;
 mod payments;
 mod personal;
 mod portfolios;
+mod requests;
 mod studio;
 mod usage;
 

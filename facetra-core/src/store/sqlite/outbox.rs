@@ -102,6 +102,20 @@ impl OutboxStore for Sqlite {
         .await
     }
 
+    async fn purge_recipient(&self, id: &MessageId) -> Result<bool> {
+        let id = id.as_str().to_owned();
+        self.call(move |c| {
+            Ok(c.execute(
+                "UPDATE outbox SET to_email = '', text_body = '', html_body = '', last_error = NULL
+                 WHERE id = ?1 AND status IN ('sent', 'failed')",
+                [id],
+            )
+            .map_err(db_err)?
+                > 0)
+        })
+        .await
+    }
+
     async fn mark_retry(
         &self,
         id: &MessageId,

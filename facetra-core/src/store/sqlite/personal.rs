@@ -123,7 +123,7 @@ impl Sqlite {
 
     /// Checkpoints the WAL into the database file and truncates it, so deleted bytes linger in
     /// neither; retried briefly while another process reads.
-    async fn settle(&self) -> Result<()> {
+    async fn checkpoint(&self) -> Result<()> {
         for _ in 0..50 {
             let busy: i64 = self
                 .call(|c| {
@@ -324,6 +324,23 @@ impl PersonalDataStore for Sqlite {
                     ..Erased::default()
                 }
             }
+            Kind::PrivacyRequests => {
+                let anonymised = self
+                    .call(move |c| {
+                        Ok(c.execute(
+                            "UPDATE privacy_requests SET email = NULL,
+                               body = json_remove(body, '$.message')
+                             WHERE user_id = ?1",
+                            [&p],
+                        )
+                        .map_err(db_err)? as u64)
+                    })
+                    .await?;
+                Erased {
+                    anonymised,
+                    ..Erased::default()
+                }
+            }
             Kind::Sessions
             | Kind::ApiTokens
             | Kind::Uploads
@@ -339,8 +356,96 @@ impl PersonalDataStore for Sqlite {
                 ..Erased::default()
             },
         };
-        self.settle().await?;
+        self.checkpoint().await?;
         Ok(erased)
+    }
+
+    async fn plan_erase(&self, kind: Kind, person: &UserId) -> Result<Erased> {
+        let p = person.as_str().to_owned();
+        let one = |sql: &'static str| {
+            let p = p.clone();
+            async move {
+                self.read(move |c| {
+                    c.query_row(sql, [&p], |r| r.get::<_, i64>(0))
+                        .map_err(db_err)
+                })
+                .await
+                .map(|n| n as u64)
+            }
+        };
+        Ok(match kind {
+            Kind::Account => Erased {
+                removed: one("SELECT count(*) FROM instance WHERE owner_id = ?1").await?,
+                anonymised: one("SELECT count(*) FROM users WHERE id = ?1").await?,
+                kept: 0,
+            },
+            Kind::Ledger => {
+                let kept = one(
+                    "SELECT count(*) FROM ledger WHERE user_id = ?1
+                       AND (kind = 'purchase' OR (kind = 'refund' AND reference LIKE 'pay\\_%' ESCAPE '\\'))",
+                )
+                .await?;
+                let all = one("SELECT count(*) FROM ledger WHERE user_id = ?1").await?;
+                Erased {
+                    removed: all - kept,
+                    anonymised: 0,
+                    kept,
+                }
+            }
+            _ => Erased::by_rule(kind, self.count(kind, person).await?),
+        })
+    }
+
+    async fn anonymise_shared_ips(
+        &self,
+        person: &UserId,
+        dry_run: bool,
+    ) -> Result<Vec<(Kind, u64)>> {
+        const IPS: &str = "SELECT ip FROM request_logs WHERE user_id = ?1 AND ip IS NOT NULL
+                           UNION SELECT ip FROM security_events WHERE user_id = ?1 AND ip IS NOT NULL";
+        let others = |table: &str| {
+            format!("{table} WHERE (user_id IS NULL OR user_id != ?1) AND ip IN ({IPS})")
+        };
+        let plan = [
+            (
+                Kind::RequestLogs,
+                others("request_logs"),
+                "ip = NULL, user_agent = CASE WHEN user_id IS NULL THEN NULL ELSE user_agent END",
+            ),
+            (Kind::SecurityEvents, others("security_events"), "ip = NULL"),
+        ];
+        let p = person.as_str().to_owned();
+        let touched = self
+            .call(move |c| {
+                let tx = c
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(db_err)?;
+                let mut touched = Vec::new();
+                for (kind, scope, strip) in plan {
+                    let n = if dry_run {
+                        tx.query_row(&format!("SELECT count(*) FROM {scope}"), [&p], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                        .map_err(db_err)? as u64
+                    } else {
+                        let (table, rest) = scope.split_once(" WHERE ").unwrap_or((&scope, "1"));
+                        tx.execute(&format!("UPDATE {table} SET {strip} WHERE {rest}"), [&p])
+                            .map_err(db_err)? as u64
+                    };
+                    touched.push((kind, n));
+                }
+                tx.commit().map_err(db_err)?;
+                Ok(touched)
+            })
+            .await?;
+        if !dry_run {
+            self.checkpoint().await?;
+        }
+        Ok(touched)
+    }
+
+    async fn settle(&self) -> Result<()> {
+        self.checkpoint().await
     }
 
     async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64> {
@@ -372,7 +477,7 @@ impl PersonalDataStore for Sqlite {
             let n = self
                 .call(move |c| Ok(c.execute(&sql, [cutoff]).map_err(db_err)? as u64))
                 .await?;
-            self.settle().await?;
+            self.checkpoint().await?;
             n
         };
         Ok(touched)

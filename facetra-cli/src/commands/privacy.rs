@@ -1,0 +1,102 @@
+//! `facetra privacy request|requests`: the rights the privacy policy gives you (§6).
+
+use facetra_api::{ListQuery, PrivacyRequest, PrivacyRequestBody};
+use facetra_core::privacy::requests::RequestType;
+
+use crate::cli::Global;
+use crate::client::connect;
+use crate::output;
+
+fn parse_type(s: &str) -> Result<RequestType, String> {
+    RequestType::parse("type", s).map_err(|e| e.to_string())
+}
+
+/// Privacy requests.
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
+    /// Ask for something the privacy policy promises: `access` (a copy of your data),
+    /// `correction`, `erasure` (your account and data), `withdraw_consent` (analytics and
+    /// marketing off at once) or `grievance`. It is answered within 30 days; you are emailed
+    /// when it is received and when it is done.
+    Request {
+        /// access, correction, erasure, withdraw_consent or grievance.
+        #[arg(value_parser = parse_type, value_name = "TYPE")]
+        kind: RequestType,
+        /// What you ask for, in your words (at most 5,000 characters).
+        #[arg(long, short = 'm')]
+        message: Option<String>,
+    },
+    /// Your requests, newest first, with their due dates.
+    Requests {
+        /// At most this many (1–100).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue after this cursor (printed by the previous page).
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+}
+
+fn row(r: &PrivacyRequest) -> Vec<String> {
+    vec![
+        r.id.clone(),
+        r.kind.to_string(),
+        r.status.to_string(),
+        r.received_at.format("%Y-%m-%d").to_string(),
+        r.due_at.format("%Y-%m-%d").to_string(),
+        r.outcome
+            .clone()
+            .or_else(|| r.rejection.map(|d| format!("rejected: {}", d.describe())))
+            .unwrap_or_default(),
+    ]
+}
+
+impl Cmd {
+    pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let client = connect(global).await?;
+        match self {
+            Cmd::Request { kind, message } => {
+                let result = client
+                    .privacy_request(&PrivacyRequestBody {
+                        kind: *kind,
+                        message: message.clone(),
+                    })
+                    .await;
+                client.close().await;
+                let r = result?;
+                if global.json {
+                    return output::json(&r);
+                }
+                let mut t = output::table(&["id", "type", "status", "received", "due", "outcome"]);
+                t.add_row(row(&r));
+                println!("{t}");
+                eprintln!(
+                    "facetra: request {} received; it will be answered by {} (follow it with `facetra privacy requests`)",
+                    r.id,
+                    r.due_at.format("%Y-%m-%d")
+                );
+                Ok(())
+            }
+            Cmd::Requests { limit, cursor } => {
+                let result = client
+                    .privacy_requests(&ListQuery {
+                        cursor: cursor.clone(),
+                        limit: Some(*limit),
+                    })
+                    .await;
+                client.close().await;
+                let list = result?;
+                if global.json {
+                    return output::json(&list);
+                }
+                let mut t = output::table(&["id", "type", "status", "received", "due", "outcome"]);
+                for r in &list.items {
+                    t.add_row(row(r));
+                }
+                println!("{t}");
+                output::more(list.next_cursor.as_deref(), "facetra privacy requests");
+                Ok(())
+            }
+        }
+    }
+}

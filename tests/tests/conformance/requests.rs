@@ -1,0 +1,386 @@
+//! Privacy requests on both backends: intake, verification by code (three wrong codes void a
+//! request), the DPO's queue with its due dates, and erasure — dry run, real run, a second run,
+//! and what is left in the store afterwards, scanned byte by byte.
+
+use facetra_core::accounts::{Role, UserStatus};
+use facetra_core::credits::LedgerKind;
+use facetra_core::mail::OutboxMessage;
+use facetra_core::paging::PageRequest;
+use facetra_core::privacy::data::{Kind, Pseudonym};
+use facetra_core::privacy::dsr::RequestQuery;
+use facetra_core::privacy::erasure::{EraseOptions, ErasureState};
+use facetra_core::privacy::requests::{RequestStatus, RequestType};
+use facetra_core::Error;
+use facetra_tests::harness::contains;
+use facetra_tests::{Backend, Harness};
+
+use super::conformance;
+use super::personal::{counts, harness, two_people};
+
+conformance!(
+    a_request_by_email_is_verified_by_the_mailed_code_and_three_wrong_codes_void_it,
+    the_queue_lists_a_request_as_overdue_once_its_thirty_days_have_passed,
+    erasing_a_verified_request_leaves_no_byte_of_the_person_and_spares_everyone_else,
+);
+
+/// The newest queued message of `template` to `to`.
+async fn mail_to(h: &Harness, to: &str, template: &str) -> OutboxMessage {
+    h.facetra
+        .store()
+        .outbox
+        .list_outbox(None, &PageRequest::first())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|m| m.to == to && m.template == template)
+        .unwrap_or_else(|| panic!("no {template} mail to {to}"))
+}
+
+fn code_in(m: &OutboxMessage) -> String {
+    m.text
+        .split("code is ")
+        .nth(1)
+        .and_then(|rest| rest.get(..6))
+        .expect("a code in the mail")
+        .to_owned()
+}
+
+async fn a_request_by_email_is_verified_by_the_mailed_code_and_three_wrong_codes_void_it(
+    backend: Backend,
+) {
+    let h = harness(backend).await;
+    let ada = h.person("ada@example.com").await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    // Only a DPO opens one.
+    let admin = h.staff("al@example.com", &[Role::Admin]).await;
+    assert!(matches!(
+        privacy
+            .open_request(&admin, "ada@example.com", RequestType::Access, None)
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    let r = privacy
+        .open_request(
+            &dpo,
+            "Ada@Example.com",
+            RequestType::Access,
+            Some("by email"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, RequestStatus::Received);
+    assert_eq!(r.user_id.as_ref(), ada.user_id());
+    assert_eq!(r.due_at - r.received_at, chrono::Duration::days(30));
+    mail_to(&h, "ada@example.com", "privacy_request_received").await;
+    // A code is mailed; the right one verifies.
+    privacy.send_code(&dpo, r.id.as_str()).await.unwrap();
+    let code = code_in(&mail_to(&h, "ada@example.com", "privacy_request_code").await);
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    assert!(matches!(
+        privacy.verify_code(&dpo, r.id.as_str(), wrong).await,
+        Err(Error::Invalid { field: "code", .. })
+    ));
+    let verified = privacy
+        .verify_code(&dpo, r.id.as_str(), &code)
+        .await
+        .unwrap();
+    assert_eq!(verified.status, RequestStatus::Verified);
+    assert!(verified.code.is_none());
+
+    // A second request: three wrong codes void it, and nothing is erased for it.
+    let e = privacy
+        .open_request(&dpo, "ada@example.com", RequestType::Erasure, None)
+        .await
+        .unwrap();
+    let refused = privacy
+        .erase(&dpo, e.id.as_str(), EraseOptions::default(), &|_| {})
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Conflict(ref m)) if m.contains("not verified")),
+        "{refused:?}"
+    );
+    privacy.send_code(&dpo, e.id.as_str()).await.unwrap();
+    let code = code_in(&mail_to(&h, "ada@example.com", "privacy_request_code").await);
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    for _ in 0..3 {
+        assert!(privacy
+            .verify_code(&dpo, e.id.as_str(), wrong)
+            .await
+            .is_err());
+    }
+    let void = privacy.request(&dpo, e.id.as_str()).await.unwrap();
+    assert_eq!(void.status, RequestStatus::Rejected);
+    assert!(
+        privacy
+            .verify_code(&dpo, e.id.as_str(), &code)
+            .await
+            .is_err(),
+        "the right code after three wrong ones is too late"
+    );
+    mail_to(&h, "ada@example.com", "privacy_request_rejected").await;
+    assert!(privacy
+        .erase(&dpo, e.id.as_str(), EraseOptions::default(), &|_| {})
+        .await
+        .is_err());
+    let me = h.facetra.accounts().me(&ada).await.unwrap();
+    assert_eq!(me.status, UserStatus::Active, "nothing was erased");
+    // A code expires after ten minutes.
+    let late = privacy
+        .open_request(&dpo, "ada@example.com", RequestType::Correction, None)
+        .await
+        .unwrap();
+    privacy.send_code(&dpo, late.id.as_str()).await.unwrap();
+    let code = code_in(&mail_to(&h, "ada@example.com", "privacy_request_code").await);
+    h.clock.advance(chrono::Duration::minutes(11));
+    assert!(matches!(
+        privacy.verify_code(&dpo, late.id.as_str(), &code).await,
+        Err(Error::Invalid { field: "code", .. })
+    ));
+    h.finish().await;
+}
+
+async fn the_queue_lists_a_request_as_overdue_once_its_thirty_days_have_passed(backend: Backend) {
+    let h = harness(backend).await;
+    let ada = h.person("ada@example.com").await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    let mine = privacy
+        .ask(
+            &ada,
+            RequestType::Correction,
+            Some("my name is spelt wrong"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.status, RequestStatus::Verified, "the session verifies");
+    assert!(matches!(
+        privacy.ask(&ada, RequestType::Correction, None).await,
+        Err(Error::Conflict(_))
+    ));
+    let today = h.facetra.now();
+    let overdue = RequestQuery {
+        overdue: true,
+        ..RequestQuery::default()
+    };
+    let ids = |page: facetra_core::paging::Page<
+        facetra_core::privacy::requests::PrivacyRequest,
+    >| { page.items.into_iter().map(|r| r.id).collect::<Vec<_>>() };
+    let first = PageRequest::first();
+    assert!(ids(privacy
+        .requests(&dpo, &overdue, today, &first)
+        .await
+        .unwrap())
+    .is_empty());
+    let later = today + chrono::Duration::days(31);
+    assert_eq!(
+        ids(privacy
+            .requests(&dpo, &overdue, later, &first)
+            .await
+            .unwrap()),
+        vec![mine.id.clone()]
+    );
+    let soon = RequestQuery {
+        due_within_days: Some(7),
+        ..RequestQuery::default()
+    };
+    assert!(ids(privacy.requests(&dpo, &soon, today, &first).await.unwrap()).is_empty());
+    assert_eq!(
+        ids(privacy
+            .requests(&dpo, &soon, today + chrono::Duration::days(24), &first)
+            .await
+            .unwrap()),
+        vec![mine.id.clone()]
+    );
+    // Extended with a reason, it is on time again; closed, it is never overdue.
+    privacy
+        .extend(&dpo, mine.id.as_str(), 30, "waiting for the person's reply")
+        .await
+        .unwrap();
+    assert!(ids(privacy
+        .requests(&dpo, &overdue, later, &first)
+        .await
+        .unwrap())
+    .is_empty());
+    assert!(privacy
+        .extend(&dpo, mine.id.as_str(), 30, "again")
+        .await
+        .is_err());
+    privacy
+        .close(&dpo, mine.id.as_str(), "The name is corrected.")
+        .await
+        .unwrap();
+    let far = today + chrono::Duration::days(90);
+    assert!(ids(privacy.requests(&dpo, &overdue, far, &first).await.unwrap()).is_empty());
+    assert_eq!(
+        privacy.my_requests(&ada, &first).await.unwrap().items[0].status,
+        RequestStatus::Completed
+    );
+    h.finish().await;
+}
+
+async fn erasing_a_verified_request_leaves_no_byte_of_the_person_and_spares_everyone_else(
+    backend: Backend,
+) {
+    let h = harness(backend).await;
+    let (u, v) = two_people(&h).await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    let before = h.stored_bytes().await;
+    for needle in [u.email, u.name, u.ip, v.email, v.name, v.ip] {
+        assert!(
+            contains(&before, needle),
+            "the fixture never stored {needle}"
+        );
+    }
+    let v_before = counts(&h, &dpo, &v.id).await;
+    assert!(
+        matches!(
+            privacy
+                .erase_kind(&dpo, Kind::Jobs, &u.id, &Pseudonym::new())
+                .await,
+            Err(Error::Conflict(_))
+        ),
+        "an active account is not erased kind by kind"
+    );
+    let r = privacy
+        .open_request(&dpo, u.email, RequestType::Erasure, None)
+        .await
+        .unwrap();
+    privacy
+        .verify_override(&dpo, r.id.as_str(), "identity checked on a video call")
+        .await
+        .unwrap();
+    // The account holds credits: they are forfeited only when the DPO says so.
+    let held = privacy
+        .erase(&dpo, r.id.as_str(), EraseOptions::default(), &|_| {})
+        .await;
+    assert!(
+        matches!(held, Err(Error::Conflict(ref m)) if m.contains("--forfeit-credits")),
+        "{held:?}"
+    );
+    let forfeit = EraseOptions {
+        forfeit_credits: true,
+        ..EraseOptions::default()
+    };
+    // The dry run changes nothing, byte for byte.
+    h.facetra.mail().deliver_due(50).await.unwrap();
+    let settled = h.stored_bytes().await;
+    let plan = privacy
+        .erase(
+            &dpo,
+            r.id.as_str(),
+            EraseOptions {
+                dry_run: true,
+                ..forfeit
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.state, ErasureState::Planned);
+    assert!(plan.forfeited_credits > 0);
+    assert!(
+        h.stored_bytes().await == settled,
+        "the dry run changed the store"
+    );
+    let line = |report: &facetra_core::privacy::erasure::ErasureReport, kind: Kind| {
+        report
+            .kinds
+            .iter()
+            .find(|l| l.kind == kind.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no line for {}", kind.as_str()))
+    };
+    assert!(line(&plan, Kind::Renders).removed >= 1);
+    assert_eq!(line(&plan, Kind::Payments).kept, 1);
+    assert!(line(&plan, Kind::Payments).why_kept.is_some());
+    let shared: u64 = plan.shared_ips.iter().map(|l| l.anonymised).sum();
+    assert!(shared >= 1, "the pre-sign-in line with U's IP: {plan:?}");
+    assert!(plan
+        .processors
+        .iter()
+        .any(|p| p.processor == facetra_core::privacy::data::Processor::Razorpay));
+
+    // The real run's counts equal the dry run's.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let done = privacy
+        .erase(&dpo, r.id.as_str(), forfeit, &|l| {
+            seen.lock().unwrap().push(l.kind.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.state, ErasureState::Completed, "{done:?}");
+    assert_eq!(done.kinds, plan.kinds);
+    assert_eq!(done.shared_ips, plan.shared_ips);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        plan.kinds.len(),
+        "progress per kind"
+    );
+
+    let after = h.stored_bytes().await;
+    for needle in [u.email, u.name, u.ip] {
+        assert!(
+            !contains(&after, needle),
+            "{needle} is still stored after the erasure ({})",
+            h.backend.name()
+        );
+    }
+    for needle in [v.email, v.name, v.ip] {
+        assert!(
+            contains(&after, needle),
+            "the other person's {needle} went too"
+        );
+    }
+    assert_eq!(counts(&h, &dpo, &v.id).await, v_before, "V is untouched");
+    for (kind, n) in counts(&h, &dpo, &u.id).await {
+        match kind {
+            Kind::Account | Kind::PrivacyRequests => {
+                assert!(n >= 1, "{} stays as a record", kind.as_str())
+            }
+            _ => assert_eq!(n, 0, "{} left for the person", kind.as_str()),
+        }
+    }
+    let tombstone = h
+        .facetra
+        .store()
+        .accounts
+        .user_by_id(&u.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tombstone.status, UserStatus::Erased);
+    assert!(tombstone.google_subject.is_none());
+    let request = privacy.request(&dpo, r.id.as_str()).await.unwrap();
+    assert_eq!(request.status, RequestStatus::Completed);
+    assert!(request.email.is_none() && !request.email_hash.is_empty());
+    // The purchase stays under the pseudonym, and the ledgers still add up.
+    let psn = request.erasure.as_ref().unwrap().pseudonym.clone();
+    // Pseudonyms are not user ids; the store takes them as it wrote them.
+    let psn: facetra_core::ids::UserId = serde_json::from_value(serde_json::json!(psn)).unwrap();
+    let kept = h
+        .facetra
+        .store()
+        .ledger
+        .ledger_page(&psn, &PageRequest::first())
+        .await
+        .unwrap();
+    assert!(kept.items.iter().any(|e| e.kind == LedgerKind::Purchase));
+    let admin = h.staff("al@example.com", &[Role::Admin]).await;
+    let verified = h.facetra.credits().verify(&admin).await.unwrap();
+    assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+    // A second run changes nothing.
+    let after = h.stored_bytes().await;
+    let again = privacy
+        .erase(&dpo, r.id.as_str(), forfeit, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.kinds, done.kinds);
+    assert!(
+        h.stored_bytes().await == after,
+        "a second erasure changed the store"
+    );
+    h.finish().await;
+}

@@ -1,0 +1,235 @@
+//! The DPO's toolkit through the real binaries: a person raises a request with `facetra`; the
+//! DPO takes an erasure request that arrived by email from intake to completion with
+//! `facetra-admin` alone — opened, refused while unverified, verified with the mailed code,
+//! planned, interrupted halfway and finished — and after a backup is restored, `dsr replay`
+//! erases the person again. What is left is scanned byte by byte.
+
+use std::path::Path;
+
+use facetra_core::config::keys;
+use facetra_tests::binaries::{command, run, RunningServer};
+use facetra_tests::harness::{contains, walk};
+
+use super::binaries::{as_admin, facetra_in, init, render_once, text};
+
+/// Every byte Facetra stored under `dir` (the CLI's saved images under `out/` aside, and
+/// SQLite's shared-memory index, which every opening rewrites and which holds no rows).
+fn stored(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for f in walk(dir) {
+        let shm = f.to_string_lossy().ends_with("-shm");
+        if !f.starts_with(dir.join("out")) && !shm {
+            all.extend(std::fs::read(&f).unwrap_or_default());
+        }
+    }
+    all
+}
+
+/// The newest verification code the file mailer wrote.
+fn mailed_code(dir: &Path) -> String {
+    let mut newest: Option<(std::time::SystemTime, String)> = None;
+    for f in walk(&dir.join("outbox")) {
+        let body = std::fs::read_to_string(&f).unwrap_or_default();
+        if let Some(rest) = body.split("Your verification code is ").nth(1) {
+            let at = std::fs::metadata(&f).unwrap().modified().unwrap();
+            if newest.as_ref().is_none_or(|(t, _)| at > *t) {
+                newest = Some((at, rest[..6].to_owned()));
+            }
+        }
+    }
+    newest.expect("a mailed code").1
+}
+
+fn copy_store(from: &Path, to: &Path) {
+    for f in walk(from) {
+        let rel = f.strip_prefix(from).unwrap();
+        if rel.starts_with("out") || rel.starts_with("erasures") {
+            continue;
+        }
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &dest).unwrap();
+    }
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+}
+
+#[tokio::test]
+async fn a_dpo_takes_an_erasure_request_from_intake_to_completion_with_facetra_admin_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(init(data).status.success());
+    render_once(data, "an oak desk by Asha Rao");
+    let facetra = facetra_in(data);
+    let grievance = json(&facetra(&[
+        "privacy",
+        "request",
+        "grievance",
+        "-m",
+        "Asha Rao finds the renders too dark",
+        "--json",
+    ]));
+    assert_eq!(grievance["status"], "verified");
+    let mine = json(&facetra(&["privacy", "requests", "--json"]));
+    assert_eq!(mine["items"][0]["id"], grievance["id"]);
+
+    // The DPO's own account, made by signing in once.
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DATA_DIR, data)
+        .env(keys::DEV_LOGIN, "true")
+        .env(keys::WORKERS, "0");
+    let server = RunningServer::start(cmd);
+    let http = reqwest::Client::new();
+    facetra_tests::binaries::dev_login_cookie(&http, &server.base, "dee@example.com").await;
+    assert!(server.terminate().success());
+    let admin = as_admin(data, "dee@example.com");
+    let made = admin(&[
+        "--yes",
+        "users",
+        "set-role",
+        "dee@example.com",
+        "admin",
+        "dpo",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+
+    // A backup, taken before the erasure.
+    let backup = tempfile::tempdir().unwrap();
+    copy_store(data, backup.path());
+
+    // Intake: a request that arrived by email.
+    let opened = json(&admin(&[
+        "dsr",
+        "open",
+        "--email",
+        "asha@example.com",
+        "--type",
+        "erasure",
+        "--json",
+    ]));
+    let id = opened["id"].as_str().unwrap().to_owned();
+    assert_eq!(opened["status"], "received");
+    let before = stored(data);
+    let refused = admin(&["--yes", "dsr", "erase", &id, "--forfeit-credits"]);
+    assert_eq!(refused.status.code(), Some(7), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("not verified"),
+        "{}",
+        text(&refused)
+    );
+    assert!(contains(&stored(data), "asha@example.com"));
+    assert!(
+        before == stored(data),
+        "an unverified erasure changes nothing"
+    );
+
+    // Verification by the mailed code.
+    let sent = admin(&["dsr", "verify", &id, "--send-code"]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    let code = mailed_code(data);
+    let verified = json(&admin(&["dsr", "verify", &id, "--code", &code, "--json"]));
+    assert_eq!(verified["status"], "verified");
+    assert_eq!(verified["verified_by"], "code");
+
+    // The plan, then a refusal while credits remain, then a run killed halfway.
+    let plan = json(&admin(&["dsr", "erase", &id, "--dry-run", "--json"]));
+    assert_eq!(plan["state"], "planned");
+    let held = admin(&["--yes", "dsr", "erase", &id]);
+    assert_eq!(held.status.code(), Some(7), "{}", text(&held));
+    assert!(text(&held).contains("--forfeit-credits"), "{}", text(&held));
+    let killed = run(command("facetra-admin")
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "--operator",
+            "dee@example.com",
+            "--yes",
+            "dsr",
+            "erase",
+            &id,
+        ])
+        .arg("--forfeit-credits")
+        .env("FACETRA_FAULTS", "erasure.after.renders"));
+    assert!(
+        !killed.status.success(),
+        "the fault point stops it: {}",
+        text(&killed)
+    );
+    let shown = json(&admin(&["dsr", "show", &id, "--json"]));
+    assert_eq!(shown["status"], "in_progress");
+    let done = json(&admin(&[
+        "--yes",
+        "dsr",
+        "erase",
+        &id,
+        "--forfeit-credits",
+        "--json",
+    ]));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(
+        done["kinds"], plan["kinds"],
+        "the real counts equal the plan's"
+    );
+
+    let after = stored(data);
+    for needle in ["asha@example.com", "Asha Rao"] {
+        assert!(!contains(&after, needle), "{needle} is still stored");
+    }
+    let again = json(&admin(&["--yes", "dsr", "erase", &id, "--json"]));
+    assert_eq!(again["kinds"], done["kinds"]);
+    assert!(stored(data) == after, "a second erasure changes nothing");
+
+    // Due dates: the grievance (open) is overdue in 31 days.
+    let received: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(opened["received_at"].clone()).unwrap();
+    let later = (received + chrono::Duration::days(31))
+        .format("%Y-%m-%d")
+        .to_string();
+    let overdue = json(&admin(&[
+        "dsr",
+        "list",
+        "--overdue",
+        "--as-of",
+        &later,
+        "--json",
+    ]));
+    let ids: Vec<&str> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![grievance["id"].as_str().unwrap()]);
+    assert!(text(&admin(&["dsr", "list", "--as-of", &later])).contains("OVERDUE"));
+    let audit = admin(&["audit", "verify"]);
+    assert!(audit.status.success(), "{}", text(&audit));
+
+    // A restored backup brings the person back; the replay erases them again.
+    for f in ["facetra.db", "facetra.db-wal", "facetra.db-shm"] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+    let _ = std::fs::remove_dir_all(data.join("blobs"));
+    let _ = std::fs::remove_dir_all(data.join("outbox"));
+    copy_store(backup.path(), data);
+    assert!(
+        contains(&stored(data), "asha@example.com"),
+        "the backup holds Asha"
+    );
+    let replayed = json(&admin(&["--yes", "dsr", "replay", "--json"]));
+    assert_eq!(
+        replayed["accounts"].as_array().unwrap().len(),
+        1,
+        "{replayed}"
+    );
+    let restored = stored(data);
+    for needle in ["asha@example.com", "Asha Rao"] {
+        assert!(
+            !contains(&restored, needle),
+            "{needle} is back after the replay"
+        );
+    }
+}
