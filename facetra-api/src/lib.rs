@@ -19,7 +19,9 @@ pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,
 };
 pub use onboarding::{Signup, SignupBody, SignupCreated, SignupQuery};
-pub use privacy::{PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery, StaffPrivacyRequest};
+pub use privacy::{
+    PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery, StaffPrivacyRequest,
+};
 pub use studio::{
     Bom, BomEdit, BomItem, Download, Job, JobAccepted, Portfolio, PortfolioRenders, Provenance,
     Quote, Render, RenderQuery, RenderRequest, Upload, Variant,

@@ -130,3 +130,45 @@ pub struct PrivacyRequestsQuery {
     pub cursor: Option<String>,
     pub limit: Option<usize>,
 }
+
+/// `GET /v1/privacy/export`: the caller's latest export (API.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PrivacyExport {
+    /// `none` (no export, or it expired) or `ready`.
+    pub status: String,
+    /// A fresh signed link to the ZIP, valid until `expires_at`.
+    pub url: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    /// When the ZIP itself is deleted (7 days after it was built).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub kept_until: Option<Timestamp>,
+    pub size: Option<u64>,
+}
+
+impl From<facetra_core::privacy::export::ExportStatus> for PrivacyExport {
+    fn from(s: facetra_core::privacy::export::ExportStatus) -> Self {
+        use facetra_core::privacy::export::ExportStatus;
+        match s {
+            ExportStatus::None => PrivacyExport {
+                status: "none".into(),
+                url: None,
+                expires_at: None,
+                kept_until: None,
+                size: None,
+            },
+            ExportStatus::Ready {
+                url,
+                link_expires_at,
+                kept_until,
+                size,
+            } => PrivacyExport {
+                status: "ready".into(),
+                url: Some(url),
+                expires_at: Some(link_expires_at),
+                kept_until: Some(kept_until),
+                size: Some(size),
+            },
+        }
+    }
+}

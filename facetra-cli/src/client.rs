@@ -10,8 +10,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
     Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, NewToken, Pack,
-    PaymentLink, Portfolio, PrivacyRequest, PrivacyRequestBody, Render, RenderRequest, Token,
-    Transaction, Upload, User,
+    PaymentLink, Portfolio, PrivacyExport, PrivacyRequest, PrivacyRequestBody, Render,
+    RenderRequest, Token, Transaction, Upload, User,
 };
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::paging::PageRequest;
@@ -96,6 +96,11 @@ pub trait Client: Send + Sync {
     async fn privacy_request(&self, body: &PrivacyRequestBody) -> anyhow::Result<PrivacyRequest>;
     /// The account's privacy requests, newest first.
     async fn privacy_requests(&self, page: &ListQuery) -> anyhow::Result<List<PrivacyRequest>>;
+    /// The account's export (built by an access request when none is kept), copied to `sink`.
+    async fn privacy_export(
+        &self,
+        sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<PrivacyExport>;
     /// Releases connections.
     async fn close(&self);
 }
@@ -437,6 +442,28 @@ impl Client for Embedded {
             .my_requests(&self.owner, &page.page()?)
             .await?;
         Ok(List::from_page(found))
+    }
+
+    async fn privacy_export(
+        &self,
+        sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<PrivacyExport> {
+        let privacy = self.facetra.privacy();
+        if privacy.open_my_export(&self.owner).await?.is_none() {
+            privacy
+                .ask(
+                    &self.owner,
+                    facetra_core::privacy::requests::RequestType::Access,
+                    None,
+                )
+                .await?;
+        }
+        let (_, mut reader) = privacy
+            .open_my_export(&self.owner)
+            .await?
+            .ok_or(Error::NotFound("export"))?;
+        tokio::io::copy(&mut reader, sink).await?;
+        Ok(privacy.my_export(&self.owner).await?.into())
     }
 
     async fn close(&self) {

@@ -38,6 +38,7 @@ use crate::routes::{
         privacy::create,
         privacy::list,
         privacy::queue,
+        privacy::export,
         onboarding::waitlist,
         onboarding::demo,
         tokens::list,
@@ -117,6 +118,7 @@ use crate::routes::{
         facetra_api::PrivacyRequestBody,
         facetra_api::PrivacyRequest,
         facetra_api::StaffPrivacyRequest,
+        facetra_api::PrivacyExport,
     ))
 )]
 pub struct ApiDoc;

@@ -14,5 +14,6 @@ pub mod images;
 pub mod razorpay_stub;
 pub mod resend_stub;
 pub mod server;
+pub mod unzip;
 
 pub use harness::{Backend, Harness};

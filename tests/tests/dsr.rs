@@ -233,3 +233,88 @@ async fn a_dpo_takes_an_erasure_request_from_intake_to_completion_with_facetra_a
         );
     }
 }
+
+#[test]
+fn an_export_is_a_zip_any_unzip_tool_reads_and_an_unverified_one_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(init(data).status.success());
+    render_once(data, "an oak desk");
+    let zip = data.join("out").join("mine.zip");
+    let saved = json(&facetra_in(data)(&[
+        "privacy",
+        "export",
+        "--out",
+        zip.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(saved["status"], "ready");
+    // Python's zipfile checks every entry's CRC.
+    let checked = run(std::process::Command::new("python3")
+        .args(["-m", "zipfile", "-t"])
+        .arg(&zip));
+    assert!(checked.status.success(), "{}", text(&checked));
+    let listed = run(std::process::Command::new("python3")
+        .args(["-m", "zipfile", "-l"])
+        .arg(&zip));
+    let listing = String::from_utf8_lossy(&listed.stdout).into_owned();
+    for name in ["manifest.json", "index.html", "data/renders.json", "files/"] {
+        assert!(listing.contains(name), "{name} missing from:\n{listing}");
+    }
+    let again = facetra_in(data)(&["privacy", "export", "--out", zip.to_str().unwrap()]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing file is kept: {}",
+        text(&again)
+    );
+
+    let admin = as_admin(data, "asha@example.com");
+    let made = admin(&[
+        "--yes",
+        "users",
+        "set-role",
+        "asha@example.com",
+        "admin",
+        "dpo",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let opened = json(&admin(&[
+        "dsr",
+        "open",
+        "--email",
+        "asha@example.com",
+        "--type",
+        "access",
+        "--json",
+    ]));
+    let id = opened["id"].as_str().unwrap();
+    let out = data.join("out").join("dpo.zip");
+    let refused = admin(&["dsr", "export", id, "--out", out.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(7), "{}", text(&refused));
+    assert!(
+        !out.exists(),
+        "nothing is written for an unverified request"
+    );
+    let verified = admin(&[
+        "--yes",
+        "dsr",
+        "verify",
+        id,
+        "--override",
+        "asked in person",
+    ]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let written = admin(&["dsr", "export", id, "--out", out.to_str().unwrap()]);
+    assert!(written.status.success(), "{}", text(&written));
+    assert!(text(&written).contains("dsr close"), "{}", text(&written));
+    let closed = json(&admin(&[
+        "dsr",
+        "close",
+        id,
+        "--outcome",
+        "Export sent",
+        "--json",
+    ]));
+    assert_eq!(closed["status"], "completed");
+}

@@ -1795,3 +1795,97 @@ async fn each_request_is_logged_in_the_store_with_its_route_template_and_never_i
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_signed_in_user_asks_for_their_data_and_downloads_it_through_a_fresh_signed_link() {
+    let (h, app) = app().await;
+    let (token, _) = app.dev_login("ada@example.com").await;
+    let origin = app.origin().to_owned();
+    let none = app
+        .send(
+            Method::GET,
+            "/v1/privacy/export",
+            Req::default().cookie(&token),
+        )
+        .await;
+    assert_eq!(none.status(), 200);
+    assert_eq!(none.json::<Value>().await.unwrap()["status"], "none");
+    let bad = app
+        .send(
+            Method::POST,
+            "/v1/privacy/requests",
+            Req::json(&json!({ "type": "everything" }))
+                .cookie(&token)
+                .origin(&origin),
+        )
+        .await;
+    assert_eq!(error_code(bad).await, (400, "invalid_request".to_owned()));
+    let made = app
+        .send(
+            Method::POST,
+            "/v1/privacy/requests",
+            Req::json(&json!({ "type": "access", "message": "all of it" }))
+                .cookie(&token)
+                .origin(&origin),
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+    let made: Value = made.json().await.unwrap();
+    for field in ["id", "type", "status", "received_at", "due_at"] {
+        assert!(!made[field].is_null(), "{field} missing: {made}");
+    }
+    assert_eq!(made["status"], "completed");
+    let listed: Value = app
+        .send(
+            Method::GET,
+            "/v1/privacy/requests",
+            Req::default().cookie(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["id"], made["id"]);
+    let link = |res: reqwest::Response| async move {
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["status"], "ready", "{v}");
+        v["url"].as_str().unwrap().to_owned()
+    };
+    let first = link(
+        app.send(
+            Method::GET,
+            "/v1/privacy/export",
+            Req::default().cookie(&token),
+        )
+        .await,
+    )
+    .await;
+    h.clock.advance(chrono::Duration::seconds(1));
+    let second = link(
+        app.send(
+            Method::GET,
+            "/v1/privacy/export",
+            Req::default().cookie(&token),
+        )
+        .await,
+    )
+    .await;
+    assert_ne!(first, second, "each call signs a fresh link");
+    let zip = app.send(Method::GET, &second, Req::default()).await;
+    assert_eq!(zip.status(), 200);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let bytes = zip.bytes().await.unwrap();
+    let entries = facetra_tests::unzip::entries(&bytes);
+    assert!(entries.contains_key("manifest.json"));
+    // Only a DPO sees the queue.
+    let queue = app
+        .send(
+            Method::GET,
+            "/admin/v1/privacy/requests",
+            Req::default().cookie(&token),
+        )
+        .await;
+    assert_eq!(error_code(queue).await.0, 403);
+    app.stop().await;
+    h.finish().await;
+}

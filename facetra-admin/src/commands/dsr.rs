@@ -107,6 +107,18 @@ pub enum Cmd {
         #[arg(long)]
         outcome: String,
     },
+    /// Write the export of a verified access request to a ZIP file: a JSON file per kind of
+    /// data, the person's images, `index.html` and `manifest.json` (SHA-256 of every file).
+    /// Hand it to the person, then `dsr close`.
+    Export {
+        id: String,
+        /// The ZIP to write (an existing file is kept unless --force).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Carry out a verified erasure request: the report per kind (removed, anonymised, kept
     /// and why) and what remains at each processor. Resumable; a second run changes nothing.
     Erase {
@@ -364,6 +376,57 @@ impl Cmd {
             Cmd::Close { id, outcome } => {
                 let r = privacy.close(&actor, id, outcome).await?;
                 show_one(ctx, StaffPrivacyRequest::on(r, today))
+            }
+            Cmd::Export { id, out, force } => {
+                let mut options = tokio::fs::OpenOptions::new();
+                options.write(true);
+                if *force {
+                    options.create(true).truncate(true);
+                } else {
+                    options.create_new(true);
+                }
+                let file = options.open(out).await.map_err(|e| {
+                    let what = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        "exists already; choose another --out or pass --force".to_owned()
+                    } else {
+                        format!("cannot be written ({})", e.kind())
+                    };
+                    facetra_core::Error::invalid("out", format!("{}: {what}", out.display()))
+                })?;
+                let written = privacy.export_request(&actor, id, file).await;
+                let (file, summary) = match written {
+                    Ok(done) => done,
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(out).await;
+                        return Err(e.into());
+                    }
+                };
+                file.sync_all().await?;
+                if ctx.global.json {
+                    print_json(&summary)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                let mut t = table(&["section", "records", "file"]);
+                for s in &summary.sections {
+                    t.add_row(vec![
+                        s.kind.to_owned(),
+                        s.records.to_string(),
+                        s.file.clone(),
+                    ]);
+                }
+                println!("{t}");
+                let images = summary
+                    .files
+                    .iter()
+                    .filter(|f| f.name.starts_with("files/"))
+                    .count();
+                println!(
+                    "wrote {} ({} bytes, {images} {}); when it is handed over: `facetra-admin dsr close {id} --outcome \"Export sent\"`",
+                    out.display(),
+                    summary.bytes,
+                    if images == 1 { "image" } else { "images" }
+                );
+                Ok(ExitCode::SUCCESS)
             }
             Cmd::Erase {
                 id,

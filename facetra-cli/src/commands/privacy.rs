@@ -26,6 +26,17 @@ pub enum Cmd {
         #[arg(long, short = 'm')]
         message: Option<String>,
     },
+    /// Save a copy of all your data as a ZIP (made by an access request when there is no
+    /// recent one): a JSON file per kind, your images, an index.html to read offline and a
+    /// manifest with the SHA-256 of every file. A made export is kept 7 days.
+    Export {
+        /// Where to save it (an existing file is kept unless --force).
+        #[arg(long, value_name = "FILE", default_value = "facetra-export.zip")]
+        out: std::path::PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Your requests, newest first, with their due dates.
     Requests {
         /// At most this many (1–100).
@@ -74,6 +85,50 @@ impl Cmd {
                     "facetra: request {} received; it will be answered by {} (follow it with `facetra privacy requests`)",
                     r.id,
                     r.due_at.format("%Y-%m-%d")
+                );
+                Ok(())
+            }
+            Cmd::Export { out, force } => {
+                let mut options = tokio::fs::OpenOptions::new();
+                options.write(true);
+                if *force {
+                    options.create(true).truncate(true);
+                } else {
+                    options.create_new(true);
+                }
+                let opened = options.open(out).await.map_err(|e| {
+                    let what = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        "exists already; choose another --out or pass --force".to_owned()
+                    } else {
+                        format!("cannot be written ({})", e.kind())
+                    };
+                    facetra_core::Error::invalid("out", format!("{}: {what}", out.display()))
+                });
+                let mut file = match opened {
+                    Ok(f) => f,
+                    Err(e) => {
+                        client.close().await;
+                        return Err(e.into());
+                    }
+                };
+                let result = client.privacy_export(&mut file).await;
+                client.close().await;
+                let status = match result {
+                    Ok(s) => s,
+                    Err(e) => {
+                        drop(file);
+                        let _ = tokio::fs::remove_file(out).await;
+                        return Err(e);
+                    }
+                };
+                file.sync_all().await?;
+                if global.json {
+                    return output::json(&status);
+                }
+                println!(
+                    "saved your data to {} ({} bytes); open index.html inside it to read it",
+                    out.display(),
+                    status.size.unwrap_or_default()
                 );
                 Ok(())
             }

@@ -119,6 +119,7 @@ impl Privacy<'_> {
             outcome: None,
             completed_at: None,
             erasure: None,
+            export: None,
             updated_at: now,
             version: 1,
         }
@@ -253,6 +254,9 @@ impl Privacy<'_> {
             templates::privacy_received(kind.as_str(), r.id.as_str(), &due, false),
         )
         .await?;
+        if kind == RequestType::Access {
+            r = self.build_export(actor, &r).await?;
+        }
         if kind == RequestType::WithdrawConsent {
             self.f
                 .accounts()

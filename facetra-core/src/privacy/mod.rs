@@ -7,9 +7,11 @@ pub mod audit;
 pub mod data;
 pub mod dsr;
 pub mod erasure;
+pub mod export;
 pub mod logs;
 pub mod requests;
 mod service;
 pub mod usage;
+pub mod zip;
 
 pub use service::Privacy;

@@ -202,6 +202,15 @@ pub struct ErasureProgress {
     pub forfeited_credits: i64,
 }
 
+/// A built export: the ZIP, kept as a blob of the person's until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportFile {
+    pub blob: crate::ids::BlobId,
+    pub size: u64,
+    pub files: u64,
+    pub expires_at: Timestamp,
+}
+
 /// A privacy request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivacyRequest {
@@ -242,6 +251,9 @@ pub struct PrivacyRequest {
     pub completed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erasure: Option<ErasureProgress>,
+    /// An access request's export, once built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportFile>,
     pub updated_at: Timestamp,
     /// Bumped by every change: a change based on an older version is refused.
     pub version: u32,

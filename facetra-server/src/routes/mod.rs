@@ -44,6 +44,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/v1/privacy/requests",
             get(privacy::list).post(privacy::create),
         )
+        .route("/v1/privacy/export", get(privacy::export))
         .route("/admin/v1/users/{id}/credits", post(admin::grant))
         .route(
             "/admin/v1/users/{id}/roles",

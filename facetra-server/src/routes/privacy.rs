@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use facetra_api::{
-    List, ListQuery, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery, StaffPrivacyRequest,
+    List, ListQuery, PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery,
+    StaffPrivacyRequest,
 };
 use facetra_core::paging::PageRequest;
 use facetra_core::privacy::dsr::RequestQuery;
@@ -84,4 +85,16 @@ pub async fn queue(
             .map(|r| StaffPrivacyRequest::on(r, day))
             .collect(),
     }))
+}
+
+/// The caller's latest export: a fresh signed link each call while the ZIP is kept (7 days).
+/// An access request builds it (`POST /v1/privacy/requests` with `"type": "access"`).
+#[utoipa::path(get, path = "/v1/privacy/export", tag = "privacy",
+    responses((status = 200, body = PrivacyExport), (status = 401)))]
+pub async fn export(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<PrivacyExport>, ApiError> {
+    let status = state.facetra.privacy().my_export(&p.actor()).await?;
+    Ok(Json(status.into()))
 }

@@ -212,8 +212,14 @@ pub async fn file(
     // Only image types were ever stored (core reads them from the bytes); a stored type that
     // is not one of them is served as bytes to download, never rendered.
     let format = Format::from_mime(&meta.content_type);
-    let content_type = format.map_or("application/octet-stream", Format::mime);
-    let name = format!("{}.{}", meta.id, format.map_or("bin", Format::extension));
+    let export = meta.content_type == facetra_core::privacy::export::ZIP;
+    let content_type = match format {
+        Some(f) => f.mime(),
+        None if export => facetra_core::privacy::export::ZIP,
+        None => "application/octet-stream",
+    };
+    let ext = format.map_or(if export { "zip" } else { "bin" }, Format::extension);
+    let name = format!("{}.{ext}", meta.id);
     let disposition = match format {
         Some(_) => format!("inline; filename=\"{name}\""),
         None => format!("attachment; filename=\"{name}\""),

@@ -21,6 +21,7 @@ conformance!(
     a_request_by_email_is_verified_by_the_mailed_code_and_three_wrong_codes_void_it,
     the_queue_lists_a_request_as_overdue_once_its_thirty_days_have_passed,
     erasing_a_verified_request_leaves_no_byte_of_the_person_and_spares_everyone_else,
+    an_export_holds_every_kind_of_the_persons_data_and_nothing_of_anyone_else,
 );
 
 /// The newest queued message of `template` to `to`.
@@ -382,5 +383,104 @@ async fn erasing_a_verified_request_leaves_no_byte_of_the_person_and_spares_ever
         h.stored_bytes().await == after,
         "a second erasure changed the store"
     );
+    h.finish().await;
+}
+
+async fn an_export_holds_every_kind_of_the_persons_data_and_nothing_of_anyone_else(
+    backend: Backend,
+) {
+    use facetra_core::privacy::export::ExportStatus;
+    use sha2::Digest;
+    use tokio::io::AsyncReadExt;
+    let h = harness(backend).await;
+    let (u, v) = two_people(&h).await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    // The DPO exports nothing for an unverified request.
+    let unverified = privacy
+        .open_request(&dpo, v.email, RequestType::Access, None)
+        .await
+        .unwrap();
+    let refused = privacy
+        .export_request(&dpo, unverified.id.as_str(), Vec::new())
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Conflict(ref m)) if m.contains("not verified")),
+        "{:?}",
+        refused.map(|(bytes, _)| bytes.len())
+    );
+    // The person's own request builds it at once.
+    assert_eq!(
+        privacy.my_export(&u.actor).await.unwrap(),
+        ExportStatus::None
+    );
+    let r = privacy
+        .ask(&u.actor, RequestType::Access, None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, RequestStatus::Completed);
+    let ExportStatus::Ready { url, .. } = privacy.my_export(&u.actor).await.unwrap() else {
+        panic!("no export after an access request");
+    };
+    assert!(
+        url.starts_with("/files/blb_") && url.contains("sig="),
+        "{url}"
+    );
+    let (_, mut reader) = privacy.open_my_export(&u.actor).await.unwrap().unwrap();
+    let mut zip = Vec::new();
+    reader.read_to_end(&mut zip).await.unwrap();
+    let entries = facetra_tests::unzip::entries(&zip);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&entries["manifest.json"]).expect("a manifest");
+    assert_eq!(manifest["format_version"], 1);
+    assert_eq!(manifest["account"], u.id.as_str());
+    for f in manifest["files"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        let bytes = entries
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not in the ZIP"));
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(bytes)),
+            f["sha256"].as_str().unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        manifest["files"].as_array().unwrap().len() + 1,
+        entries.len()
+    );
+    for info in facetra_core::privacy::data::REGISTRY {
+        if info.sqlite.iter().all(|l| l.person.is_none()) {
+            continue;
+        }
+        let section = manifest["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == info.name)
+            .unwrap_or_else(|| panic!("no section for {}", info.name));
+        assert!(
+            section["records"].as_u64().unwrap() >= 1,
+            "{} is empty",
+            info.name
+        );
+        let file = section["file"].as_str().unwrap();
+        let records: Vec<serde_json::Value> = serde_json::from_slice(&entries[file]).unwrap();
+        assert_eq!(records.len() as u64, section["records"].as_u64().unwrap());
+    }
+    let images = entries.keys().filter(|n| n.starts_with("files/")).count();
+    assert!(
+        images >= 2,
+        "the sketch and the render: {:?}",
+        entries.keys()
+    );
+    assert!(entries.contains_key("index.html"));
+    assert!(contains(&zip, u.email) && contains(&zip, u.name));
+    for needle in [v.email, v.name, v.ip, v.id.as_str()] {
+        assert!(
+            !contains(&zip, needle),
+            "the export holds {needle} of someone else"
+        );
+    }
     h.finish().await;
 }
