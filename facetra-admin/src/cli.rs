@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    anonymise, audit, bootstrap, completions, credits, datamap, dsr, mail, onboarding, users,
+    anonymise, audit, bootstrap, completions, credits, datamap, dsr, mail, onboarding, retention,
+    users,
 };
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
@@ -72,6 +73,9 @@ pub enum Command {
     /// Privacy requests: open, list, verify, extend, reject, close, erase, replay.
     #[command(subcommand)]
     Dsr(dsr::Cmd),
+    /// The retention policy: plan what is due, apply it.
+    #[command(subcommand)]
+    Retention(retention::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -102,6 +102,8 @@ pub struct Config {
     /// How many connections the server holds open at once.
     pub max_connections: usize,
     pub link_ttl_secs: i64,
+    /// What is kept how long (privacy policy §5).
+    pub retention: RetentionPolicy,
     pub trial_credits: i64,
     pub operator: Option<String>,
     /// The credit packs on sale.
@@ -225,6 +227,25 @@ pub struct ResendConfig {
     pub base_url: String,
 }
 
+/// How long each kind of data is kept: the defaults are the privacy policy's (§5). Payment
+/// records are kept at least the 7 years Indian tax law asks for, whatever is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// Logs (request logs, security events, usage events) are anonymised after this many days.
+    pub log_days: i64,
+    /// Payment records are deleted this many years after the end of the financial year
+    /// (31 March) they were made in.
+    pub payment_years: i32,
+    /// A built export is deleted after this many days.
+    pub export_days: i64,
+    /// A waitlist entry or demo booking that never became an account is deleted after this
+    /// many days.
+    pub signup_days: i64,
+    /// How often the server runs retention (0: never; `facetra-admin retention apply` still
+    /// does).
+    pub interval_secs: u64,
+}
+
 /// Razorpay's credentials and base URL.
 #[derive(Debug, Clone)]
 pub struct RazorpayConfig {
@@ -268,6 +289,11 @@ pub mod keys {
     pub const IDLE_TIMEOUT_SECS: &str = "FACETRA_IDLE_TIMEOUT_SECS";
     pub const MAX_CONNECTIONS: &str = "FACETRA_MAX_CONNECTIONS";
     pub const LINK_TTL_SECS: &str = "FACETRA_LINK_TTL_SECS";
+    pub const LOG_RETENTION_DAYS: &str = "FACETRA_LOG_RETENTION_DAYS";
+    pub const PAYMENT_RETENTION_YEARS: &str = "FACETRA_PAYMENT_RETENTION_YEARS";
+    pub const EXPORT_KEEP_DAYS: &str = "FACETRA_EXPORT_KEEP_DAYS";
+    pub const SIGNUP_RETENTION_DAYS: &str = "FACETRA_SIGNUP_RETENTION_DAYS";
+    pub const RETENTION_INTERVAL_SECS: &str = "FACETRA_RETENTION_INTERVAL_SECS";
     pub const TRIAL_CREDITS: &str = "FACETRA_TRIAL_CREDITS";
     pub const OPERATOR: &str = "FACETRA_OPERATOR";
     pub const CONFIG: &str = "FACETRA_CONFIG";
@@ -530,6 +556,19 @@ impl Config {
                 .try_into()
                 .unwrap_or(1024),
             link_ttl_secs: positive(keys::LINK_TTL_SECS, 900)?,
+            retention: RetentionPolicy {
+                log_days: positive(keys::LOG_RETENTION_DAYS, 90)?,
+                payment_years: positive(keys::PAYMENT_RETENTION_YEARS, 7)?
+                    .max(7)
+                    .try_into()
+                    .unwrap_or(7),
+                export_days: positive(keys::EXPORT_KEEP_DAYS, 7)?,
+                signup_days: positive(keys::SIGNUP_RETENTION_DAYS, 365)?,
+                interval_secs: layers
+                    .parse(keys::RETENTION_INTERVAL_SECS, 3600)?
+                    .try_into()
+                    .unwrap_or(3600),
+            },
             trial_credits: layers.parse(keys::TRIAL_CREDITS, 10)?,
             operator: layers.get(keys::OPERATOR).filter(|o| !o.trim().is_empty()),
             razorpay: razorpay(&layers)?,

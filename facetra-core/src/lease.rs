@@ -52,19 +52,34 @@ pub enum Queue {
     Jobs,
     /// Mail: pending messages whose next attempt is due, soonest first.
     Outbox,
+    /// Scheduled tasks (retention): each one a record that is due at its next run, so one
+    /// server at a time runs it.
+    Schedules,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 2] = [Queue::Jobs, Queue::Outbox];
+    pub const ALL: [Queue; 3] = [Queue::Jobs, Queue::Outbox, Queue::Schedules];
 
     /// The queue's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Queue::Jobs => "jobs",
             Queue::Outbox => "outbox",
+            Queue::Schedules => "schedules",
         }
     }
+}
+
+/// The records of the `Schedules` queue: when each task runs next.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
+    /// Makes sure the task `id` has its record, first due at `first` (an existing one is
+    /// left as it is).
+    async fn ensure_schedule(&self, id: &str, first: Timestamp) -> Result<()>;
+    /// Ends `holder`'s run of task `id`: next due at `next`, the lease dropped; false when
+    /// the lease was lost meanwhile.
+    async fn finish_run(&self, id: &str, holder: &str, next: Timestamp) -> Result<bool>;
 }
 
 /// A record a holder has just claimed.

@@ -186,6 +186,16 @@ pub async fn serve(
         let poll = std::time::Duration::from_millis(facetra.config().mail_poll_ms);
         tokio::spawn(async move { facetra.mail().run_sender(poll, stop).await })
     };
+    let retention = match facetra.config().retention.interval_secs {
+        0 => None,
+        secs => {
+            let (facetra, stop) = (facetra.clone(), stopping(stopped.clone()));
+            let every = std::time::Duration::from_secs(secs);
+            Some(tokio::spawn(async move {
+                facetra.privacy().run_retention_schedule(every, stop).await
+            }))
+        }
+    };
     let workers: Vec<_> = (0..facetra.config().workers)
         .map(|_| {
             let (facetra, stop) = (facetra.clone(), stopping(stopped.clone()));
@@ -231,6 +241,9 @@ pub async fn serve(
     .await;
     let _ = sender.await;
     let _ = probe.await;
+    if let Some(retention) = retention {
+        let _ = retention.await;
+    }
     if let Some(writer) = log_writer {
         let _ = writer.await;
     }

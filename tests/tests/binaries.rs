@@ -687,6 +687,12 @@ fn facetra_upload_stores_a_stripped_image_and_refuses_a_renamed_text_file() {
 }
 
 /// A runner for `facetra` on the studio in `dir`.
+/// Gives `email` the `admin` and `dpo` roles through `admin` (a runner from `as_admin`).
+pub(super) fn grant_dpo(admin: &impl Fn(&[&str]) -> Output, email: &str) {
+    let made = admin(&["--yes", "users", "set-role", email, "admin", "dpo"]);
+    assert!(made.status.success(), "{}", text(&made));
+}
+
 pub(super) fn facetra_in(dir: &std::path::Path) -> impl Fn(&[&str]) -> Output {
     let dir = dir.to_owned();
     move |args: &[&str]| run(command("facetra").arg("--data-dir").arg(&dir).args(args))
@@ -1835,15 +1841,7 @@ fn facetra_admin_anonymise_logs_needs_the_dpo_counts_first_and_refuses_a_bad_age
     let refused = admin(&["anonymise", "logs", "--dry-run"]);
     assert_clean_failure(&refused, "dpo");
     assert_eq!(refused.status.code(), Some(5));
-    let made = admin(&[
-        "--yes",
-        "users",
-        "set-role",
-        "asha@example.com",
-        "admin",
-        "dpo",
-    ]);
-    assert!(made.status.success(), "{}", text(&made));
+    grant_dpo(&admin, "asha@example.com");
     let planned = admin(&["anonymise", "logs", "--dry-run", "--json"]);
     assert!(planned.status.success(), "{}", text(&planned));
     let planned: serde_json::Value = serde_json::from_slice(&planned.stdout).unwrap();

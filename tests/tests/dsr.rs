@@ -10,7 +10,7 @@ use facetra_core::config::keys;
 use facetra_tests::binaries::{command, run, RunningServer};
 use facetra_tests::harness::{contains, walk};
 
-use super::binaries::{as_admin, facetra_in, init, render_once, text};
+use super::binaries::{as_admin, facetra_in, grant_dpo, init, render_once, text};
 
 /// Every byte Facetra stored under `dir` (the CLI's saved images under `out/` aside, and
 /// SQLite's shared-memory index, which every opening rewrites and which holds no rows).
@@ -87,15 +87,7 @@ async fn a_dpo_takes_an_erasure_request_from_intake_to_completion_with_facetra_a
     facetra_tests::binaries::dev_login_cookie(&http, &server.base, "dee@example.com").await;
     assert!(server.terminate().success());
     let admin = as_admin(data, "dee@example.com");
-    let made = admin(&[
-        "--yes",
-        "users",
-        "set-role",
-        "dee@example.com",
-        "admin",
-        "dpo",
-    ]);
-    assert!(made.status.success(), "{}", text(&made));
+    grant_dpo(&admin, "dee@example.com");
 
     // A backup, taken before the erasure.
     let backup = tempfile::tempdir().unwrap();
@@ -270,15 +262,7 @@ fn an_export_is_a_zip_any_unzip_tool_reads_and_an_unverified_one_writes_nothing(
     );
 
     let admin = as_admin(data, "asha@example.com");
-    let made = admin(&[
-        "--yes",
-        "users",
-        "set-role",
-        "asha@example.com",
-        "admin",
-        "dpo",
-    ]);
-    assert!(made.status.success(), "{}", text(&made));
+    grant_dpo(&admin, "asha@example.com");
     let opened = json(&admin(&[
         "dsr",
         "open",
@@ -317,4 +301,64 @@ fn an_export_is_a_zip_any_unzip_tool_reads_and_an_unverified_one_writes_nothing(
         "--json",
     ]));
     assert_eq!(closed["status"], "completed");
+}
+
+#[test]
+fn retention_plan_and_apply_agree_and_apply_asks_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(init(data).status.success());
+    let admin = as_admin(data, "asha@example.com");
+    let refused = admin(&["retention", "plan"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(5),
+        "the DPO's: {}",
+        text(&refused)
+    );
+    grant_dpo(&admin, "asha@example.com");
+    let later = "2099-01-01";
+    let plan = json(&admin(&["retention", "plan", "--as-of", later, "--json"]));
+    assert_eq!(plan["applied"], false);
+    let kinds: Vec<&str> = plan["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["request_logs", "payments", "sessions", "exports"] {
+        assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
+    }
+    let unconfirmed = admin(&["retention", "apply", "--as-of", later]);
+    let changed: u64 = plan["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["changed"].as_u64().unwrap())
+        .sum();
+    if changed > 0 {
+        assert!(
+            !unconfirmed.status.success(),
+            "without a terminal it needs --yes"
+        );
+    }
+    let applied = json(&admin(&[
+        "--yes",
+        "retention",
+        "apply",
+        "--as-of",
+        later,
+        "--json",
+    ]));
+    assert_eq!(applied["applied"], true);
+    for (p, a) in plan["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(applied["lines"].as_array().unwrap())
+    {
+        assert_eq!(p["changed"], a["changed"], "{}", p["kind"]);
+    }
+    let earlier = admin(&["retention", "plan", "--as-of", "2000-01-01"]);
+    assert_eq!(earlier.status.code(), Some(2), "{}", text(&earlier));
 }

@@ -9,6 +9,7 @@ pub mod datamap;
 pub mod dsr;
 pub mod mail;
 pub mod onboarding;
+pub mod retention;
 pub mod users;
 
 use std::process::ExitCode;
@@ -34,6 +35,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Anonymise(cmd) => cmd.run(&ctx).await,
         Command::Demos(cmd) => cmd.run(&ctx).await,
         Command::Dsr(cmd) => cmd.run(&ctx).await,
+        Command::Retention(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

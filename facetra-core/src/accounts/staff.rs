@@ -78,11 +78,13 @@ pub enum StaffOp {
     AnonymiseLogs,
     /// Open, read, verify, extend, reject and close privacy requests.
     HandleRequests,
+    /// Plan and apply the retention policy.
+    RunRetention,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 15] = [
+    pub const ALL: [StaffOp; 16] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -98,6 +100,7 @@ impl StaffOp {
         StaffOp::ApproveSignups,
         StaffOp::AnonymiseLogs,
         StaffOp::HandleRequests,
+        StaffOp::RunRetention,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -119,6 +122,7 @@ impl StaffOp {
             StaffOp::ApproveSignups => &[Admin],
             StaffOp::AnonymiseLogs => &[Dpo],
             StaffOp::HandleRequests => &[Dpo],
+            StaffOp::RunRetention => &[Dpo],
         }
     }
 
@@ -140,6 +144,7 @@ impl StaffOp {
             StaffOp::ApproveSignups => "waitlist.approve",
             StaffOp::AnonymiseLogs => "privacy.anonymise_logs",
             StaffOp::HandleRequests => "privacy.requests",
+            StaffOp::RunRetention => "privacy.retention",
         }
     }
 
@@ -161,6 +166,7 @@ impl StaffOp {
             StaffOp::ApproveSignups => "approving waitlist entries",
             StaffOp::AnonymiseLogs => "anonymising logs",
             StaffOp::HandleRequests => "handling privacy requests",
+            StaffOp::RunRetention => "running retention",
         }
     }
 }

@@ -790,6 +790,10 @@ pub static NO_PERSONAL_DATA: &[Undeclared] = &[
         reason: "the last sequence number and hash of the audit chain",
     },
     Undeclared {
+        place: Table("schedules"),
+        reason: "when each scheduled task (retention) runs next, and which server holds it",
+    },
+    Undeclared {
         place: Table("webhook_events"),
         reason: "Razorpay event ids and when they arrived, kept to ignore repeats",
     },
@@ -808,6 +812,10 @@ pub static NO_PERSONAL_DATA: &[Undeclared] = &[
     Undeclared {
         place: Directory("erasures"),
         reason: "the list of erased identities as keyed hashes (of the user id, the email and the Google subject), kept outside the database so that `dsr replay` can erase them again after a backup is restored",
+    },
+    Undeclared {
+        place: Collection("schedules"),
+        reason: "when each scheduled task (retention) runs next, and which server holds it",
     },
     Undeclared {
         place: Collection("webhook_events"),
@@ -982,10 +990,14 @@ pub trait PersonalDataStore: Send + Sync {
     /// Makes sure bytes removed or overwritten so far are gone from the files too (SQLite
     /// checkpoints and truncates its WAL, which still holds the pages as they were).
     async fn settle(&self) -> Result<()>;
-    /// For a kind kept 90 days then anonymised: strips everything that points at a person
-    /// (user id, IP, user agent) from its records made before `before`; how many records that
-    /// touched (or would, with `dry_run`: then nothing changes). Other kinds: 0.
-    async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64>;
+    /// What retention does to records of `kind` past `cutoff`, by the kind's rule: logs kept
+    /// 90 days lose what points at a person (user id, IP, user agent) when made before it;
+    /// sessions, API tokens and sign-in attempts are deleted when they ended before it;
+    /// payment records and the pseudonymous ledger entries kept with them are deleted when
+    /// made before it; sign-ups that never became an account likewise; delivered mail loses
+    /// its bodies. How many records that touched (or would, with `dry_run`: then nothing
+    /// changes). Kinds kept while the account is active: 0.
+    async fn expire(&self, kind: Kind, cutoff: Timestamp, dry_run: bool) -> Result<u64>;
 }
 
 #[cfg(test)]

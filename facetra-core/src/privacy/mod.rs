@@ -10,6 +10,7 @@ pub mod erasure;
 pub mod export;
 pub mod logs;
 pub mod requests;
+pub mod retention;
 mod service;
 pub mod usage;
 pub mod zip;

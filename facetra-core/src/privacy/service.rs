@@ -62,7 +62,7 @@ impl Privacy<'_> {
                 .f
                 .store()
                 .personal_data
-                .anonymise_before(info.kind, before, dry_run)
+                .expire(info.kind, before, dry_run)
                 .await?;
             touched.push((info.kind, n));
         }

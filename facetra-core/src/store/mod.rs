@@ -17,7 +17,7 @@ use crate::blobs::BlobStore;
 use crate::config::Database;
 use crate::credits::store::LedgerStore;
 use crate::error::Result;
-use crate::lease::LeaseStore;
+use crate::lease::{LeaseStore, ScheduleStore};
 use crate::mail::store::OutboxStore;
 use crate::onboarding::store::OnboardingStore;
 use crate::payments::store::PaymentStore;
@@ -69,6 +69,7 @@ pub struct Store {
     pub boms: Arc<dyn BomStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub leases: Arc<dyn LeaseStore>,
+    pub schedules: Arc<dyn ScheduleStore>,
     pub personal_data: Arc<dyn PersonalDataStore>,
     pub backend: Arc<dyn Backend>,
     description: String,
@@ -108,6 +109,7 @@ impl Store {
                     boms: db.clone(),
                     blobs: db.clone(),
                     leases: db.clone(),
+                    schedules: db.clone(),
                     personal_data: db.clone(),
                     backend: db,
                     description,
@@ -133,6 +135,7 @@ impl Store {
                     boms: db.clone(),
                     blobs: db.clone(),
                     leases: db.clone(),
+                    schedules: db.clone(),
                     personal_data: db.clone(),
                     backend: db,
                     description,

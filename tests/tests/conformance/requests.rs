@@ -22,6 +22,8 @@ conformance!(
     the_queue_lists_a_request_as_overdue_once_its_thirty_days_have_passed,
     erasing_a_verified_request_leaves_no_byte_of_the_person_and_spares_everyone_else,
     an_export_holds_every_kind_of_the_persons_data_and_nothing_of_anyone_else,
+    retention_a_hundred_days_on_anonymises_old_logs_and_keeps_payments_until_their_real_time,
+    two_servers_never_run_retention_at_once_and_it_runs_again_after_its_interval,
 );
 
 /// The newest queued message of `template` to `to`.
@@ -482,5 +484,158 @@ async fn an_export_holds_every_kind_of_the_persons_data_and_nothing_of_anyone_el
             "the export holds {needle} of someone else"
         );
     }
+    h.finish().await;
+}
+
+async fn retention_a_hundred_days_on_anonymises_old_logs_and_keeps_payments_until_their_real_time(
+    backend: Backend,
+) {
+    use chrono::TimeZone;
+    use facetra_core::ids::PaymentId;
+    use facetra_core::payments::{Payment, PaymentKind, PaymentStatus};
+    let h = harness(backend).await;
+    let (u, v) = two_people(&h).await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    let payment = |n: u32, at: facetra_core::Timestamp| Payment {
+        id: PaymentId::new(at),
+        user_id: u.id.clone(),
+        pack_id: "starter".into(),
+        credits: 50,
+        amount_paise: 49_900,
+        currency: "INR".into(),
+        kind: PaymentKind::Order,
+        order_id: Some(format!("order_old{n}")),
+        link_id: None,
+        link_url: None,
+        razorpay_payment_id: Some(format!("pay_old{n}")),
+        status: PaymentStatus::Credited,
+        credits_refunded: 0,
+        created_at: at,
+        updated_at: at,
+    };
+    let day = |y, m, d| {
+        chrono::Utc
+            .with_ymd_and_hms(y, m, d, 10, 0, 0)
+            .single()
+            .unwrap()
+    };
+    // The clock stands in January 2036: a payment of March 2028 is past its 7 years; one of
+    // March 2029 is past them only from 1 April 2036.
+    assert_eq!(h.facetra.now().format("%Y-%m").to_string(), "2036-01");
+    let payments = &h.facetra.store().payments;
+    payments
+        .insert_payment(&payment(1, day(2028, 3, 1)))
+        .await
+        .unwrap();
+    payments
+        .insert_payment(&payment(2, day(2029, 3, 1)))
+        .await
+        .unwrap();
+    let count = |kind| {
+        let privacy = h.facetra.privacy();
+        let (dpo, id) = (dpo.clone(), u.id.clone());
+        async move { privacy.count(&dpo, kind, &id).await.unwrap() }
+    };
+    assert_eq!(count(Kind::Payments).await, 3);
+
+    let earlier = h.facetra.now() - chrono::Duration::days(1);
+    assert!(matches!(
+        privacy.retention(&dpo, Some(earlier), false).await,
+        Err(Error::Invalid { .. })
+    ));
+    let later = h.facetra.now() + chrono::Duration::days(100);
+    let plan = privacy.retention(&dpo, Some(later), false).await.unwrap();
+    let line = |report: &facetra_core::privacy::retention::RetentionReport, kind: &str| {
+        report
+            .lines
+            .iter()
+            .find(|l| l.kind == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line for {kind}"))
+    };
+    let p = line(&plan, "payments");
+    assert_eq!((p.due, p.kept, p.changed), (2, 1, 1), "{p:?}");
+    assert!(line(&plan, "request_logs").due >= 4);
+    assert!(line(&plan, "security_events").due >= 2);
+    let before = h.stored_bytes().await;
+    let applied = privacy.retention(&dpo, Some(later), true).await.unwrap();
+    for (planned, done) in plan.lines.iter().zip(&applied.lines) {
+        assert_eq!(
+            planned.changed, done.changed,
+            "{}: plan and apply disagree",
+            planned.kind
+        );
+    }
+    assert!(before != h.stored_bytes().await);
+    assert_eq!(
+        count(Kind::Payments).await,
+        2,
+        "the 2029 payment is kept until April"
+    );
+    let after = h.stored_bytes().await;
+    for ip in [u.ip, v.ip] {
+        assert!(
+            !contains(&after, ip),
+            "{ip} is still in the logs past 90 days"
+        );
+    }
+    let again = privacy.retention(&dpo, Some(later), false).await.unwrap();
+    assert!(
+        again.lines.iter().all(|l| l.changed == 0),
+        "a second run has nothing left: {:?}",
+        again.lines
+    );
+    h.finish().await;
+}
+
+async fn two_servers_never_run_retention_at_once_and_it_runs_again_after_its_interval(
+    backend: Backend,
+) {
+    let h = harness(backend).await;
+    let other = h.reopened(&[]).await;
+    let hour = std::time::Duration::from_secs(3600);
+    let (one, two) = (h.facetra.privacy(), other.privacy());
+    let (a, b) = tokio::join!(
+        one.run_scheduled_retention(hour),
+        two.run_scheduled_retention(hour),
+    );
+    let ran = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        ran.iter().filter(|r| **r).count(),
+        1,
+        "exactly one ran: {ran:?}"
+    );
+    assert!(!other.privacy().run_scheduled_retention(hour).await.unwrap());
+    assert!(!h
+        .facetra
+        .privacy()
+        .run_scheduled_retention(hour)
+        .await
+        .unwrap());
+    h.clock.advance(chrono::Duration::minutes(61));
+    // While one server holds the task, the other waits.
+    let lease =
+        facetra_core::lease::Lease::fresh("test", h.facetra.now() + chrono::Duration::minutes(5));
+    let held = h
+        .facetra
+        .store()
+        .leases
+        .claim(
+            facetra_core::lease::Queue::Schedules,
+            h.facetra.now(),
+            &lease,
+            Some("retention"),
+        )
+        .await
+        .unwrap();
+    assert!(held.is_some());
+    assert!(!other.privacy().run_scheduled_retention(hour).await.unwrap());
+    h.clock.advance(chrono::Duration::minutes(6));
+    assert!(
+        other.privacy().run_scheduled_retention(hour).await.unwrap(),
+        "an expired lease is taken over"
+    );
+    other.close().await;
     h.finish().await;
 }

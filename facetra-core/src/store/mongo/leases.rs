@@ -11,7 +11,7 @@ use mongodb::Collection;
 use super::{bdate, mongo_err, Mongo};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::lease::{Claimed, Lease, LeaseStore, Queue};
+use crate::lease::{Claimed, Lease, LeaseStore, Queue, ScheduleStore};
 
 impl Mongo {
     /// Where a queue's documents live, which of them are due at `now`, and the order they are
@@ -24,6 +24,10 @@ impl Mongo {
                 due.insert("next_attempt_at", doc! { "$lte": bdate(now) });
                 (self.outbox(), due, doc! { "next_attempt_at": 1, "_id": 1 })
             }
+            Queue::Schedules => {
+                due.insert("next_run_at", doc! { "$lte": bdate(now) });
+                (self.schedules(), due, doc! { "next_run_at": 1, "_id": 1 })
+            }
         }
     }
 }
@@ -33,6 +37,37 @@ fn live(q: Queue) -> Document {
     match q {
         Queue::Jobs => doc! { "status": { "$in": ["queued", "running"] } },
         Queue::Outbox => doc! { "status": "pending" },
+        Queue::Schedules => doc! {},
+    }
+}
+
+#[async_trait]
+impl ScheduleStore for Mongo {
+    async fn ensure_schedule(&self, id: &str, first: Timestamp) -> Result<()> {
+        self.schedules()
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$setOnInsert": { "next_run_at": bdate(first), "lease_count": 0_i64 } },
+            )
+            .upsert(true)
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+
+    async fn finish_run(&self, id: &str, holder: &str, next: Timestamp) -> Result<bool> {
+        let r = self
+            .schedules()
+            .update_one(
+                doc! { "_id": id, "lease_holder": holder },
+                doc! {
+                    "$set": { "next_run_at": bdate(next), "lease_count": 0_i64 },
+                    "$unset": { "lease_holder": "", "lease_until": "" },
+                },
+            )
+            .await
+            .map_err(mongo_err)?;
+        Ok(r.matched_count == 1)
     }
 }
 

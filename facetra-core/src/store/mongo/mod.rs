@@ -331,6 +331,10 @@ impl Mongo {
         self.db.collection("usage_events")
     }
 
+    fn schedules(&self) -> Collection<Document> {
+        self.db.collection("schedules")
+    }
+
     fn privacy_requests(&self) -> Collection<Document> {
         self.db.collection("privacy_requests")
     }

@@ -381,30 +381,88 @@ impl PersonalDataStore for Mongo {
         Ok(())
     }
 
-    async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64> {
-        let (collection, fields): (_, &[&str]) = match kind {
-            Kind::RequestLogs => (self.request_logs(), &["user_id", "ip", "user_agent"]),
-            Kind::SecurityEvents => (self.security_events(), &["user_id", "ip"]),
-            Kind::UsageEvents => (self.usage_events(), &["user_id"]),
-            _ => return Ok(0),
+    async fn expire(&self, kind: Kind, cutoff: Timestamp, dry_run: bool) -> Result<u64> {
+        let before = doc! { "$lt": bdate(cutoff) };
+        let anonymise = |fields: &[&str]| -> (Document, Document) {
+            let identified: Vec<Document> = fields
+                .iter()
+                .map(|f| doc! { *f: { "$exists": true } })
+                .collect();
+            let mut unset = Document::new();
+            for f in fields {
+                unset.insert(*f, "");
+            }
+            (
+                doc! { "at": before.clone(), "$or": identified },
+                doc! { "$unset": unset },
+            )
         };
-        let identified: Vec<Document> = fields
-            .iter()
-            .map(|f| doc! { *f: { "$exists": true } })
-            .collect();
-        let filter = doc! { "at": { "$lt": bdate(before) }, "$or": identified };
+        // (collection, which documents are due, the update; `None`: they are deleted)
+        let (collection, due, update): (Collection<Document>, Document, Option<Document>) =
+            match kind {
+                Kind::RequestLogs => {
+                    let (due, update) = anonymise(&["user_id", "ip", "user_agent"]);
+                    (self.request_logs(), due, Some(update))
+                }
+                Kind::SecurityEvents => {
+                    let (due, update) = anonymise(&["user_id", "ip"]);
+                    (self.security_events(), due, Some(update))
+                }
+                Kind::UsageEvents => {
+                    let (due, update) = anonymise(&["user_id"]);
+                    (self.usage_events(), due, Some(update))
+                }
+                Kind::Sessions => (self.sessions(), doc! { "expires_at": before }, None),
+                Kind::ApiTokens => (self.api_tokens(), doc! { "expires_at": before }, None),
+                Kind::SignInAttempts => {
+                    (self.sign_in_attempts(), doc! { "expires_at": before }, None)
+                }
+                Kind::Payments => (self.payments(), doc! { "created_at": before }, None),
+                Kind::Ledger => (
+                    self.ledger(),
+                    doc! { "created_at": before, "user_id": { "$regex": "^psn_" } },
+                    None,
+                ),
+                Kind::Signups => (
+                    self.signups(),
+                    doc! { "created_at": before, "user_id": { "$exists": false } },
+                    None,
+                ),
+                Kind::Outbox => (
+                    self.outbox(),
+                    doc! { "status": "sent", "sent_at": before, "$or": [
+                        { "text": { "$ne": "" } }, { "html": { "$ne": "" } },
+                    ] },
+                    Some(doc! { "$set": { "text": "", "html": "" } }),
+                ),
+                Kind::Account
+                | Kind::Uploads
+                | Kind::Files
+                | Kind::Jobs
+                | Kind::Renders
+                | Kind::Boms
+                | Kind::Portfolios
+                | Kind::PrivacyRequests => return Ok(0),
+            };
         if dry_run {
-            return collection.count_documents(filter).await.map_err(mongo_err);
+            return collection.count_documents(due).await.map_err(mongo_err);
         }
-        let mut unset = Document::new();
-        for f in fields {
-            unset.insert(*f, "");
-        }
-        Ok(collection
-            .update_many(filter, doc! { "$unset": unset })
-            .await
-            .map_err(mongo_err)?
-            .modified_count)
+        Ok(match update {
+            Some(update) => {
+                collection
+                    .update_many(due, update)
+                    .await
+                    .map_err(mongo_err)?
+                    .modified_count
+            }
+            None => {
+                collection
+                    .delete_many(due)
+                    .await
+                    .map_err(mongo_err)?
+                    .deleted_count
+            }
+        })
     }
 }
 

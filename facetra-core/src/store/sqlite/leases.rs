@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 use super::{db_err, ms, Sqlite};
 use crate::clock::Timestamp;
 use crate::error::Result;
-use crate::lease::{Claimed, Lease, LeaseStore, Queue};
+use crate::lease::{Claimed, Lease, LeaseStore, Queue, ScheduleStore};
 
 /// Where a queue's rows live, which of them are live (not done), what else makes a live row
 /// due (`?3` is now), and the order they are taken in.
@@ -26,6 +26,44 @@ fn queue(q: Queue) -> (&'static str, &'static str, &'static str, &'static str) {
             " AND next_attempt_at <= ?3",
             "next_attempt_at, id",
         ),
+        Queue::Schedules => (
+            "schedules",
+            "1 = 1",
+            " AND next_run_at <= ?3",
+            "next_run_at, id",
+        ),
+    }
+}
+
+#[async_trait]
+impl ScheduleStore for Sqlite {
+    async fn ensure_schedule(&self, id: &str, first: Timestamp) -> Result<()> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO schedules (id, next_run_at, lease_count) VALUES (?1, ?2, 0)
+                 ON CONFLICT (id) DO NOTHING",
+                params![id, ms(first)],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn finish_run(&self, id: &str, holder: &str, next: Timestamp) -> Result<bool> {
+        let (id, holder) = (id.to_owned(), holder.to_owned());
+        self.call(move |c| {
+            Ok(c.execute(
+                "UPDATE schedules SET next_run_at = ?3, lease_holder = NULL, lease_until = NULL,
+                     lease_count = 0
+                 WHERE id = ?1 AND lease_holder = ?2",
+                params![id, holder, ms(next)],
+            )
+            .map_err(db_err)?
+                > 0)
+        })
+        .await
     }
 }
 

@@ -287,6 +287,14 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX privacy_requests_newest ON privacy_requests (received_at DESC, id DESC);
     CREATE INDEX privacy_requests_user ON privacy_requests (user_id);",
+    // 18: scheduled tasks (retention), leased like every queue.
+    "CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        next_run_at INTEGER NOT NULL,
+        lease_holder TEXT,
+        lease_until INTEGER,
+        lease_count INTEGER NOT NULL DEFAULT 0
+    );",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -448,38 +448,68 @@ impl PersonalDataStore for Sqlite {
         self.checkpoint().await
     }
 
-    async fn anonymise_before(&self, kind: Kind, before: Timestamp, dry_run: bool) -> Result<u64> {
-        // (table, what identifies a person, the condition that there is something to strip)
-        let (table, strip, identified) = match kind {
+    async fn expire(&self, kind: Kind, cutoff: Timestamp, dry_run: bool) -> Result<u64> {
+        // (table, the change, which records it is due for: `?1` is the cut-off)
+        let (table, change, due) = match kind {
             Kind::RequestLogs => (
                 "request_logs",
-                "user_id = NULL, ip = NULL, user_agent = NULL",
-                "(user_id IS NOT NULL OR ip IS NOT NULL OR user_agent IS NOT NULL)",
+                "SET user_id = NULL, ip = NULL, user_agent = NULL",
+                "at < ?1 AND (user_id IS NOT NULL OR ip IS NOT NULL OR user_agent IS NOT NULL)",
             ),
             Kind::SecurityEvents => (
                 "security_events",
-                "user_id = NULL, ip = NULL",
-                "(user_id IS NOT NULL OR ip IS NOT NULL)",
+                "SET user_id = NULL, ip = NULL",
+                "at < ?1 AND (user_id IS NOT NULL OR ip IS NOT NULL)",
             ),
-            Kind::UsageEvents => ("usage_events", "user_id = NULL", "user_id IS NOT NULL"),
-            _ => return Ok(0),
+            Kind::UsageEvents => (
+                "usage_events",
+                "SET user_id = NULL",
+                "at < ?1 AND user_id IS NOT NULL",
+            ),
+            Kind::Sessions => ("sessions", "DELETE", "expires_at < ?1"),
+            Kind::ApiTokens => ("api_tokens", "DELETE", "expires_at < ?1"),
+            Kind::SignInAttempts => ("sign_in_attempts", "DELETE", "expires_at < ?1"),
+            Kind::Payments => ("payments", "DELETE", "created_at < ?1"),
+            Kind::Ledger => (
+                "ledger",
+                "DELETE",
+                "created_at < ?1 AND user_id LIKE 'psn\\_%' ESCAPE '\\'",
+            ),
+            Kind::Signups => ("signups", "DELETE", "created_at < ?1 AND user_id IS NULL"),
+            Kind::Outbox => (
+                "outbox",
+                "SET text_body = '', html_body = ''",
+                "status = 'sent' AND sent_at < ?1 AND (text_body != '' OR html_body != '')",
+            ),
+            Kind::Account
+            | Kind::Uploads
+            | Kind::Files
+            | Kind::Jobs
+            | Kind::Renders
+            | Kind::Boms
+            | Kind::Portfolios
+            | Kind::PrivacyRequests => return Ok(0),
         };
-        let cutoff = ms(before);
-        let touched = if dry_run {
-            let sql = format!("SELECT count(*) FROM {table} WHERE at < ?1 AND {identified}");
-            self.read(move |c| {
-                c.query_row(&sql, [cutoff], |r| r.get::<_, i64>(0))
-                    .map_err(db_err)
-            })
-            .await? as u64
-        } else {
-            let sql = format!("UPDATE {table} SET {strip} WHERE at < ?1 AND {identified}");
-            let n = self
-                .call(move |c| Ok(c.execute(&sql, [cutoff]).map_err(db_err)? as u64))
-                .await?;
+        let cutoff = ms(cutoff);
+        if dry_run {
+            let sql = format!("SELECT count(*) FROM {table} WHERE {due}");
+            return Ok(self
+                .read(move |c| {
+                    c.query_row(&sql, [cutoff], |r| r.get::<_, i64>(0))
+                        .map_err(db_err)
+                })
+                .await? as u64);
+        }
+        let sql = match change {
+            "DELETE" => format!("DELETE FROM {table} WHERE {due}"),
+            set => format!("UPDATE {table} {set} WHERE {due}"),
+        };
+        let n = self
+            .call(move |c| Ok(c.execute(&sql, [cutoff]).map_err(db_err)? as u64))
+            .await?;
+        if n > 0 {
             self.checkpoint().await?;
-            n
-        };
-        Ok(touched)
+        }
+        Ok(n)
     }
 }
