@@ -101,6 +101,14 @@ pub enum Cmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Answer a verified correction request: set the account's name (audited by field name
+    /// and keyed hash), complete the request and tell the person.
+    Correct {
+        id: String,
+        /// The corrected name.
+        #[arg(long)]
+        name: String,
+    },
     /// Close a verified request as answered, saying what was done; the person is told.
     Close {
         id: String,
@@ -371,6 +379,10 @@ impl Cmd {
                     return Ok(ExitCode::from(1));
                 }
                 let r = privacy.reject(&actor, id, *reason, note.as_deref()).await?;
+                show_one(ctx, StaffPrivacyRequest::on(r, today))
+            }
+            Cmd::Correct { id, name } => {
+                let r = privacy.correct(&actor, id, name).await?;
                 show_one(ctx, StaffPrivacyRequest::on(r, today))
             }
             Cmd::Close { id, outcome } => {

@@ -338,16 +338,42 @@ impl Accounts<'_> {
         }
     }
 
-    /// Changes the actor's display name.
+    /// Changes the actor's display name (a correction: audited with the field's name and a
+    /// keyed hash of the new value, never the value).
     pub async fn update_name(&self, actor: &Actor, name: &str) -> Result<User> {
         let user = self.me(actor).await?;
+        self.correct_name(actor, &user.id, name).await
+    }
+
+    /// Sets an active account's name for `actor` (the person, or the DPO answering a
+    /// correction request, who has authorized), audited as a correction.
+    pub(crate) async fn correct_name(
+        &self,
+        actor: &Actor,
+        id: &UserId,
+        name: &str,
+    ) -> Result<User> {
         let name = parse_name(name)?;
-        self.f
+        let user = self
+            .f
             .store()
             .accounts
-            .set_name_if_active(&user.id, &name, self.f.now())
+            .set_name_if_active(id, &name, self.f.now())
             .await?
-            .ok_or(Error::Unauthenticated("the account is closed"))
+            .ok_or(Error::Unauthenticated("the account is closed"))?;
+        let hash = self
+            .f
+            .keys()
+            .keyed_hash(crate::security::KeyPurpose::ErasedIdentity, &name);
+        self.f
+            .audit_record(
+                actor,
+                "account.correct",
+                Some(id.as_str()),
+                json!({ "fields": ["name"], "hashes": { "name": hash } }),
+            )
+            .await?;
+        Ok(user)
     }
 
     /// Gives or withdraws the actor's consents (`None` leaves one as it is), recording when,

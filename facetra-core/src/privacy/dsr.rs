@@ -592,6 +592,34 @@ impl Privacy<'_> {
         .await
     }
 
+    /// Answers a verified correction request: the account's name set to `name` (audited
+    /// with the field's name and a keyed hash, never the value), the request completed and
+    /// the person told. The email comes from the sign-in provider and is not corrected here.
+    pub async fn correct(&self, actor: &Actor, id: &str, name: &str) -> Result<PrivacyRequest> {
+        let r = self.request(actor, id).await?;
+        if r.kind != RequestType::Correction {
+            return Err(Error::invalid(
+                "id",
+                format!("{} is a {} request, not a correction request", r.id, r.kind),
+            ));
+        }
+        if !r.is_verified() {
+            return Err(Error::Conflict(
+                "the request is not verified; verify it first with `dsr verify`".into(),
+            ));
+        }
+        open(&r)?;
+        let user = r.user_id.clone().ok_or_else(|| {
+            Error::Conflict(format!(
+                "privacy request {} names no account; reject it as no_match",
+                r.id
+            ))
+        })?;
+        self.f.accounts().correct_name(actor, &user, name).await?;
+        self.complete(actor, &r.id, "Your name is corrected as you asked.")
+            .await
+    }
+
     /// Closes a verified request as answered (a correction made, a grievance resolved, an
     /// export handed over), saying what was done; the person is told. Erasure requests are
     /// completed by the erasure itself.

@@ -24,6 +24,7 @@ conformance!(
     an_export_holds_every_kind_of_the_persons_data_and_nothing_of_anyone_else,
     retention_a_hundred_days_on_anonymises_old_logs_and_keeps_payments_until_their_real_time,
     two_servers_never_run_retention_at_once_and_it_runs_again_after_its_interval,
+    a_correction_changes_the_name_and_the_audit_log_holds_its_field_never_its_value,
 );
 
 /// The newest queued message of `template` to `to`.
@@ -637,5 +638,64 @@ async fn two_servers_never_run_retention_at_once_and_it_runs_again_after_its_int
         "an expired lease is taken over"
     );
     other.close().await;
+    h.finish().await;
+}
+
+async fn a_correction_changes_the_name_and_the_audit_log_holds_its_field_never_its_value(
+    backend: Backend,
+) {
+    let h = harness(backend).await;
+    let ada = h.person("ada@example.com").await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    let r = privacy
+        .ask(
+            &ada,
+            RequestType::Correction,
+            Some("my name is Ada Lovelace"),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        privacy.correct(&dpo, r.id.as_str(), "").await,
+        Err(Error::Invalid { .. })
+    ));
+    let done = privacy
+        .correct(&dpo, r.id.as_str(), "Ada Zanzibarovna")
+        .await
+        .unwrap();
+    assert_eq!(done.status, RequestStatus::Completed);
+    assert_eq!(
+        h.facetra.accounts().me(&ada).await.unwrap().name,
+        "Ada Zanzibarovna"
+    );
+    // The person's own correction is audited the same way.
+    h.facetra
+        .accounts()
+        .update_name(&ada, "Ada Quixotica")
+        .await
+        .unwrap();
+    let entries = h
+        .facetra
+        .store()
+        .audit
+        .audit_entries(0, 1000)
+        .await
+        .unwrap();
+    let corrections: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action == "account.correct")
+        .collect();
+    assert_eq!(corrections.len(), 2, "{entries:?}");
+    for e in &corrections {
+        assert_eq!(e.details["fields"], serde_json::json!(["name"]));
+        assert!(e.details["hashes"]["name"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64));
+    }
+    let all = serde_json::to_string(&entries).unwrap();
+    for value in ["Zanzibarovna", "Quixotica", "Lovelace", "ada@example.com"] {
+        assert!(!all.contains(value), "the audit log holds {value}");
+    }
     h.finish().await;
 }
