@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    anonymise, audit, bootstrap, completions, credits, datamap, dsr, mail, onboarding, retention,
-    users,
+    anonymise, audit, bootstrap, breach, completions, credits, datamap, dsr, mail, onboarding,
+    retention, users,
 };
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
@@ -76,6 +76,9 @@ pub enum Command {
     /// The retention policy: plan what is due, apply it.
     #[command(subcommand)]
     Retention(retention::Cmd),
+    /// Personal-data breaches: record them, their deadlines, and tell the people affected.
+    #[command(subcommand)]
+    Breach(breach::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -113,6 +113,8 @@ typed_id!(/// A waitlist entry or demo booking.
     SignupId, "sgn");
 typed_id!(/// A privacy request (a data subject's request: access, erasure, …).
     RequestId, "dsr");
+typed_id!(/// A recorded personal-data breach.
+    BreachId, "brc");
 
 macro_rules! time_ordered_new {
     ($($name:ident),*) => {$(
@@ -130,6 +132,7 @@ time_ordered_new!(
     TokenId,
     SignupId,
     RequestId,
+    BreachId,
     LedgerId,
     PaymentId,
     SecurityEventId,

@@ -362,3 +362,62 @@ fn retention_plan_and_apply_agree_and_apply_asks_first() {
     let earlier = admin(&["retention", "plan", "--as-of", "2000-01-01"]);
     assert_eq!(earlier.status.code(), Some(2), "{}", text(&earlier));
 }
+
+#[test]
+fn a_breach_is_recorded_reported_and_its_people_told_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(init(data).status.success());
+    let admin = as_admin(data, "asha@example.com");
+    grant_dpo(&admin, "asha@example.com");
+    let opened = json(&admin(&[
+        "breach",
+        "open",
+        "--detected-at",
+        "2020-01-01T00:00:00Z",
+        "--summary",
+        "A test incident",
+        "--json",
+    ]));
+    let id = opened[0]["id"].as_str().unwrap().to_owned();
+    let listed = admin(&["breach", "list"]);
+    assert!(text(&listed).contains("MISSED"), "{}", text(&listed));
+    let reported = admin(&["breach", "report", &id, "--to", "cert-in"]);
+    assert!(reported.status.success(), "{}", text(&reported));
+    assert!(text(&reported).contains("met"), "{}", text(&reported));
+    let users = data.join("affected.txt");
+    std::fs::write(&users, "asha@example.com\nnobody@example.com\n").unwrap();
+    let dry = json(&admin(&[
+        "breach",
+        "notify",
+        &id,
+        "--users",
+        users.to_str().unwrap(),
+        "--dry-run",
+        "--json",
+    ]));
+    assert_eq!(dry["notified"], 1);
+    let unconfirmed = admin(&["breach", "notify", &id, "--users", users.to_str().unwrap()]);
+    assert!(
+        !unconfirmed.status.success(),
+        "it asks first: {}",
+        text(&unconfirmed)
+    );
+    let sent = json(&admin(&[
+        "--yes",
+        "breach",
+        "notify",
+        &id,
+        "--users",
+        users.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(sent["notified"], 1);
+    assert_eq!(sent["skipped"], serde_json::json!(["nobody@example.com"]));
+    let mailed = walk(&data.join("outbox")).iter().any(|f| {
+        std::fs::read_to_string(f)
+            .unwrap_or_default()
+            .contains("security incident")
+    });
+    assert!(mailed, "the notice went out through the outbox");
+}

@@ -3,6 +3,7 @@
 pub mod anonymise;
 pub mod audit;
 pub mod bootstrap;
+pub mod breach;
 pub mod completions;
 pub mod credits;
 pub mod datamap;
@@ -36,6 +37,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demos(cmd) => cmd.run(&ctx).await,
         Command::Dsr(cmd) => cmd.run(&ctx).await,
         Command::Retention(cmd) => cmd.run(&ctx).await,
+        Command::Breach(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

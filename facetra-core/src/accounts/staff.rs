@@ -80,11 +80,13 @@ pub enum StaffOp {
     HandleRequests,
     /// Plan and apply the retention policy.
     RunRetention,
+    /// Record breaches, report them and notify the people affected.
+    HandleBreaches,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 16] = [
+    pub const ALL: [StaffOp; 17] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -101,6 +103,7 @@ impl StaffOp {
         StaffOp::AnonymiseLogs,
         StaffOp::HandleRequests,
         StaffOp::RunRetention,
+        StaffOp::HandleBreaches,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -123,6 +126,7 @@ impl StaffOp {
             StaffOp::AnonymiseLogs => &[Dpo],
             StaffOp::HandleRequests => &[Dpo],
             StaffOp::RunRetention => &[Dpo],
+            StaffOp::HandleBreaches => &[Dpo],
         }
     }
 
@@ -145,6 +149,7 @@ impl StaffOp {
             StaffOp::AnonymiseLogs => "privacy.anonymise_logs",
             StaffOp::HandleRequests => "privacy.requests",
             StaffOp::RunRetention => "privacy.retention",
+            StaffOp::HandleBreaches => "privacy.breaches",
         }
     }
 
@@ -167,6 +172,7 @@ impl StaffOp {
             StaffOp::AnonymiseLogs => "anonymising logs",
             StaffOp::HandleRequests => "handling privacy requests",
             StaffOp::RunRetention => "running retention",
+            StaffOp::HandleBreaches => "handling breaches",
         }
     }
 }

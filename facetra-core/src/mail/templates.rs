@@ -208,6 +208,35 @@ pub fn privacy_rejected(kind: &str, id: &str, reason: &str, note: Option<&str>) 
     )
 }
 
+/// A breach notice to a person whose data was affected.
+pub fn breach_notice(name: &str, what: &str, detected: crate::Timestamp) -> Rendered {
+    let subject = "Important: a security incident affecting your Facetra data".to_owned();
+    let lines = [
+        format!("Dear {name},"),
+        format!(
+            "On {} we detected a security incident that affected data we hold about you.",
+            detected.format("%Y-%m-%d")
+        ),
+        what.to_owned(),
+        "What you can do: sign out of Facetra everywhere, revoke any API tokens you do not recognise (facetra tokens list), and watch for emails that claim to be from us.".to_owned(),
+        "Our Data Protection Officer answers questions at privacy@facetra.studio. You may also complain to the Data Protection Board of India.".to_owned(),
+    ];
+    let text = format!("{}\n\nFacetra\n", lines.join("\n\n"));
+    let html = page(
+        &subject,
+        &lines
+            .iter()
+            .map(|l| format!("<p>{}</p>", escape(l)))
+            .collect::<String>(),
+    );
+    Rendered {
+        template: "breach_notice",
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,11 +40,12 @@ pub enum Kind {
     UsageEvents,
     RequestLogs,
     PrivacyRequests,
+    BreachNotices,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -63,6 +64,7 @@ impl Kind {
         Kind::UsageEvents,
         Kind::RequestLogs,
         Kind::PrivacyRequests,
+        Kind::BreachNotices,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -757,6 +759,27 @@ pub static REGISTRY: &[KindInfo] = &[
         }],
     },
     KindInfo {
+        kind: Kind::BreachNotices,
+        name: "breach_notices",
+        holds: "which security incidents the person was told of, and when (the email itself is in the outbox)",
+        category: Category::Communications,
+        purpose: "to tell the person of a breach affecting their data, once, and show that they were told",
+        retention: Retention::WhileActive,
+        processors: &[Resend, MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Delete,
+        on_erasure: "deleted (the breach's own record keeps only how many were told)",
+        sqlite: &[Location {
+            place: Table("breach_notices"),
+            person: Some("user_id"),
+            fields: &["breach_id", "user_id", "message_id", "notified_at"],
+        }],
+        mongo: &[Location {
+            place: Collection("breach_notices"),
+            person: Some("user_id"),
+            fields: &["_id", "breach_id", "user_id", "message_id", "notified_at"],
+        }],
+    },
+    KindInfo {
         kind: Kind::SignInAttempts,
         name: "sign_in_attempts",
         holds: "a browser's Google sign-in in progress (the pre-sign-in session): the SHA-256 of its cookie, the page to return to and the 18+ answer; no identity, since nobody is known yet",
@@ -790,6 +813,10 @@ pub static NO_PERSONAL_DATA: &[Undeclared] = &[
         reason: "the last sequence number and hash of the audit chain",
     },
     Undeclared {
+        place: Table("breaches"),
+        reason: "what happened in a breach, when it was detected, its deadlines and when the Board and CERT-In were told, and how many people were; who was told is in breach_notices",
+    },
+    Undeclared {
         place: Table("schedules"),
         reason: "when each scheduled task (retention) runs next, and which server holds it",
     },
@@ -812,6 +839,10 @@ pub static NO_PERSONAL_DATA: &[Undeclared] = &[
     Undeclared {
         place: Directory("erasures"),
         reason: "the list of erased identities as keyed hashes (of the user id, the email and the Google subject), kept outside the database so that `dsr replay` can erase them again after a backup is restored",
+    },
+    Undeclared {
+        place: Collection("breaches"),
+        reason: "what happened in a breach, when it was detected, its deadlines and when the Board and CERT-In were told, and how many people were; who was told is in breach_notices",
     },
     Undeclared {
         place: Collection("schedules"),

@@ -4,6 +4,7 @@
 //! into the audit log: entries hold ids, field names and counts.
 
 pub mod audit;
+pub mod breach;
 pub mod data;
 pub mod dsr;
 pub mod erasure;

@@ -22,6 +22,7 @@ use crate::mail::store::OutboxStore;
 use crate::onboarding::store::OnboardingStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
+use crate::privacy::breach::BreachStore;
 use crate::privacy::data::PersonalDataStore;
 use crate::privacy::logs::RequestLogStore;
 use crate::privacy::requests::RequestStore;
@@ -61,6 +62,7 @@ pub struct Store {
     pub usage: Arc<dyn UsageStore>,
     pub request_logs: Arc<dyn RequestLogStore>,
     pub requests: Arc<dyn RequestStore>,
+    pub breaches: Arc<dyn BreachStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -101,6 +103,7 @@ impl Store {
                     usage: db.clone(),
                     request_logs: db.clone(),
                     requests: db.clone(),
+                    breaches: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -127,6 +130,7 @@ impl Store {
                     usage: db.clone(),
                     request_logs: db.clone(),
                     requests: db.clone(),
+                    breaches: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

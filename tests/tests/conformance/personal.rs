@@ -237,6 +237,22 @@ async fn populate(
         })
         .await
         .unwrap();
+    // A breach the person was told of.
+    let breach = f
+        .privacy()
+        .open_breach(&Actor::System, f.now(), "a test incident")
+        .await
+        .unwrap();
+    f.privacy()
+        .notify_breach(
+            &Actor::System,
+            breach.id.as_str(),
+            &facetra_core::privacy::breach::Recipients::Listed(vec![email.into()]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
     // The embedded default's file mailer keeps a copy of what it sent.
     f.mail().deliver_due(50).await.unwrap();
     Person {

@@ -25,6 +25,7 @@ conformance!(
     retention_a_hundred_days_on_anonymises_old_logs_and_keeps_payments_until_their_real_time,
     two_servers_never_run_retention_at_once_and_it_runs_again_after_its_interval,
     a_correction_changes_the_name_and_the_audit_log_holds_its_field_never_its_value,
+    a_breach_shows_its_deadlines_until_met_and_tells_each_person_once,
 );
 
 /// The newest queued message of `template` to `to`.
@@ -697,5 +698,84 @@ async fn a_correction_changes_the_name_and_the_audit_log_holds_its_field_never_i
     for value in ["Zanzibarovna", "Quixotica", "Lovelace", "ada@example.com"] {
         assert!(!all.contains(value), "the audit log holds {value}");
     }
+    h.finish().await;
+}
+
+async fn a_breach_shows_its_deadlines_until_met_and_tells_each_person_once(backend: Backend) {
+    use facetra_core::privacy::breach::{Authority, Deadline, Recipients};
+    let h = harness(backend).await;
+    let _ada = h.person("ada@example.com").await;
+    let _bo = h.person("bo@example.com").await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    let detected = h.facetra.now() - chrono::Duration::hours(1);
+    assert!(privacy
+        .open_breach(&dpo, h.facetra.now() + chrono::Duration::hours(1), "x")
+        .await
+        .is_err());
+    let b = privacy
+        .open_breach(
+            &dpo,
+            detected,
+            "A backup bucket was readable for two hours.",
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.cert_in_due - detected, chrono::Duration::hours(6));
+    assert_eq!(b.board_due - detected, chrono::Duration::hours(72));
+    assert_eq!(
+        b.deadlines(h.facetra.now()),
+        (Deadline::Open, Deadline::Open)
+    );
+    h.clock.advance(chrono::Duration::hours(6));
+    assert_eq!(
+        b.deadlines(h.facetra.now()),
+        (Deadline::Open, Deadline::Missed)
+    );
+    let b = privacy
+        .report_breach(&dpo, b.id.as_str(), Authority::Board)
+        .await
+        .unwrap();
+    assert_eq!(b.deadlines(h.facetra.now()).0, Deadline::Met);
+    let listed = Recipients::Listed(vec!["ada@example.com".into(), "nobody@example.com".into()]);
+    let plan = privacy
+        .notify_breach(&dpo, b.id.as_str(), &listed, None, true)
+        .await
+        .unwrap();
+    assert_eq!((plan.notified, plan.already), (1, 0));
+    assert_eq!(plan.skipped, vec!["nobody@example.com".to_owned()]);
+    let outbox = |h: &Harness| {
+        let store = h.facetra.store().outbox.clone();
+        async move {
+            store
+                .list_outbox(None, &PageRequest::first())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .filter(|m| m.template == "breach_notice")
+                .count()
+        }
+    };
+    assert_eq!(outbox(&h).await, 0, "a dry run sends nothing");
+    let sent = privacy
+        .notify_breach(&dpo, b.id.as_str(), &listed, None, false)
+        .await
+        .unwrap();
+    assert_eq!(sent.notified, 1);
+    let all = privacy
+        .notify_breach(&dpo, b.id.as_str(), &Recipients::All, None, false)
+        .await
+        .unwrap();
+    assert_eq!(all.already, 1, "Ada is not told twice");
+    assert!(all.notified >= 2, "Bo and the DPO: {all:?}");
+    assert_eq!(outbox(&h).await as u64, 1 + all.notified);
+    let stored = privacy.breaches(&dpo, &PageRequest::first()).await.unwrap();
+    assert_eq!(stored.items[0].notified, 1 + all.notified);
+    let admin = h.staff("al@example.com", &[Role::Admin]).await;
+    assert!(matches!(
+        privacy.breaches(&admin, &PageRequest::first()).await,
+        Err(Error::Forbidden(_))
+    ));
     h.finish().await;
 }

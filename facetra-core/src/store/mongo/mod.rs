@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod blobs;
 mod boms;
+mod breaches;
 mod jobs;
 mod leases;
 mod ledger;
@@ -161,6 +162,10 @@ impl Mongo {
                 index(doc! { "user_id": 1 }, None),
                 index(doc! { "at": 1 }, None),
             ])
+            .await
+            .map_err(mongo_err)?;
+        self.breach_notices()
+            .create_indexes([index(doc! { "user_id": 1 }, None)])
             .await
             .map_err(mongo_err)?;
         self.privacy_requests()
@@ -329,6 +334,14 @@ impl Mongo {
 
     fn usage_events(&self) -> Collection<Document> {
         self.db.collection("usage_events")
+    }
+
+    fn breaches(&self) -> Collection<Document> {
+        self.db.collection("breaches")
+    }
+
+    fn breach_notices(&self) -> Collection<Document> {
+        self.db.collection("breach_notices")
     }
 
     fn schedules(&self) -> Collection<Document> {

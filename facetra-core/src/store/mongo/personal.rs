@@ -272,7 +272,8 @@ impl PersonalDataStore for Mongo {
             | Kind::Outbox
             | Kind::SignInAttempts
             | Kind::Signups
-            | Kind::UsageEvents => {
+            | Kind::UsageEvents
+            | Kind::BreachNotices => {
                 let mut removed = 0;
                 for (collection, filter) in self.scopes(kind, p) {
                     removed += collection
@@ -442,7 +443,8 @@ impl PersonalDataStore for Mongo {
                 | Kind::Renders
                 | Kind::Boms
                 | Kind::Portfolios
-                | Kind::PrivacyRequests => return Ok(0),
+                | Kind::PrivacyRequests
+                | Kind::BreachNotices => return Ok(0),
             };
         if dry_run {
             return collection.count_documents(due).await.map_err(mongo_err);

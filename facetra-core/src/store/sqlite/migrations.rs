@@ -295,6 +295,27 @@ const STEPS: &[&str] = &[
         lease_until INTEGER,
         lease_count INTEGER NOT NULL DEFAULT 0
     );",
+    // 19: breaches and who was told of them.
+    "CREATE TABLE breaches (
+        id TEXT PRIMARY KEY,
+        detected_at INTEGER NOT NULL,
+        opened_at INTEGER NOT NULL,
+        summary TEXT NOT NULL,
+        board_due INTEGER NOT NULL,
+        cert_in_due INTEGER NOT NULL,
+        board_told_at INTEGER,
+        cert_in_told_at INTEGER,
+        notified INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX breaches_newest ON breaches (opened_at DESC, id DESC);
+    CREATE TABLE breach_notices (
+        breach_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        notified_at INTEGER NOT NULL,
+        PRIMARY KEY (breach_id, user_id)
+    );
+    CREATE INDEX breach_notices_user ON breach_notices (user_id);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

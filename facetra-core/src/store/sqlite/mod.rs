@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod blobs;
 mod boms;
+mod breaches;
 mod jobs;
 mod leases;
 mod ledger;

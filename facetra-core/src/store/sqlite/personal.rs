@@ -351,7 +351,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Outbox
             | Kind::SignInAttempts
             | Kind::Signups
-            | Kind::UsageEvents => Erased {
+            | Kind::UsageEvents
+            | Kind::BreachNotices => Erased {
                 removed: self.delete_rows(kind, p).await?,
                 ..Erased::default()
             },
@@ -488,7 +489,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Renders
             | Kind::Boms
             | Kind::Portfolios
-            | Kind::PrivacyRequests => return Ok(0),
+            | Kind::PrivacyRequests
+            | Kind::BreachNotices => return Ok(0),
         };
         let cutoff = ms(cutoff);
         if dry_run {
