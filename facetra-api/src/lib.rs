@@ -20,7 +20,8 @@ pub use credits::{
 };
 pub use onboarding::{Signup, SignupBody, SignupCreated, SignupQuery};
 pub use privacy::{
-    PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery, StaffPrivacyRequest,
+    Nominee, PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery,
+    StaffPrivacyRequest,
 };
 pub use studio::{
     Bom, BomEdit, BomItem, Download, Job, JobAccepted, Portfolio, PortfolioRenders, Provenance,

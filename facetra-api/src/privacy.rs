@@ -68,6 +68,8 @@ pub struct StaffPrivacyRequest {
     pub email: Option<String>,
     pub user_id: Option<String>,
     pub message: Option<String>,
+    /// Made by the user's nominee on the user's behalf.
+    pub nominee: bool,
     pub handler: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
@@ -101,6 +103,7 @@ impl StaffPrivacyRequest {
             email: r.email.map(|e| e.as_str().to_owned()),
             user_id: r.user_id.map(|u| u.to_string()),
             message: r.message,
+            nominee: r.nominee,
             handler: r.handler.map(|h| h.to_string()),
             received_at: r.received_at,
             due_at: r.due_at,
@@ -169,6 +172,25 @@ impl From<facetra_core::privacy::export::ExportStatus> for PrivacyExport {
                 kept_until: Some(kept_until),
                 size: Some(size),
             },
+        }
+    }
+}
+
+/// A user's nominee (DPDP Act s.14).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Nominee {
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<facetra_core::privacy::nominee::Nominee> for Nominee {
+    fn from(n: facetra_core::privacy::nominee::Nominee) -> Self {
+        Nominee {
+            name: n.name,
+            email: n.email.as_str().to_owned(),
+            created_at: n.created_at,
         }
     }
 }

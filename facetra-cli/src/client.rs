@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
-    Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, NewToken, Pack,
-    PaymentLink, Portfolio, PrivacyExport, PrivacyRequest, PrivacyRequestBody, Render,
+    Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, NewToken, Nominee,
+    Pack, PaymentLink, Portfolio, PrivacyExport, PrivacyRequest, PrivacyRequestBody, Render,
     RenderRequest, Token, Transaction, Upload, User,
 };
 use facetra_core::config::{keys, Config, Sources};
@@ -96,6 +96,12 @@ pub trait Client: Send + Sync {
     async fn privacy_request(&self, body: &PrivacyRequestBody) -> anyhow::Result<PrivacyRequest>;
     /// The account's privacy requests, newest first.
     async fn privacy_requests(&self, page: &ListQuery) -> anyhow::Result<List<PrivacyRequest>>;
+    /// Names (or replaces) the account's nominee.
+    async fn set_nominee(&self, name: &str, email: &str) -> anyhow::Result<Nominee>;
+    /// The account's nominee, if one is named.
+    async fn nominee(&self) -> anyhow::Result<Option<Nominee>>;
+    /// Removes the account's nominee; whether there was one.
+    async fn clear_nominee(&self) -> anyhow::Result<bool>;
     /// The account's export (built by an access request when none is kept), copied to `sink`.
     async fn privacy_export(
         &self,
@@ -442,6 +448,20 @@ impl Client for Embedded {
             .my_requests(&self.owner, &page.page()?)
             .await?;
         Ok(List::from_page(found))
+    }
+
+    async fn set_nominee(&self, name: &str, email: &str) -> anyhow::Result<Nominee> {
+        let privacy = self.facetra.privacy();
+        Ok(privacy.set_nominee(&self.owner, name, email).await?.into())
+    }
+
+    async fn nominee(&self) -> anyhow::Result<Option<Nominee>> {
+        let privacy = self.facetra.privacy();
+        Ok(privacy.my_nominee(&self.owner).await?.map(Nominee::from))
+    }
+
+    async fn clear_nominee(&self) -> anyhow::Result<bool> {
+        Ok(self.facetra.privacy().clear_nominee(&self.owner).await?)
     }
 
     async fn privacy_export(

@@ -38,6 +38,10 @@ pub enum Cmd {
         /// What the person asked for, in their words.
         #[arg(long)]
         message: Option<String>,
+        /// The request is the nominee's (DPDP Act s.14) for this account (email or id): --email
+        /// must be the nominee the user named; verify it by override once proof is seen.
+        #[arg(long, value_name = "ACCOUNT")]
+        on_behalf_of: Option<String>,
     },
     /// The queue, newest first; overdue and due-soon requests stand out.
     List {
@@ -269,12 +273,27 @@ impl Cmd {
                 email,
                 kind,
                 message,
+                on_behalf_of,
             } => {
-                let r = privacy
-                    .open_request(&actor, email, *kind, message.as_deref())
-                    .await?;
+                let r = match on_behalf_of {
+                    Some(account) => {
+                        privacy
+                            .open_for_nominee(&actor, email, account, *kind, message.as_deref())
+                            .await?
+                    }
+                    None => {
+                        privacy
+                            .open_request(&actor, email, *kind, message.as_deref())
+                            .await?
+                    }
+                };
+                let how = if r.nominee {
+                    "--override REASON (after seeing proof of death or incapacity)"
+                } else {
+                    "--send-code"
+                };
                 eprintln!(
-                    "facetra-admin: opened {} ({kind}), due {}; verify it with `facetra-admin dsr verify {} --send-code`",
+                    "facetra-admin: opened {} ({kind}), due {}; verify it with `facetra-admin dsr verify {} {how}`",
                     r.id,
                     r.due_at.format("%Y-%m-%d"),
                     r.id

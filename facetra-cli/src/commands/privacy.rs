@@ -37,6 +37,9 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// The person who may exercise your rights if you die or cannot act (DPDP Act s.14).
+    #[command(subcommand)]
+    Nominee(NomineeCmd),
     /// Your requests, newest first, with their due dates.
     Requests {
         /// At most this many (1–100).
@@ -46,6 +49,22 @@ pub enum Cmd {
         #[arg(long)]
         cursor: Option<String>,
     },
+}
+
+/// Your nominee.
+#[derive(Debug, clap::Subcommand)]
+pub enum NomineeCmd {
+    /// Name your nominee (replacing any earlier one).
+    Set {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Show your nominee.
+    Show,
+    /// Remove your nominee.
+    Clear,
 }
 
 fn row(r: &PrivacyRequest) -> Vec<String> {
@@ -130,6 +149,29 @@ impl Cmd {
                     out.display(),
                     status.size.unwrap_or_default()
                 );
+                Ok(())
+            }
+            Cmd::Nominee(cmd) => {
+                let result = match cmd {
+                    NomineeCmd::Set { name, email } => {
+                        client.set_nominee(name, email).await.map(Some)
+                    }
+                    NomineeCmd::Show => client.nominee().await,
+                    NomineeCmd::Clear => client.clear_nominee().await.map(|_| None),
+                };
+                client.close().await;
+                let nominee = result?;
+                if global.json {
+                    return output::json(&nominee);
+                }
+                match nominee {
+                    Some(n) => output::fields(&[
+                        ("nominee", n.name),
+                        ("email", n.email),
+                        ("named", n.created_at.format("%Y-%m-%d").to_string()),
+                    ]),
+                    None => println!("no nominee is named"),
+                }
                 Ok(())
             }
             Cmd::Requests { limit, cursor } => {

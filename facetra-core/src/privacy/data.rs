@@ -41,11 +41,12 @@ pub enum Kind {
     RequestLogs,
     PrivacyRequests,
     BreachNotices,
+    Nominees,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -65,6 +66,7 @@ impl Kind {
         Kind::RequestLogs,
         Kind::PrivacyRequests,
         Kind::BreachNotices,
+        Kind::Nominees,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -777,6 +779,27 @@ pub static REGISTRY: &[KindInfo] = &[
             place: Collection("breach_notices"),
             person: Some("user_id"),
             fields: &["_id", "breach_id", "user_id", "message_id", "notified_at"],
+        }],
+    },
+    KindInfo {
+        kind: Kind::Nominees,
+        name: "nominees",
+        holds: "the person the user named to exercise their rights on death or incapacity (DPDP Act s.14): their name and email",
+        category: Category::Account,
+        purpose: "to let the named person act for the user when the user cannot",
+        retention: Retention::WhileActive,
+        processors: &[MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Delete,
+        on_erasure: "deleted",
+        sqlite: &[Location {
+            place: Table("nominees"),
+            person: Some("user_id"),
+            fields: &["user_id", "name", "email", "created_at"],
+        }],
+        mongo: &[Location {
+            place: Collection("nominees"),
+            person: Some("user_id"),
+            fields: &["_id", "user_id", "name", "email", "created_at"],
         }],
     },
     KindInfo {

@@ -120,6 +120,7 @@ impl Privacy<'_> {
             completed_at: None,
             erasure: None,
             export: None,
+            nominee: false,
             updated_at: now,
             version: 1,
         }
@@ -299,10 +300,50 @@ impl Privacy<'_> {
     ) -> Result<PrivacyRequest> {
         self.f.authorize(actor, StaffOp::HandleRequests).await?;
         let email = Email::parse(email)?;
-        let message = parse_message(message)?;
         let user = self.f.store().accounts.user_by_email(&email).await?;
+        self.record_request(actor, email, user, false, kind, message)
+            .await
+    }
+
+    /// Records a request that a user's nominee (DPDP Act s.14) sent by email, for `account`
+    /// (its email or id): refused unless `email` is the nominee the user named. It is verified
+    /// by override once the DPO has seen proof of the user's death or incapacity.
+    pub async fn open_for_nominee(
+        &self,
+        actor: &Actor,
+        email: &str,
+        account: &str,
+        kind: RequestType,
+        message: Option<&str>,
+    ) -> Result<PrivacyRequest> {
+        self.f.authorize(actor, StaffOp::HandleRequests).await?;
+        let email = Email::parse(email)?;
+        let user = self.f.accounts().lookup(account).await?;
+        let named = self.f.store().nominees.nominee(&user.id).await?;
+        if named.is_none_or(|n| n.email != email) {
+            return Err(Error::Forbidden(format!(
+                "{} is not the nominee of {}; a user names a nominee with `facetra privacy nominee set`",
+                email.as_str(),
+                user.id
+            )));
+        }
+        self.record_request(actor, email, Some(user), true, kind, message)
+            .await
+    }
+
+    async fn record_request(
+        &self,
+        actor: &Actor,
+        email: Email,
+        user: Option<User>,
+        nominee: bool,
+        kind: RequestType,
+        message: Option<&str>,
+    ) -> Result<PrivacyRequest> {
+        let message = parse_message(message)?;
         let mut r = self.new_request(kind, Channel::Email, user.as_ref(), email, message);
         r.handler = staff_id(actor);
+        r.nominee = nominee;
         self.f.store().requests.insert_request(&r).await?;
         self.f
             .audit_record(
@@ -312,6 +353,7 @@ impl Privacy<'_> {
                 json!({
                     "type": kind.as_str(),
                     "channel": "email",
+                    "nominee": nominee,
                     "account": r.user_id.as_ref().map(UserId::as_str),
                 }),
             )
@@ -320,7 +362,7 @@ impl Privacy<'_> {
         self.tell(
             &r,
             "received",
-            templates::privacy_received(kind.as_str(), r.id.as_str(), &due, true),
+            templates::privacy_received(kind.as_str(), r.id.as_str(), &due, !nominee),
         )
         .await?;
         Ok(r)
@@ -380,6 +422,11 @@ impl Privacy<'_> {
         let r = self
             .step(actor, &r.id, "privacy.send_code", |r| {
                 open_unverified(r)?;
+                if r.nominee {
+                    return Err(Error::Conflict(
+                        "a nominee's request is verified by override, once you have seen proof of the user's death or incapacity: `dsr verify ID --override REASON`".into(),
+                    ));
+                }
                 if r.email.is_none() {
                     return Err(Error::Conflict(
                         "the request has no address to send a code to; verify it by override"

@@ -10,6 +10,7 @@ pub mod dsr;
 pub mod erasure;
 pub mod export;
 pub mod logs;
+pub mod nominee;
 pub mod requests;
 pub mod retention;
 mod service;

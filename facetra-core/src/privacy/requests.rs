@@ -230,6 +230,9 @@ pub struct PrivacyRequest {
     /// The person's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Made by the user's nominee (the email is the nominee's).
+    #[serde(default)]
+    pub nominee: bool,
     /// The staff member handling it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handler: Option<UserId>,

@@ -25,6 +25,7 @@ use crate::privacy::audit::AuditStore;
 use crate::privacy::breach::BreachStore;
 use crate::privacy::data::PersonalDataStore;
 use crate::privacy::logs::RequestLogStore;
+use crate::privacy::nominee::NomineeStore;
 use crate::privacy::requests::RequestStore;
 use crate::privacy::usage::UsageStore;
 use crate::security::events::SecurityEventStore;
@@ -63,6 +64,7 @@ pub struct Store {
     pub request_logs: Arc<dyn RequestLogStore>,
     pub requests: Arc<dyn RequestStore>,
     pub breaches: Arc<dyn BreachStore>,
+    pub nominees: Arc<dyn NomineeStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -104,6 +106,7 @@ impl Store {
                     request_logs: db.clone(),
                     requests: db.clone(),
                     breaches: db.clone(),
+                    nominees: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -131,6 +134,7 @@ impl Store {
                     request_logs: db.clone(),
                     requests: db.clone(),
                     breaches: db.clone(),
+                    nominees: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

@@ -237,6 +237,14 @@ async fn populate(
         })
         .await
         .unwrap();
+    f.privacy()
+        .set_nominee(
+            &actor,
+            &format!("{name}'s sister"),
+            &format!("sister.of.{}", email),
+        )
+        .await
+        .unwrap();
     // A breach the person was told of.
     let breach = f
         .privacy()

@@ -26,6 +26,7 @@ conformance!(
     two_servers_never_run_retention_at_once_and_it_runs_again_after_its_interval,
     a_correction_changes_the_name_and_the_audit_log_holds_its_field_never_its_value,
     a_breach_shows_its_deadlines_until_met_and_tells_each_person_once,
+    a_nominee_acts_for_the_user_only_when_named_and_only_by_override,
 );
 
 /// The newest queued message of `template` to `to`.
@@ -777,5 +778,70 @@ async fn a_breach_shows_its_deadlines_until_met_and_tells_each_person_once(backe
         privacy.breaches(&admin, &PageRequest::first()).await,
         Err(Error::Forbidden(_))
     ));
+    h.finish().await;
+}
+
+async fn a_nominee_acts_for_the_user_only_when_named_and_only_by_override(backend: Backend) {
+    let h = harness(backend).await;
+    let ada = h.person("ada@example.com").await;
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    assert!(matches!(
+        privacy.set_nominee(&ada, "Ada", "ada@example.com").await,
+        Err(Error::Invalid { field: "email", .. })
+    ));
+    let named = privacy
+        .set_nominee(&ada, "Byron Quill", "byron@example.com")
+        .await
+        .unwrap();
+    assert_eq!(privacy.my_nominee(&ada).await.unwrap(), Some(named));
+    let stranger = privacy
+        .open_for_nominee(
+            &dpo,
+            "mallory@example.com",
+            "ada@example.com",
+            RequestType::Erasure,
+            None,
+        )
+        .await;
+    assert!(matches!(stranger, Err(Error::Forbidden(_))), "{stranger:?}");
+    let r = privacy
+        .open_for_nominee(
+            &dpo,
+            "byron@example.com",
+            "ada@example.com",
+            RequestType::Access,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(r.nominee);
+    assert_eq!(r.user_id.as_ref(), ada.user_id());
+    mail_to(&h, "byron@example.com", "privacy_request_received").await;
+    assert!(matches!(
+        privacy.send_code(&dpo, r.id.as_str()).await,
+        Err(Error::Conflict(_))
+    ));
+    let verified = privacy
+        .verify_override(&dpo, r.id.as_str(), "death certificate seen")
+        .await
+        .unwrap();
+    assert_eq!(verified.status, RequestStatus::Verified);
+    let (zip, _) = privacy
+        .export_request(&dpo, r.id.as_str(), Vec::new())
+        .await
+        .unwrap();
+    assert!(contains(&zip, "ada@example.com"), "the export is Ada's");
+    assert!(privacy.clear_nominee(&ada).await.unwrap());
+    assert!(privacy
+        .open_for_nominee(
+            &dpo,
+            "byron@example.com",
+            "ada@example.com",
+            RequestType::Access,
+            None
+        )
+        .await
+        .is_err());
     h.finish().await;
 }

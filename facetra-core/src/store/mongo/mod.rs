@@ -10,6 +10,7 @@ mod breaches;
 mod jobs;
 mod leases;
 mod ledger;
+mod nominees;
 mod onboarding;
 mod outbox;
 mod payments;
@@ -342,6 +343,10 @@ impl Mongo {
 
     fn breach_notices(&self) -> Collection<Document> {
         self.db.collection("breach_notices")
+    }
+
+    fn nominees(&self) -> Collection<Document> {
+        self.db.collection("nominees")
     }
 
     fn schedules(&self) -> Collection<Document> {

@@ -273,7 +273,8 @@ impl PersonalDataStore for Mongo {
             | Kind::SignInAttempts
             | Kind::Signups
             | Kind::UsageEvents
-            | Kind::BreachNotices => {
+            | Kind::BreachNotices
+            | Kind::Nominees => {
                 let mut removed = 0;
                 for (collection, filter) in self.scopes(kind, p) {
                     removed += collection
@@ -444,7 +445,8 @@ impl PersonalDataStore for Mongo {
                 | Kind::Boms
                 | Kind::Portfolios
                 | Kind::PrivacyRequests
-                | Kind::BreachNotices => return Ok(0),
+                | Kind::BreachNotices
+                | Kind::Nominees => return Ok(0),
             };
         if dry_run {
             return collection.count_documents(due).await.map_err(mongo_err);

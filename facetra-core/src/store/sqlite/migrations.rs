@@ -316,6 +316,13 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (breach_id, user_id)
     );
     CREATE INDEX breach_notices_user ON breach_notices (user_id);",
+    // 20: nominees, one per user.
+    "CREATE TABLE nominees (
+        user_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
 ];
 
 /// Brings the schema up to date in one transaction per step.

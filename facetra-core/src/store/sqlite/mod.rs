@@ -14,6 +14,7 @@ mod jobs;
 mod leases;
 mod ledger;
 mod migrations;
+mod nominees;
 mod onboarding;
 mod outbox;
 mod payments;

@@ -352,7 +352,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::SignInAttempts
             | Kind::Signups
             | Kind::UsageEvents
-            | Kind::BreachNotices => Erased {
+            | Kind::BreachNotices
+            | Kind::Nominees => Erased {
                 removed: self.delete_rows(kind, p).await?,
                 ..Erased::default()
             },
@@ -490,7 +491,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Boms
             | Kind::Portfolios
             | Kind::PrivacyRequests
-            | Kind::BreachNotices => return Ok(0),
+            | Kind::BreachNotices
+            | Kind::Nominees => return Ok(0),
         };
         let cutoff = ms(cutoff);
         if dry_run {
