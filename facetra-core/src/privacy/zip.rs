@@ -1,6 +1,6 @@
 //! A streaming ZIP writer for exports: entries are stored (images are compressed already),
 //! each followed by a data descriptor, so nothing is buffered and the sink need not seek;
-//! names are UTF-8. One entry's bytes pass through in 64 KB pieces while their CRC-32,
+//! names are UTF-8. One entry's bytes pass through in 1 MB pieces while their CRC-32,
 //! SHA-256 and size are taken. The classic format's limits (4 GB, 65,535 entries) are
 //! checked, never silently wrapped.
 
@@ -124,6 +124,22 @@ impl<W: AsyncWrite + Unpin> ZipWriter<W> {
 
     /// Closes the entry begun last; its size and SHA-256.
     pub async fn end(&mut self) -> Result<&Entry> {
+        self.end_with(None).await
+    }
+
+    /// Adds an entry whose bytes are in memory and whose SHA-256 is known already (a blob's,
+    /// taken when it was stored): only the CRC is computed.
+    pub async fn add_known(&mut self, name: &str, bytes: &[u8], sha256: &str) -> Result<&Entry> {
+        self.begin(name).await?;
+        if let Some(open) = self.open.as_mut() {
+            open.crc.update(bytes);
+            open.size += bytes.len() as u64;
+        }
+        self.put(bytes).await?;
+        self.end_with(Some(sha256.to_owned())).await
+    }
+
+    async fn end_with(&mut self, known: Option<String>) -> Result<&Entry> {
         let Some(open) = self.open.take() else {
             return Err(Error::Internal("a ZIP entry ended twice".into()));
         };
@@ -141,21 +157,22 @@ impl<W: AsyncWrite + Unpin> ZipWriter<W> {
         let entry = Entry {
             name: open.name,
             size: open.size,
-            sha256: hex::encode(open.sha.finalize()),
+            sha256: known.unwrap_or_else(|| hex::encode(open.sha.finalize())),
             crc,
             offset: open.offset,
         };
         Ok(push(&mut self.entries, entry))
     }
 
-    /// Adds an entry named `name` with the bytes of `body`, read in 64 KB pieces.
+    /// Adds an entry named `name` with the bytes of `body`, read in 1 MB pieces (a file read
+    /// is a trip to the blocking pool: fewer, larger ones).
     pub async fn add(
         &mut self,
         name: &str,
         body: &mut (dyn AsyncRead + Send + Unpin),
     ) -> Result<&Entry> {
         self.begin(name).await?;
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = vec![0u8; 1024 * 1024];
         loop {
             let n = body.read(&mut buf).await?;
             if n == 0 {
