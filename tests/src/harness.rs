@@ -52,6 +52,8 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     /// The MongoDB database name (Mongo only).
     pub mongo_db: Option<String>,
+    /// The Razorpay stub the store points at, when it was made with one.
+    pub razorpay: Option<crate::razorpay_stub::RazorpayStub>,
 }
 
 /// The instant every harness clock starts at: in the future, so a server's own TTL monitor
@@ -83,6 +85,7 @@ impl Harness {
             clock,
             dir,
             mongo_db,
+            razorpay: None,
         }
     }
 
@@ -95,6 +98,14 @@ impl Harness {
         let mut all: Vec<(&str, &str)> = stub.iter().map(|(k, v)| (*k, v.as_str())).collect();
         all.extend_from_slice(extra);
         Harness::with(backend, &all).await
+    }
+
+    /// A fresh store pointed at its own Razorpay stub (kept in `razorpay`) plus extra settings.
+    pub async fn with_razorpay(backend: Backend, extra: &[(&str, &str)]) -> Harness {
+        let stub = crate::razorpay_stub::RazorpayStub::start().await;
+        let mut h = Harness::with_stub(backend, stub.settings(), extra).await;
+        h.razorpay = Some(stub);
+        h
     }
 
     /// The first page of security events of `kind`, newest first.

@@ -210,6 +210,16 @@ impl RazorpayStub {
         id
     }
 
+    /// Like `pay_order`, by a payer whose checkout form carried `email`.
+    pub fn pay_order_by(&self, order_id: &str, status: &str, email: &str) -> String {
+        let id = self.pay_order(order_id, status);
+        let mut books = self.books.lock().unwrap();
+        if let Some(p) = books.payments.get_mut(&id) {
+            p["email"] = json!(email);
+        }
+        id
+    }
+
     /// Razorpay captures an authorised payment.
     pub fn capture(&self, payment_id: &str) {
         let mut books = self.books.lock().unwrap();

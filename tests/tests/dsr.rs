@@ -261,6 +261,19 @@ fn an_export_is_a_zip_any_unzip_tool_reads_and_an_unverified_one_writes_nothing(
         text(&again)
     );
 
+    let unasked = facetra_in(data)(&["privacy", "delete-account"]);
+    assert_eq!(unasked.status.code(), Some(2), "{}", text(&unasked));
+    let asked = json(&facetra_in(data)(&[
+        "privacy",
+        "delete-account",
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(
+        (asked["type"].as_str(), asked["status"].as_str()),
+        (Some("erasure"), Some("verified"))
+    );
+
     let admin = as_admin(data, "asha@example.com");
     grant_dpo(&admin, "asha@example.com");
     let opened = json(&admin(&[

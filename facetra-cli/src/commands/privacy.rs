@@ -37,6 +37,17 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Ask for your account and data to be erased (an erasure request: the Data Protection
+    /// Officer carries it out within 30 days, and you are emailed when it is done). Payment
+    /// records stay under a pseudonym for the 7 years tax law asks; credits left are forfeited.
+    DeleteAccount {
+        /// Do not ask first.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Why, in your words (optional).
+        #[arg(long, short = 'm')]
+        message: Option<String>,
+    },
     /// The person who may exercise your rights if you die or cannot act (DPDP Act s.14).
     #[command(subcommand)]
     Nominee(NomineeCmd),
@@ -148,6 +159,47 @@ impl Cmd {
                     "saved your data to {} ({} bytes); open index.html inside it to read it",
                     out.display(),
                     status.size.unwrap_or_default()
+                );
+                Ok(())
+            }
+            Cmd::DeleteAccount { yes, message } => {
+                use std::io::IsTerminal;
+                if !yes {
+                    let asked = if std::io::stdin().is_terminal() {
+                        dialoguer::Confirm::new()
+                            .with_prompt("Ask for your account and all its data to be erased? This cannot be undone once carried out.")
+                            .default(false)
+                            .interact()
+                            .unwrap_or(false)
+                    } else {
+                        client.close().await;
+                        return Err(facetra_core::Error::invalid(
+                            "yes",
+                            "there is no terminal to confirm on; pass --yes to ask for the erasure",
+                        )
+                        .into());
+                    };
+                    if !asked {
+                        client.close().await;
+                        println!("nothing was asked for");
+                        return Ok(());
+                    }
+                }
+                let result = client
+                    .privacy_request(&PrivacyRequestBody {
+                        kind: RequestType::Erasure,
+                        message: message.clone(),
+                    })
+                    .await;
+                client.close().await;
+                let r = result?;
+                if global.json {
+                    return output::json(&r);
+                }
+                println!(
+                    "erasure requested ({}); it will be carried out by {} and you will be emailed when it is done",
+                    r.id,
+                    r.due_at.format("%Y-%m-%d")
                 );
                 Ok(())
             }

@@ -36,7 +36,7 @@ pub(super) struct Person {
 }
 
 pub(super) async fn harness(backend: Backend) -> Harness {
-    Harness::with(backend, &[(keys::DEV_LOGIN, "true")]).await
+    Harness::with_razorpay(backend, &[(keys::DEV_LOGIN, "true")]).await
 }
 
 fn store_kind(backend: Backend) -> StoreKind {
@@ -113,6 +113,20 @@ async fn populate(
         }])
         .await
         .unwrap();
+    // A pack bought through Razorpay, whose webhook carried the person's email.
+    if let Some(stub) = &h.razorpay {
+        let order = f.payments().create_order(&actor, "starter").await.unwrap();
+        let paid = stub.pay_order_by(&order.order_id, "captured", email);
+        let (body, sig) = stub.webhook("payment.captured", &paid);
+        f.payments()
+            .handle_webhook(
+                &body,
+                &sig,
+                Some(&format!("evt_{}", &user.id.as_str()[4..18])),
+            )
+            .await
+            .unwrap();
+    }
     // A line from before the person signed in: their IP, nobody's user id.
     f.store()
         .request_logs
