@@ -524,3 +524,93 @@ async fn return_to_is_a_local_path_or_it_becomes_slash() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn after_an_erasure_sessions_tokens_and_links_fail_and_the_same_google_account_starts_afresh()
+{
+    use facetra_core::privacy::erasure::EraseOptions;
+    use facetra_core::privacy::requests::RequestType;
+    let (h, app, stub) = sign_in_app().await;
+    let token = stub.id_token(now_of(&h), "1170000000009", "ada@gmail.com");
+    let first = post_id_token(&app, &json!({ "id_token": token, "age_confirmed": true })).await;
+    let cookie = session_token(&first).expect("a session cookie");
+    let first: Value = first.json().await.unwrap();
+    let origin = app.origin().to_owned();
+    let api: Value = app
+        .send(
+            Method::POST,
+            "/v1/tokens",
+            Req::json(&json!({ "name": "laptop" }))
+                .cookie(&cookie)
+                .origin(&origin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let api = api["token"].as_str().expect("a token").to_owned();
+    app.send(
+        Method::POST,
+        "/v1/privacy/requests",
+        Req::json(&json!({ "type": "access" }))
+            .cookie(&cookie)
+            .origin(&origin),
+    )
+    .await;
+    let export: Value = app
+        .send(
+            Method::GET,
+            "/v1/privacy/export",
+            Req::default().cookie(&cookie),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link = export["url"].as_str().expect("a link").to_owned();
+    assert_eq!(
+        app.send(Method::GET, &link, Req::default()).await.status(),
+        200
+    );
+
+    let dpo = h
+        .staff("dee@example.com", &[facetra_core::accounts::Role::Dpo])
+        .await;
+    let privacy = h.facetra.privacy();
+    let r = privacy
+        .open_request(&dpo, "ada@gmail.com", RequestType::Erasure, None)
+        .await
+        .unwrap();
+    privacy
+        .verify_override(&dpo, r.id.as_str(), "video call")
+        .await
+        .unwrap();
+    let forfeit = EraseOptions {
+        forfeit_credits: true,
+        ..EraseOptions::default()
+    };
+    privacy
+        .erase(&dpo, r.id.as_str(), forfeit, &|_| {})
+        .await
+        .unwrap();
+
+    let me = app
+        .send(Method::GET, "/v1/me", Req::default().cookie(&cookie))
+        .await;
+    assert_eq!(me.status(), 401, "the session ended");
+    let me = app
+        .send(Method::GET, "/v1/me", Req::default().bearer(&api))
+        .await;
+    assert_eq!(me.status(), 401, "the token stopped working");
+    assert_eq!(
+        app.send(Method::GET, &link, Req::default()).await.status(),
+        404,
+        "the signed link is dead"
+    );
+    let again = post_id_token(&app, &json!({ "id_token": token, "age_confirmed": true })).await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["new_account"], true, "{again}");
+    assert_ne!(again["user"]["id"], first["user"]["id"]);
+    app.stop().await;
+}
