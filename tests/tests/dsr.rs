@@ -8,6 +8,7 @@ use std::path::Path;
 
 use facetra_core::config::keys;
 use facetra_tests::binaries::{command, run, RunningServer};
+
 use facetra_tests::harness::{contains, walk};
 
 use super::binaries::{as_admin, facetra_in, grant_dpo, init, render_once, text};
@@ -433,4 +434,115 @@ fn a_breach_is_recorded_reported_and_its_people_told_from_the_command_line() {
             .contains("security incident")
     });
     assert!(mailed, "the notice went out through the outbox");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs FACETRA_TEST_MONGODB_URI"]
+async fn on_mongodb_too_a_dpo_exports_and_erases_with_facetra_admin_alone() {
+    let database = format!(
+        "t_{}",
+        facetra_core::ids::random("dsr").trim_start_matches("dsr_")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env(keys::DATA_DIR, dir.path())
+            .env(keys::DATABASE_URL, facetra_tests::harness::mongo_uri())
+            .env(keys::MONGODB_DATABASE, &database)
+            .env(keys::SECRET_KEY, facetra_tests::harness::TEST_SECRET);
+    };
+    let mut cmd = command("facetra-server");
+    cmd.args(["--bind", "127.0.0.1:0"])
+        .env(keys::DEV_LOGIN, "true")
+        .env(keys::WORKERS, "0");
+    env(&mut cmd);
+    let server = RunningServer::start(cmd);
+    let http = reqwest::Client::new();
+    for email in ["ada@example.com", "dee@example.com"] {
+        facetra_tests::binaries::dev_login_cookie(&http, &server.base, email).await;
+    }
+    assert!(server.terminate().success());
+    let admin = |args: &[&str]| {
+        let mut cmd = command("facetra-admin");
+        env(&mut cmd);
+        cmd.args(["--operator", "dee@example.com"]).args(args);
+        run(&mut cmd)
+    };
+    let boot = {
+        let mut cmd = command("facetra-admin");
+        env(&mut cmd);
+        run(cmd.args(["--yes", "bootstrap", "dee@example.com"]))
+    };
+    assert!(boot.status.success(), "{}", text(&boot));
+    grant_dpo(&admin, "dee@example.com");
+
+    let access = json(&admin(&[
+        "dsr",
+        "open",
+        "--email",
+        "ada@example.com",
+        "--type",
+        "access",
+        "--json",
+    ]));
+    let id = access["id"].as_str().unwrap();
+    let verified = admin(&["--yes", "dsr", "verify", id, "--override", "seen in person"]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let zip = dir.path().join("ada.zip");
+    let written = admin(&["dsr", "export", id, "--out", zip.to_str().unwrap()]);
+    assert!(written.status.success(), "{}", text(&written));
+    let checked = run(std::process::Command::new("python3")
+        .args(["-m", "zipfile", "-t"])
+        .arg(&zip));
+    assert!(checked.status.success(), "{}", text(&checked));
+
+    let erasure = json(&admin(&[
+        "dsr",
+        "open",
+        "--email",
+        "ada@example.com",
+        "--type",
+        "erasure",
+        "--json",
+    ]));
+    let id = erasure["id"].as_str().unwrap();
+    let verified = admin(&["--yes", "dsr", "verify", id, "--override", "seen in person"]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let plan = json(&admin(&["dsr", "erase", id, "--dry-run", "--json"]));
+    let done = json(&admin(&[
+        "--yes",
+        "dsr",
+        "erase",
+        id,
+        "--forfeit-credits",
+        "--json",
+    ]));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(done["kinds"], plan["kinds"]);
+
+    let client = mongodb::Client::with_uri_str(facetra_tests::harness::mongo_uri())
+        .await
+        .unwrap();
+    let db = client.database(&database);
+    let mut all = String::new();
+    for name in db.list_collection_names().await.unwrap() {
+        use futures::TryStreamExt;
+        let docs: Vec<mongodb::bson::Document> = db
+            .collection(&name)
+            .find(mongodb::bson::doc! {})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        for d in docs {
+            all.push_str(&d.to_string());
+        }
+    }
+    assert!(
+        !all.contains("ada@example.com"),
+        "Ada's email is still stored"
+    );
+    assert!(all.contains("dee@example.com"), "the scan reads the store");
+    let _ = db.drop().await;
+    client.shutdown().await;
 }
