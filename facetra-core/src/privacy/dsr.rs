@@ -667,9 +667,10 @@ impl Privacy<'_> {
             .await
     }
 
-    /// Closes a verified request as answered (a correction made, a grievance resolved, an
-    /// export handed over), saying what was done; the person is told. Erasure requests are
-    /// completed by the erasure itself.
+    /// Closes a verified request as answered (a grievance resolved, an export handed over, a
+    /// consent withdrawn: closing a withdrawal request switches analytics and marketing off),
+    /// saying what was done; the person is told. Erasure requests are completed by the
+    /// erasure itself, correction requests by `correct`.
     pub async fn close(&self, actor: &Actor, id: &str, outcome: &str) -> Result<PrivacyRequest> {
         let r = self.request(actor, id).await?;
         if r.kind == RequestType::Erasure {
@@ -683,6 +684,19 @@ impl Privacy<'_> {
             ));
         }
         let outcome = reason_text("outcome", outcome)?;
+        if r.kind == RequestType::WithdrawConsent {
+            // Closing it is withdrawing: analytics and marketing off at once.
+            let user = r.user_id.clone().ok_or_else(|| {
+                Error::Conflict(format!(
+                    "privacy request {} names no account, so there is no consent to withdraw; reject it as no_match",
+                    r.id
+                ))
+            })?;
+            self.f
+                .accounts()
+                .set_consents(&Actor::User(user), Some(false), Some(false), "dpo")
+                .await?;
+        }
         self.complete(actor, &r.id, &outcome).await
     }
 

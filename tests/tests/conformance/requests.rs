@@ -27,6 +27,7 @@ conformance!(
     a_correction_changes_the_name_and_the_audit_log_holds_its_field_never_its_value,
     a_breach_shows_its_deadlines_until_met_and_tells_each_person_once,
     a_nominee_acts_for_the_user_only_when_named_and_only_by_override,
+    a_withdrawal_by_email_switches_the_consents_off_when_the_dpo_closes_it,
 );
 
 /// The newest queued message of `template` to `to`.
@@ -847,5 +848,45 @@ async fn a_nominee_acts_for_the_user_only_when_named_and_only_by_override(backen
         )
         .await
         .is_err());
+    h.finish().await;
+}
+
+async fn a_withdrawal_by_email_switches_the_consents_off_when_the_dpo_closes_it(backend: Backend) {
+    let h = harness(backend).await;
+    let ada = h.person("ada@example.com").await;
+    h.facetra
+        .accounts()
+        .set_consents(&ada, Some(true), Some(true), "web")
+        .await
+        .unwrap();
+    let dpo = h.staff("dee@example.com", &[Role::Dpo]).await;
+    let privacy = h.facetra.privacy();
+    let r = privacy
+        .open_request(&dpo, "ada@example.com", RequestType::WithdrawConsent, None)
+        .await
+        .unwrap();
+    assert!(
+        privacy
+            .close(&dpo, r.id.as_str(), "Withdrawn.")
+            .await
+            .is_err(),
+        "verified first"
+    );
+    privacy
+        .verify_override(
+            &dpo,
+            r.id.as_str(),
+            "from the account's address, confirmed by phone",
+        )
+        .await
+        .unwrap();
+    let closed = privacy
+        .close(&dpo, r.id.as_str(), "Your consents are withdrawn.")
+        .await
+        .unwrap();
+    assert_eq!(closed.status, RequestStatus::Completed);
+    let me = h.facetra.accounts().me(&ada).await.unwrap();
+    assert!(!me.consents.analytics.granted && !me.consents.marketing.granted);
+    mail_to(&h, "ada@example.com", "privacy_request_completed").await;
     h.finish().await;
 }
