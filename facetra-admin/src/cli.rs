@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    anonymise, audit, bootstrap, breach, completions, credits, datamap, dsr, mail, onboarding,
-    retention, users,
+    anonymise, audit, bootstrap, breach, completions, credits, datamap, dsr, mail, messages,
+    onboarding, retention, users,
 };
 
 /// Operate a Facetra deployment: users, roles, the audit log. Opens the database the server
@@ -79,6 +79,9 @@ pub enum Command {
     /// Personal-data breaches: record them, their deadlines, and tell the people affected.
     #[command(subcommand)]
     Breach(breach::Cmd),
+    /// Users' messages: list, read and answer them.
+    #[command(subcommand)]
+    Messages(messages::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

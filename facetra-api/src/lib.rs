@@ -7,6 +7,7 @@
 
 mod account;
 mod credits;
+mod messages;
 mod onboarding;
 mod privacy;
 mod studio;
@@ -18,6 +19,7 @@ pub use account::{
 pub use credits::{
     Balance, Checkout, Order, Pack, PackChoice, Packs, PaymentLink, Transaction, VerifyBody,
 };
+pub use messages::{EventBody, Message, MessageReply, NewMessage, ReplyBody, StaffMessage};
 pub use onboarding::{Signup, SignupBody, SignupCreated, SignupQuery};
 pub use privacy::{
     Nominee, PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery,

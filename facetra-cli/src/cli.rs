@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    bom, buy, completions, consent, credits, download, init, jobs, packs, portfolio, privacy,
-    render, renders, tokens, upload, whoami,
+    bom, buy, completions, consent, credits, download, init, jobs, messages, packs, portfolio,
+    privacy, render, renders, tokens, upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -97,6 +97,9 @@ pub enum Command {
     /// a grievance, and follow your requests.
     #[command(subcommand)]
     Privacy(privacy::Cmd),
+    /// Write to Facetra (support, feedback, a grievance) and read the answers.
+    #[command(subcommand)]
+    Messages(messages::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
-    Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, NewToken, Nominee,
-    Pack, PaymentLink, Portfolio, PrivacyExport, PrivacyRequest, PrivacyRequestBody, Render,
-    RenderRequest, Token, Transaction, Upload, User,
+    Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, Message, NewMessage,
+    NewToken, Nominee, Pack, PaymentLink, Portfolio, PrivacyExport, PrivacyRequest,
+    PrivacyRequestBody, Render, RenderRequest, Token, Transaction, Upload, User,
 };
 use facetra_core::config::{keys, Config, Sources};
 use facetra_core::paging::PageRequest;
@@ -96,6 +96,14 @@ pub trait Client: Send + Sync {
     async fn privacy_request(&self, body: &PrivacyRequestBody) -> anyhow::Result<PrivacyRequest>;
     /// The account's privacy requests, newest first.
     async fn privacy_requests(&self, page: &ListQuery) -> anyhow::Result<List<PrivacyRequest>>;
+    /// Writes to Facetra (a grievance also opens a grievance privacy request).
+    async fn send_message(&self, message: &NewMessage) -> anyhow::Result<Message>;
+    /// The account's message threads, newest first.
+    async fn messages(&self, page: &ListQuery) -> anyhow::Result<List<Message>>;
+    /// One thread with its answers.
+    async fn message(&self, id: &str) -> anyhow::Result<Message>;
+    /// Writes more in a thread.
+    async fn reply_message(&self, id: &str, body: &str) -> anyhow::Result<Message>;
     /// Names (or replaces) the account's nominee.
     async fn set_nominee(&self, name: &str, email: &str) -> anyhow::Result<Nominee>;
     /// The account's nominee, if one is named.
@@ -448,6 +456,30 @@ impl Client for Embedded {
             .my_requests(&self.owner, &page.page()?)
             .await?;
         Ok(List::from_page(found))
+    }
+
+    async fn send_message(&self, m: &NewMessage) -> anyhow::Result<Message> {
+        let messages = self.facetra.messages();
+        Ok(messages
+            .send(&self.owner, m.kind, &m.subject, &m.body)
+            .await?
+            .into())
+    }
+
+    async fn messages(&self, page: &ListQuery) -> anyhow::Result<List<Message>> {
+        let messages = self.facetra.messages();
+        Ok(List::from_page(
+            messages.mine(&self.owner, &page.page()?).await?,
+        ))
+    }
+
+    async fn message(&self, id: &str) -> anyhow::Result<Message> {
+        Ok(self.facetra.messages().get(&self.owner, id).await?.into())
+    }
+
+    async fn reply_message(&self, id: &str, body: &str) -> anyhow::Result<Message> {
+        let messages = self.facetra.messages();
+        Ok(messages.reply(&self.owner, id, body).await?.into())
     }
 
     async fn set_nominee(&self, name: &str, email: &str) -> anyhow::Result<Nominee> {

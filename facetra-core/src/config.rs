@@ -148,6 +148,7 @@ pub struct RateLimits {
     pub admin_per_min: u32,
     pub sign_in_per_min: u32,
     pub forms_per_min: u32,
+    pub events_per_min: u32,
 }
 
 /// An address or a CIDR block (`10.0.0.0/8`, `::1`).
@@ -276,6 +277,7 @@ pub mod keys {
     pub const RATE_LIMIT_ADMIN_PER_MIN: &str = "FACETRA_RATE_LIMIT_ADMIN_PER_MIN";
     pub const RATE_LIMIT_SIGN_IN_PER_MIN: &str = "FACETRA_RATE_LIMIT_SIGN_IN_PER_MIN";
     pub const RATE_LIMIT_FORMS_PER_MIN: &str = "FACETRA_RATE_LIMIT_FORMS_PER_MIN";
+    pub const RATE_LIMIT_EVENTS_PER_MIN: &str = "FACETRA_RATE_LIMIT_EVENTS_PER_MIN";
     pub const TRUSTED_PROXIES: &str = "FACETRA_TRUSTED_PROXIES";
     pub const SIGNUP: &str = "FACETRA_SIGNUP";
     pub const REQUEST_LOGS: &str = "FACETRA_REQUEST_LOGS";
@@ -515,6 +517,7 @@ impl Config {
                 admin_per_min: per_min(keys::RATE_LIMIT_ADMIN_PER_MIN, 60)?,
                 sign_in_per_min: per_min(keys::RATE_LIMIT_SIGN_IN_PER_MIN, 20)?,
                 forms_per_min: per_min(keys::RATE_LIMIT_FORMS_PER_MIN, 5)?,
+                events_per_min: per_min(keys::RATE_LIMIT_EVENTS_PER_MIN, 120)?,
             },
             request_logs: match layers.get(keys::REQUEST_LOGS) {
                 None => true,

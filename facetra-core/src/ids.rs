@@ -115,6 +115,8 @@ typed_id!(/// A privacy request (a data subject's request: access, erasure, …)
     RequestId, "dsr");
 typed_id!(/// A recorded personal-data breach.
     BreachId, "brc");
+typed_id!(/// An in-app message thread.
+    ThreadId, "thr");
 
 macro_rules! time_ordered_new {
     ($($name:ident),*) => {$(
@@ -133,6 +135,7 @@ time_ordered_new!(
     SignupId,
     RequestId,
     BreachId,
+    ThreadId,
     LedgerId,
     PaymentId,
     SecurityEventId,

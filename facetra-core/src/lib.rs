@@ -18,6 +18,7 @@ pub(crate) mod faults;
 pub mod ids;
 pub mod lease;
 pub mod mail;
+pub mod messages;
 pub mod onboarding;
 pub mod paging;
 pub mod payments;
@@ -311,6 +312,11 @@ impl Facetra {
     }
 
     /// The registry of personal data and what the DPO does with it.
+    pub fn messages(&self) -> messages::Messages<'_> {
+        messages::Messages { f: self }
+    }
+
+    /// Privacy requests, exports, erasure, retention, breaches and the data map.
     pub fn privacy(&self) -> privacy::Privacy<'_> {
         privacy::Privacy { f: self }
     }

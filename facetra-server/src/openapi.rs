@@ -3,8 +3,8 @@
 use utoipa::OpenApi;
 
 use crate::routes::{
-    admin, auth, bom, credits, health, me, onboarding, payments, portfolios, privacy, studio,
-    tokens, uploads,
+    admin, auth, bom, credits, health, me, messages, onboarding, payments, portfolios, privacy,
+    studio, tokens, uploads,
 };
 
 /// Facetra's HTTP API.
@@ -39,6 +39,11 @@ use crate::routes::{
         privacy::list,
         privacy::queue,
         privacy::export,
+        messages::create,
+        messages::list,
+        messages::get,
+        messages::reply,
+        messages::event,
         onboarding::waitlist,
         onboarding::demo,
         tokens::list,
@@ -119,6 +124,11 @@ use crate::routes::{
         facetra_api::PrivacyRequest,
         facetra_api::StaffPrivacyRequest,
         facetra_api::PrivacyExport,
+        facetra_api::NewMessage,
+        facetra_api::ReplyBody,
+        facetra_api::Message,
+        facetra_api::MessageReply,
+        facetra_api::EventBody,
     ))
 )]
 pub struct ApiDoc;

@@ -18,6 +18,8 @@ pub enum Group {
     Admin,
     SignIn,
     Forms,
+    /// The web app's page-view events.
+    Events,
 }
 
 impl Group {
@@ -29,6 +31,8 @@ impl Group {
             Some(Group::SignIn)
         } else if matches!(path, "/v1/waitlist" | "/v1/demo-bookings") {
             Some(Group::Forms)
+        } else if path == "/v1/events" {
+            Some(Group::Events)
         } else {
             None
         }
@@ -40,15 +44,17 @@ impl Group {
             Group::Admin => "admin",
             Group::SignIn => "sign_in",
             Group::Forms => "forms",
+            Group::Events => "events",
         }
     }
 }
 
-/// The three budgets of one server.
+/// The budgets of one server.
 pub struct Throttles {
     admin: DefaultKeyedRateLimiter<IpAddr>,
     sign_in: DefaultKeyedRateLimiter<IpAddr>,
     forms: DefaultKeyedRateLimiter<IpAddr>,
+    events: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -66,6 +72,7 @@ impl Throttles {
             admin: keyed(limits.admin_per_min),
             sign_in: keyed(limits.sign_in_per_min),
             forms: keyed(limits.forms_per_min),
+            events: keyed(limits.events_per_min),
             clock: DefaultClock::default(),
         }
     }
@@ -76,6 +83,7 @@ impl Throttles {
             Group::Admin => &self.admin,
             Group::SignIn => &self.sign_in,
             Group::Forms => &self.forms,
+            Group::Events => &self.events,
         };
         if limiter.len() > REMEMBERED_CLIENTS {
             limiter.retain_recent();

@@ -10,6 +10,7 @@ mod bom;
 mod credits;
 mod jobs;
 mod mail;
+mod messages;
 mod onboarding;
 mod payments;
 mod personal;

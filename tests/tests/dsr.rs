@@ -546,3 +546,53 @@ async fn on_mongodb_too_a_dpo_exports_and_erases_with_facetra_admin_alone() {
     let _ = db.drop().await;
     client.shutdown().await;
 }
+
+#[test]
+fn a_grievance_raised_from_the_cli_reaches_the_dpo_with_its_due_date_and_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(init(data).status.success());
+    let facetra = facetra_in(data);
+    let sent = json(&facetra(&[
+        "messages",
+        "send",
+        "--kind",
+        "grievance",
+        "--subject",
+        "Charged twice",
+        "--body",
+        "My card was charged twice for one pack",
+        "--json",
+    ]));
+    let thread = sent["id"].as_str().unwrap().to_owned();
+    let admin = as_admin(data, "asha@example.com");
+    grant_dpo(&admin, "asha@example.com");
+    let queue = json(&admin(&["dsr", "list", "--type", "grievance", "--json"]));
+    let r = &queue["items"][0];
+    assert_eq!(r["status"], "verified");
+    assert!(r["message"].as_str().unwrap().contains(&thread), "{r}");
+    assert!(r["due_at"].is_string());
+    let open = json(&admin(&["messages", "list", "--open", "--json"]));
+    assert_eq!(open["items"][0]["id"], thread.as_str());
+    let answered = json(&admin(&[
+        "messages",
+        "reply",
+        &thread,
+        "--body",
+        "We refunded the second charge.",
+        "--json",
+    ]));
+    assert_eq!(answered["status"], "answered");
+    let seen = json(&facetra(&["messages", "show", &thread, "--json"]));
+    assert_eq!(seen["replies"][0]["from"], "staff");
+    assert_eq!(seen["replies"][0]["body"], "We refunded the second charge.");
+    let closed = json(&admin(&[
+        "dsr",
+        "close",
+        r["id"].as_str().unwrap(),
+        "--outcome",
+        "Refunded",
+        "--json",
+    ]));
+    assert_eq!(closed["status"], "completed");
+}

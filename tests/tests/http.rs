@@ -1889,3 +1889,90 @@ async fn a_signed_in_user_asks_for_their_data_and_downloads_it_through_a_fresh_s
     app.stop().await;
     h.finish().await;
 }
+
+#[tokio::test]
+async fn another_users_messages_are_404_on_every_route_and_events_are_accepted() {
+    let (h, app) = app().await;
+    let origin = app.origin().to_owned();
+    let (ada, _) = app.dev_login("ada@example.com").await;
+    let (bo, _) = app.dev_login("bo@example.com").await;
+    let sent = app
+        .send(
+            Method::POST,
+            "/v1/messages",
+            Req::json(&json!({ "kind": "support", "subject": "Help", "body": "How do I?" }))
+                .cookie(&ada)
+                .origin(&origin),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+    let sent: Value = sent.json().await.unwrap();
+    for field in [
+        "id",
+        "kind",
+        "subject",
+        "status",
+        "created_at",
+        "replies",
+        "body",
+    ] {
+        assert!(!sent[field].is_null(), "{field} missing: {sent}");
+    }
+    let id = sent["id"].as_str().unwrap();
+    let path = format!("/v1/messages/{id}");
+    let replies = format!("{path}/replies");
+    let mine = app
+        .send(Method::GET, &path, Req::default().cookie(&ada))
+        .await;
+    assert_eq!(mine.status(), 200);
+    let theirs = app
+        .send(Method::GET, &path, Req::default().cookie(&bo))
+        .await;
+    assert_eq!(error_code(theirs).await, (404, "not_found".to_owned()));
+    let body = json!({ "body": "let me in" });
+    let theirs = app
+        .send(
+            Method::POST,
+            &replies,
+            Req::json(&body).cookie(&bo).origin(&origin),
+        )
+        .await;
+    assert_eq!(error_code(theirs).await, (404, "not_found".to_owned()));
+    let listed: Value = app
+        .send(Method::GET, "/v1/messages", Req::default().cookie(&bo))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]));
+    let replied = app
+        .send(
+            Method::POST,
+            &replies,
+            Req::json(&body).cookie(&ada).origin(&origin),
+        )
+        .await;
+    assert_eq!(replied.status(), 200);
+    let event = app
+        .send(
+            Method::POST,
+            "/v1/events",
+            Req::json(&json!({ "type": "page_view", "path": "/studio?x=1" }))
+                .cookie(&ada)
+                .origin(&origin),
+        )
+        .await;
+    assert_eq!(event.status(), 202);
+    let bad = app
+        .send(
+            Method::POST,
+            "/v1/events",
+            Req::json(&json!({ "type": "keystroke", "path": "/studio" }))
+                .cookie(&ada)
+                .origin(&origin),
+        )
+        .await;
+    assert_eq!(error_code(bad).await.0, 400);
+    app.stop().await;
+    h.finish().await;
+}

@@ -9,6 +9,7 @@ pub mod credits;
 pub mod datamap;
 pub mod dsr;
 pub mod mail;
+pub mod messages;
 pub mod onboarding;
 pub mod retention;
 pub mod users;
@@ -38,6 +39,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dsr(cmd) => cmd.run(&ctx).await,
         Command::Retention(cmd) => cmd.run(&ctx).await,
         Command::Breach(cmd) => cmd.run(&ctx).await,
+        Command::Messages(cmd) => cmd.run(&ctx).await,
         Command::Completions(_) => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;

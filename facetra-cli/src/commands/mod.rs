@@ -8,6 +8,7 @@ pub mod credits;
 pub mod download;
 pub mod init;
 pub mod jobs;
+pub mod messages;
 pub mod packs;
 pub mod portfolio;
 pub mod privacy;
@@ -39,6 +40,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Tokens(cmd) => cmd.run(&cli.global).await,
         Command::Consent(cmd) => cmd.run(&cli.global).await,
         Command::Privacy(cmd) => cmd.run(&cli.global).await,
+        Command::Messages(cmd) => cmd.run(&cli.global).await,
         Command::Completions(cmd) => cmd.run(),
     }
 }

@@ -82,11 +82,17 @@ pub enum StaffOp {
     RunRetention,
     /// Record breaches, report them and notify the people affected.
     HandleBreaches,
+    /// Read users' message threads.
+    ReadMessages,
+    /// Answer support and feedback messages.
+    AnswerMessages,
+    /// Answer grievances.
+    AnswerGrievances,
 }
 
 impl StaffOp {
     /// Every operation, in the order the table lists them.
-    pub const ALL: [StaffOp; 17] = [
+    pub const ALL: [StaffOp; 20] = [
         StaffOp::ReadAccounts,
         StaffOp::ChangeRoles,
         StaffOp::GrantCredits,
@@ -104,6 +110,9 @@ impl StaffOp {
         StaffOp::HandleRequests,
         StaffOp::RunRetention,
         StaffOp::HandleBreaches,
+        StaffOp::ReadMessages,
+        StaffOp::AnswerMessages,
+        StaffOp::AnswerGrievances,
     ];
 
     /// The one table: which roles may perform the operation. A role does not imply another
@@ -127,6 +136,9 @@ impl StaffOp {
             StaffOp::HandleRequests => &[Dpo],
             StaffOp::RunRetention => &[Dpo],
             StaffOp::HandleBreaches => &[Dpo],
+            StaffOp::ReadMessages => &[Support, Dpo],
+            StaffOp::AnswerMessages => &[Support],
+            StaffOp::AnswerGrievances => &[Dpo],
         }
     }
 
@@ -150,6 +162,9 @@ impl StaffOp {
             StaffOp::HandleRequests => "privacy.requests",
             StaffOp::RunRetention => "privacy.retention",
             StaffOp::HandleBreaches => "privacy.breaches",
+            StaffOp::ReadMessages => "messages.read",
+            StaffOp::AnswerMessages => "messages.answer",
+            StaffOp::AnswerGrievances => "messages.answer_grievances",
         }
     }
 
@@ -173,6 +188,9 @@ impl StaffOp {
             StaffOp::HandleRequests => "handling privacy requests",
             StaffOp::RunRetention => "running retention",
             StaffOp::HandleBreaches => "handling breaches",
+            StaffOp::ReadMessages => "reading messages",
+            StaffOp::AnswerMessages => "answering support and feedback messages",
+            StaffOp::AnswerGrievances => "answering grievances",
         }
     }
 }

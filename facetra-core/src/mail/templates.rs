@@ -237,6 +237,29 @@ pub fn breach_notice(name: &str, what: &str, detected: crate::Timestamp) -> Rend
     }
 }
 
+/// An answer waits in the app (its text is not in the email).
+pub fn answer_waiting(name: &str, thread: &str) -> Rendered {
+    let subject = "An answer to your message is waiting".to_owned();
+    let lines = [
+        format!("Hello {name},"),
+        format!("Facetra has answered your message ({thread}). Read it in the app or with `facetra messages show {thread}`."),
+    ];
+    let text = format!("{}\n\nFacetra\n", lines.join("\n\n"));
+    let html = page(
+        &subject,
+        &lines
+            .iter()
+            .map(|l| format!("<p>{}</p>", escape(l)))
+            .collect::<String>(),
+    );
+    Rendered {
+        template: "answer_waiting",
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,11 +42,12 @@ pub enum Kind {
     PrivacyRequests,
     BreachNotices,
     Nominees,
+    Messages,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Account,
         Kind::Sessions,
         Kind::ApiTokens,
@@ -67,6 +68,7 @@ impl Kind {
         Kind::PrivacyRequests,
         Kind::BreachNotices,
         Kind::Nominees,
+        Kind::Messages,
     ];
 
     /// The kind's name, as the data map and exports show it.
@@ -800,6 +802,27 @@ pub static REGISTRY: &[KindInfo] = &[
             place: Collection("nominees"),
             person: Some("user_id"),
             fields: &["_id", "user_id", "name", "email", "created_at"],
+        }],
+    },
+    KindInfo {
+        kind: Kind::Messages,
+        name: "messages",
+        holds: "the person's in-app messages to Facetra (support, feedback, grievances) and the staff's answers",
+        category: Category::Communications,
+        purpose: "to answer the person's questions, feedback and grievances",
+        retention: Retention::WhileActive,
+        processors: &[MongoDbAtlas, Hosting],
+        erasure: ErasureRule::Delete,
+        on_erasure: "deleted, the staff's answers with them",
+        sqlite: &[Location {
+            place: Table("messages"),
+            person: Some("user_id"),
+            fields: &["id", "user_id", "kind", "status", "created_at", "updated_at", "body"],
+        }],
+        mongo: &[Location {
+            place: Collection("messages"),
+            person: Some("user_id"),
+            fields: &["_id", "user_id", "kind", "status", "created_at", "updated_at", "body"],
         }],
     },
     KindInfo {

@@ -269,6 +269,48 @@ impl Privacy<'_> {
         Ok(r)
     }
 
+    /// The grievance request an in-app grievance message opens: the user's, verified by their
+    /// session, due in 30 days, pointing at the thread.
+    pub(crate) async fn grievance_from_message(
+        &self,
+        actor: &Actor,
+        user: &User,
+        thread: &crate::ids::ThreadId,
+        subject: &str,
+    ) -> Result<PrivacyRequest> {
+        let mut r = self.new_request(
+            RequestType::Grievance,
+            Channel::Account,
+            Some(user),
+            user.email.clone(),
+            Some(format!("In-app message {thread}: {subject}")),
+        );
+        r.status = RequestStatus::Verified;
+        r.verification = Some(Verification {
+            method: Method::Session,
+            at: r.received_at,
+            by: None,
+            reason: None,
+        });
+        self.f.store().requests.insert_request(&r).await?;
+        self.f
+            .audit_record(
+                actor,
+                "privacy.request",
+                Some(r.id.as_str()),
+                json!({ "type": "grievance", "channel": "message", "thread": thread.as_str() }),
+            )
+            .await?;
+        let due = r.due_at.format("%Y-%m-%d").to_string();
+        self.tell(
+            &r,
+            "received",
+            templates::privacy_received("grievance", r.id.as_str(), &due, false),
+        )
+        .await?;
+        Ok(r)
+    }
+
     /// The signed-in user's own requests, newest first.
     pub async fn my_requests(
         &self,

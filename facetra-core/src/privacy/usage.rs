@@ -19,6 +19,8 @@ pub enum UsageType {
     FeatureUsed,
     Generation,
     CreditTransaction,
+    /// A page of the web app was shown (`POST /v1/events`).
+    PageView,
 }
 
 impl UsageType {
@@ -27,6 +29,7 @@ impl UsageType {
             UsageType::FeatureUsed => "feature_used",
             UsageType::Generation => "generation",
             UsageType::CreditTransaction => "credit_transaction",
+            UsageType::PageView => "page_view",
         }
     }
 }
@@ -58,7 +61,9 @@ pub struct UsageEvent {
     pub id: String,
     pub user_id: UserId,
     pub kind: UsageType,
-    pub feature: Feature,
+    /// A feature's fixed name, or for a page view the page's path as a route (ids and the
+    /// query string stripped).
+    pub feature: String,
     pub count: i64,
     pub at: Timestamp,
 }
@@ -78,6 +83,11 @@ impl Usage<'_> {
     /// Counts `count` of `feature` for `user`, only if they consented to analytics. A failure
     /// to store it is logged, never the caller's failure: analytics must not break a render.
     pub async fn record(&self, user: &User, kind: UsageType, feature: Feature, count: i64) {
+        self.store(user, kind, feature.as_str().to_owned(), count)
+            .await;
+    }
+
+    async fn store(&self, user: &User, kind: UsageType, feature: String, count: i64) {
         if !user.consents.analytics.granted {
             return;
         }
@@ -106,5 +116,70 @@ impl Usage<'_> {
             }
             Actor::Staff(_) | Actor::System => {}
         }
+    }
+}
+
+/// The event types the web app may send (`POST /v1/events`).
+pub const EVENT_TYPES: &[&str] = &["page_view"];
+
+/// A page's path as it is stored: the query string and fragment dropped, every segment that
+/// is an id (`rnd_…`, a number, a long token) or not a plain word replaced by `{id}`, at most
+/// 8 segments. So no render id, prompt or search text is ever kept.
+pub fn page_route(path: &str) -> Result<String> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    if !path.starts_with('/') || path.len() > 512 {
+        return Err(crate::error::Error::invalid(
+            "path",
+            "give the page's path, starting with / (at most 512 characters)",
+        ));
+    }
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 24
+            && !s.contains('_')
+            && s.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    };
+    let segments: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .take(8)
+        .map(|s| if plain(s) { s } else { "{id}" })
+        .collect();
+    Ok(format!("/{}", segments.join("/")))
+}
+
+impl Usage<'_> {
+    /// A page view from the web app: `kind` must be one of [`EVENT_TYPES`]; stored only for
+    /// an account with analytics consent (otherwise accepted and dropped), its path reduced to
+    /// a route by [`page_route`].
+    pub async fn event(&self, actor: &Actor, kind: &str, path: &str) -> Result<()> {
+        if !EVENT_TYPES.contains(&kind) {
+            return Err(crate::error::Error::invalid(
+                "type",
+                format!("{kind:?} is not one of {}", EVENT_TYPES.join(", ")),
+            ));
+        }
+        let route = page_route(path)?;
+        let user = self.f.accounts().me(actor).await?;
+        self.store(&user, UsageType::PageView, route, 1).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_keeps_its_route_and_never_its_query_or_ids() {
+        assert_eq!(page_route("/studio?prompt=oak+table").unwrap(), "/studio");
+        assert_eq!(
+            page_route("/renders/rnd_01hx5q0000abcdefghjkmnpqrs/bom#x").unwrap(),
+            "/renders/{id}/bom"
+        );
+        assert_eq!(page_route("/portfolios/42").unwrap(), "/portfolios/{id}");
+        assert_eq!(page_route("/search/Oak Table").unwrap(), "/search/{id}");
+        assert_eq!(page_route("/").unwrap(), "/");
+        assert!(page_route("studio").is_err());
     }
 }

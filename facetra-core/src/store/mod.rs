@@ -19,6 +19,7 @@ use crate::credits::store::LedgerStore;
 use crate::error::Result;
 use crate::lease::{LeaseStore, ScheduleStore};
 use crate::mail::store::OutboxStore;
+use crate::messages::store::ThreadStore;
 use crate::onboarding::store::OnboardingStore;
 use crate::payments::store::PaymentStore;
 use crate::privacy::audit::AuditStore;
@@ -65,6 +66,7 @@ pub struct Store {
     pub requests: Arc<dyn RequestStore>,
     pub breaches: Arc<dyn BreachStore>,
     pub nominees: Arc<dyn NomineeStore>,
+    pub threads: Arc<dyn ThreadStore>,
     pub security: Arc<dyn SecurityEventStore>,
     pub studio: Arc<dyn StudioStore>,
     pub jobs: Arc<dyn JobStore>,
@@ -107,6 +109,7 @@ impl Store {
                     requests: db.clone(),
                     breaches: db.clone(),
                     nominees: db.clone(),
+                    threads: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),
@@ -135,6 +138,7 @@ impl Store {
                     requests: db.clone(),
                     breaches: db.clone(),
                     nominees: db.clone(),
+                    threads: db.clone(),
                     security: db.clone(),
                     studio: db.clone(),
                     jobs: db.clone(),

@@ -6,6 +6,7 @@ pub mod bom;
 pub mod credits;
 pub mod health;
 pub mod me;
+pub mod messages;
 pub mod onboarding;
 pub mod payments;
 pub mod portfolios;
@@ -45,6 +46,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(privacy::list).post(privacy::create),
         )
         .route("/v1/privacy/export", get(privacy::export))
+        .route("/v1/messages", get(messages::list).post(messages::create))
+        .route("/v1/messages/{id}", get(messages::get))
+        .route("/v1/messages/{id}/replies", post(messages::reply))
+        .route("/v1/events", post(messages::event))
         .route("/admin/v1/users/{id}/credits", post(admin::grant))
         .route(
             "/admin/v1/users/{id}/roles",

@@ -259,6 +259,29 @@ async fn populate(
         )
         .await
         .unwrap();
+    // A message to Facetra and its answer, and a page view (with analytics consent).
+    let thread = f
+        .messages()
+        .send(
+            &actor,
+            facetra_core::messages::MessageKind::Support,
+            "Renders too dark",
+            &format!("{name} here: the renders come out too dark"),
+        )
+        .await
+        .unwrap();
+    f.messages()
+        .answer(
+            &Actor::System,
+            thread.id.as_str(),
+            &format!("Dear {name}, try a brighter prompt"),
+        )
+        .await
+        .unwrap();
+    f.usage()
+        .event(&actor, "page_view", "/studio?prompt=secret")
+        .await
+        .unwrap();
     // A breach the person was told of.
     let breach = f
         .privacy()

@@ -18,6 +18,7 @@ mod personal;
 mod portfolios;
 mod requests;
 mod studio;
+mod threads;
 mod usage;
 
 use std::time::Duration;
@@ -162,6 +163,13 @@ impl Mongo {
             .create_indexes([
                 index(doc! { "user_id": 1 }, None),
                 index(doc! { "at": 1 }, None),
+            ])
+            .await
+            .map_err(mongo_err)?;
+        self.messages()
+            .create_indexes([
+                index(doc! { "created_at": -1, "_id": -1 }, None),
+                index(doc! { "user_id": 1 }, None),
             ])
             .await
             .map_err(mongo_err)?;
@@ -343,6 +351,10 @@ impl Mongo {
 
     fn breach_notices(&self) -> Collection<Document> {
         self.db.collection("breach_notices")
+    }
+
+    fn messages(&self) -> Collection<Document> {
+        self.db.collection("messages")
     }
 
     fn nominees(&self) -> Collection<Document> {

@@ -274,7 +274,8 @@ impl PersonalDataStore for Mongo {
             | Kind::Signups
             | Kind::UsageEvents
             | Kind::BreachNotices
-            | Kind::Nominees => {
+            | Kind::Nominees
+            | Kind::Messages => {
                 let mut removed = 0;
                 for (collection, filter) in self.scopes(kind, p) {
                     removed += collection
@@ -446,7 +447,8 @@ impl PersonalDataStore for Mongo {
                 | Kind::Portfolios
                 | Kind::PrivacyRequests
                 | Kind::BreachNotices
-                | Kind::Nominees => return Ok(0),
+                | Kind::Nominees
+                | Kind::Messages => return Ok(0),
             };
         if dry_run {
             return collection.count_documents(due).await.map_err(mongo_err);

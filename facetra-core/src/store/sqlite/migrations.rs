@@ -323,6 +323,18 @@ const STEPS: &[&str] = &[
         email TEXT NOT NULL,
         created_at INTEGER NOT NULL
     );",
+    // 21: in-app message threads.
+    "CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX messages_newest ON messages (created_at DESC, id DESC);
+    CREATE INDEX messages_user ON messages (user_id);",
 ];
 
 /// Brings the schema up to date in one transaction per step.

@@ -22,6 +22,7 @@ mod personal;
 mod portfolios;
 mod requests;
 mod studio;
+mod threads;
 mod usage;
 
 use std::path::{Path, PathBuf};

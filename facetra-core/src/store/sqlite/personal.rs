@@ -353,7 +353,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Signups
             | Kind::UsageEvents
             | Kind::BreachNotices
-            | Kind::Nominees => Erased {
+            | Kind::Nominees
+            | Kind::Messages => Erased {
                 removed: self.delete_rows(kind, p).await?,
                 ..Erased::default()
             },
@@ -492,7 +493,8 @@ impl PersonalDataStore for Sqlite {
             | Kind::Portfolios
             | Kind::PrivacyRequests
             | Kind::BreachNotices
-            | Kind::Nominees => return Ok(0),
+            | Kind::Nominees
+            | Kind::Messages => return Ok(0),
         };
         let cutoff = ms(cutoff);
         if dry_run {
