@@ -19,6 +19,7 @@ pub mod ids;
 pub mod lease;
 pub mod mail;
 pub mod messages;
+mod names;
 pub mod onboarding;
 pub mod paging;
 pub mod payments;

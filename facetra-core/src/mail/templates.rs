@@ -132,19 +132,26 @@ pub fn studio_ready(name: &str, trial_credits: i64) -> Rendered {
 /// Where a person turns when a privacy request is not answered to their satisfaction.
 const HOW_TO_COMPLAIN: &str = "If you are not satisfied, write to our Data Protection Officer at privacy@facetra.studio; you may also complain to the Data Protection Board of India.";
 
-fn privacy_mail(template: &'static str, subject: String, lines: &[String]) -> Rendered {
-    let text = format!("Hello,\n\n{}\n\nFacetra\n", lines.join("\n\n"));
+/// A message of paragraphs, in text and HTML.
+fn paragraphs(template: &'static str, subject: String, lines: &[String]) -> Rendered {
+    let text = format!("{}\n\nFacetra\n", lines.join("\n\n"));
     let body: String = lines
         .iter()
         .map(|l| format!("<p>{}</p>", escape(l)))
         .collect();
-    let html = page(&subject, &format!("<p>Hello,</p>{body}"));
+    let html = page(&subject, &body);
     Rendered {
         template,
         subject,
         text,
         html,
     }
+}
+
+fn privacy_mail(template: &'static str, subject: String, lines: &[String]) -> Rendered {
+    let mut all = vec!["Hello,".to_owned()];
+    all.extend_from_slice(lines);
+    paragraphs(template, subject, &all)
 }
 
 /// A privacy request has been received.
@@ -221,20 +228,7 @@ pub fn breach_notice(name: &str, what: &str, detected: crate::Timestamp) -> Rend
         "What you can do: sign out of Facetra everywhere, revoke any API tokens you do not recognise (facetra tokens list), and watch for emails that claim to be from us.".to_owned(),
         "Our Data Protection Officer answers questions at privacy@facetra.studio. You may also complain to the Data Protection Board of India.".to_owned(),
     ];
-    let text = format!("{}\n\nFacetra\n", lines.join("\n\n"));
-    let html = page(
-        &subject,
-        &lines
-            .iter()
-            .map(|l| format!("<p>{}</p>", escape(l)))
-            .collect::<String>(),
-    );
-    Rendered {
-        template: "breach_notice",
-        subject,
-        text,
-        html,
-    }
+    paragraphs("breach_notice", subject, &lines)
 }
 
 /// An answer waits in the app (its text is not in the email).
@@ -244,20 +238,7 @@ pub fn answer_waiting(name: &str, thread: &str) -> Rendered {
         format!("Hello {name},"),
         format!("Facetra has answered your message ({thread}). Read it in the app or with `facetra messages show {thread}`."),
     ];
-    let text = format!("{}\n\nFacetra\n", lines.join("\n\n"));
-    let html = page(
-        &subject,
-        &lines
-            .iter()
-            .map(|l| format!("<p>{}</p>", escape(l)))
-            .collect::<String>(),
-    );
-    Rendered {
-        template: "answer_waiting",
-        subject,
-        text,
-        html,
-    }
+    paragraphs("answer_waiting", subject, &lines)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{RequestId, ThreadId, UserId};
 use crate::mail::templates;
+use crate::names::names;
 use crate::paging::{Page, PageRequest};
 use crate::Facetra;
 
@@ -22,39 +23,6 @@ use crate::Facetra;
 pub const BODY_MAX: usize = 10_000;
 /// The longest subject.
 pub const SUBJECT_MAX: usize = 200;
-
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            /// The value's name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
-            }
-
-            /// Parses a name; the error lists the valid ones.
-            pub fn parse(field: &'static str, s: &str) -> Result<$name> {
-                match s.trim() {
-                    $($text => Ok($name::$variant),)*
-                    other => Err(Error::invalid(field, format!(
-                        "{other:?} is not one of {}",
-                        [$($text),*].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 names!(
     /// What a thread is about.

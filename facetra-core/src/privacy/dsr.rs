@@ -225,36 +225,9 @@ impl Privacy<'_> {
                 r.due_at.format("%Y-%m-%d")
             )));
         }
-        let mut r = self.new_request(
-            kind,
-            Channel::Account,
-            Some(&user),
-            user.email.clone(),
-            message,
-        );
-        r.status = RequestStatus::Verified;
-        r.verification = Some(Verification {
-            method: Method::Session,
-            at: r.received_at,
-            by: None,
-            reason: None,
-        });
-        self.f.store().requests.insert_request(&r).await?;
-        self.f
-            .audit_record(
-                actor,
-                "privacy.request",
-                Some(r.id.as_str()),
-                json!({ "type": kind.as_str(), "channel": "account" }),
-            )
+        let mut r = self
+            .record_own(actor, &user, kind, message, json!({ "channel": "account" }))
             .await?;
-        let due = r.due_at.format("%Y-%m-%d").to_string();
-        self.tell(
-            &r,
-            "received",
-            templates::privacy_received(kind.as_str(), r.id.as_str(), &due, false),
-        )
-        .await?;
         if kind == RequestType::Access {
             r = self.build_export(actor, &r).await?;
         }
@@ -278,12 +251,28 @@ impl Privacy<'_> {
         thread: &crate::ids::ThreadId,
         subject: &str,
     ) -> Result<PrivacyRequest> {
+        let message = Some(format!("In-app message {thread}: {subject}"));
+        let how = json!({ "channel": "message", "thread": thread.as_str() });
+        self.record_own(actor, user, RequestType::Grievance, message, how)
+            .await
+    }
+
+    /// Records the user's own request, verified by their session; audited with `how` (ids
+    /// only), and the user told it was received.
+    async fn record_own(
+        &self,
+        actor: &Actor,
+        user: &User,
+        kind: RequestType,
+        message: Option<String>,
+        mut how: serde_json::Value,
+    ) -> Result<PrivacyRequest> {
         let mut r = self.new_request(
-            RequestType::Grievance,
+            kind,
             Channel::Account,
             Some(user),
             user.email.clone(),
-            Some(format!("In-app message {thread}: {subject}")),
+            message,
         );
         r.status = RequestStatus::Verified;
         r.verification = Some(Verification {
@@ -293,19 +282,15 @@ impl Privacy<'_> {
             reason: None,
         });
         self.f.store().requests.insert_request(&r).await?;
+        how["type"] = json!(kind.as_str());
         self.f
-            .audit_record(
-                actor,
-                "privacy.request",
-                Some(r.id.as_str()),
-                json!({ "type": "grievance", "channel": "message", "thread": thread.as_str() }),
-            )
+            .audit_record(actor, "privacy.request", Some(r.id.as_str()), how)
             .await?;
         let due = r.due_at.format("%Y-%m-%d").to_string();
         self.tell(
             &r,
             "received",
-            templates::privacy_received("grievance", r.id.as_str(), &due, false),
+            templates::privacy_received(kind.as_str(), r.id.as_str(), &due, false),
         )
         .await?;
         Ok(r)

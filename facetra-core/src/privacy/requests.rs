@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::Email;
 use crate::clock::Timestamp;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::{MessageId, RequestId, UserId};
+use crate::names::names;
 use crate::paging::{Page, PageRequest};
 
 /// Days from receipt to the due date (privacy policy §5: "within 30 days").
@@ -19,42 +20,6 @@ pub const DUE_SOON_DAYS: i64 = 7;
 pub const CODE_MINUTES: i64 = 10;
 /// Wrong codes after which the request is void.
 pub const CODE_TRIES: u32 = 3;
-
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            /// Every value, in order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The value's name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
-            }
-
-            /// Parses a name; the error lists the valid ones.
-            pub fn parse(field: &'static str, s: &str) -> Result<$name> {
-                match s.trim() {
-                    $($text => Ok($name::$variant),)*
-                    other => Err(Error::invalid(field, format!(
-                        "{other:?} is not one of {}",
-                        [$($text),*].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 names!(
     /// What the person asks for (privacy policy §6).
