@@ -77,8 +77,18 @@ impl Ctx {
     /// should not wait for a server to come by; leased, so a running server's sender never
     /// sends the same message too), then releases the store.
     pub async fn close(self) {
-        if let Err(e) = self.facetra.mail().deliver_due(50).await {
-            eprintln!("facetra-admin: mail could not be delivered yet ({e}); it stays queued");
+        // At most a few seconds: an unreachable mail provider must not hold the command up
+        // (what is not sent stays queued for the server's sender).
+        let mail = self.facetra.mail();
+        let sent = tokio::time::timeout(std::time::Duration::from_secs(10), mail.deliver_due(50));
+        match sent.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                eprintln!("facetra-admin: mail could not be delivered yet ({e}); it stays queued")
+            }
+            Err(_) => eprintln!(
+                "facetra-admin: the mail provider is slow; what is not sent stays queued for the server"
+            ),
         }
         self.facetra.close().await;
     }
