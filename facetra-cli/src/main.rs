@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Output piped into `head` and closed early ends the command quietly, as it does every
+    // other Unix tool, instead of a "Broken pipe" panic.
+    sigpipe::reset();
     // Diagnostics only when asked for (FACETRA_LOG=debug): a command's own output is its
     // tables and JSON, never log lines.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("FACETRA_LOG") {

@@ -54,12 +54,30 @@ pub fn rupees(paise: i64) -> String {
     format!("₹{}.{:02}", groups.join(","), paise % 100)
 }
 
+/// `n` things, in words that agree: `1 credit`, `2 credits`.
+pub fn count(n: i64, one: &str) -> String {
+    if n == 1 || n == -1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn rupees_use_indian_grouping() {
-        assert_eq!(super::rupees(49_900), "₹499.00");
-        assert_eq!(super::rupees(149_900), "₹1,499.00");
-        assert_eq!(super::rupees(12_345_678_950), "₹12,34,56,789.50");
+        assert_eq!(rupees(49_900), "₹499.00");
+        assert_eq!(rupees(149_900), "₹1,499.00");
+        assert_eq!(rupees(12_345_678_950), "₹12,34,56,789.50");
+    }
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(1, "credit"), "1 credit");
+        assert_eq!(count(0, "credit"), "0 credits");
+        assert_eq!(count(12, "credit"), "12 credits");
     }
 }

@@ -1853,3 +1853,55 @@ fn facetra_admin_anonymise_logs_needs_the_dpo_counts_first_and_refuses_a_bad_age
     let bad = admin(&["anonymise", "logs", "--older-than", "0d"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+#[test]
+fn output_piped_into_head_ends_quietly_and_counts_agree_with_their_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(init(data).status.success());
+    let admin = as_admin(data, "asha@example.com");
+    grant_dpo(&admin, "asha@example.com");
+    // The data map is larger than a pipe holds: `head` closes it while it is still printing.
+    for (bin, args) in [
+        ("facetra-admin", "--operator asha@example.com datamap"),
+        ("facetra-admin", "completions fish"),
+    ] {
+        let script = format!(
+            "{} --data-dir {} {args} 2>{}/err | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}",
+            facetra_tests::binaries::bin(bin).display(),
+            data.display(),
+            data.display()
+        );
+        let out = run(std::process::Command::new("bash").args(["-c", &script]));
+        let code = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let err = std::fs::read_to_string(data.join("err")).unwrap_or_default();
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{bin} {args}: {err}"
+        );
+        assert!(
+            code == "0" || code == "141",
+            "{bin} {args} exited {code}: {err}"
+        );
+    }
+    let granted = admin(&[
+        "--yes",
+        "credits",
+        "grant",
+        "asha@example.com",
+        "1",
+        "--reason",
+        "a test",
+    ]);
+    assert!(
+        text(&granted).contains("granted 1 credit ("),
+        "{}",
+        text(&granted)
+    );
+    let balance = facetra_in(data)(&["credits"]);
+    assert!(
+        text(&balance).contains("Balance: 11 credits"),
+        "{}",
+        text(&balance)
+    );
+}

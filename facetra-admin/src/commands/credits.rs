@@ -75,8 +75,11 @@ impl Cmd {
                     );
                 } else {
                     println!(
-                        "granted {} credits ({}); balance {}",
-                        e.amount, e.id, e.balance_after
+                        "granted {} {} ({}); balance {}",
+                        e.amount,
+                        if e.amount == 1 { "credit" } else { "credits" },
+                        e.id,
+                        e.balance_after
                     );
                 }
             }

@@ -106,8 +106,9 @@ impl Cmd {
                     output::json(&serde_json::json!({ "link": link, "balance": balance }))?;
                 } else {
                     println!(
-                        "Paid and credited: the {} pack. Balance: {balance} credits.",
-                        link.pack_id
+                        "Paid and credited: the {} pack. Balance: {}.",
+                        link.pack_id,
+                        output::count(balance, "credit")
                     );
                 }
                 Ok(())

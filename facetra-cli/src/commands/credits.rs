@@ -46,7 +46,7 @@ impl Cmd {
             }
             return output::json(&v);
         }
-        println!("Balance: {balance} credits");
+        println!("Balance: {}", output::count(balance, "credit"));
         if let Some(page) = history {
             let (items, next) = (page.items, page.next_cursor);
             let mut t = output::table(&["when", "kind", "amount", "balance", "reason"]);

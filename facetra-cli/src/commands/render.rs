@@ -122,8 +122,10 @@ impl Cmd {
                 return output::json(&job);
             }
             println!(
-                "Queued {} ({} credits reserved). Finish it with `facetra jobs {} --wait`.",
-                job.id, job.credits_reserved, job.id
+                "Queued {} ({} reserved). Finish it with `facetra jobs {} --wait`.",
+                job.id,
+                output::count(job.credits_reserved, "credit"),
+                job.id
             );
             return Ok(());
         }
@@ -233,10 +235,10 @@ pub async fn save(
     }
     println!("{t}");
     println!(
-        "Job {}: {}; {} credits charged, {} refunded.",
+        "Job {}: {}; {} charged, {} refunded.",
         job.id,
         job.status.as_str(),
-        job.credits_charged,
+        output::count(job.credits_charged, "credit"),
         job.credits_refunded
     );
     Ok(())
