@@ -1905,3 +1905,17 @@ fn output_piped_into_head_ends_quietly_and_counts_agree_with_their_number() {
         text(&balance)
     );
 }
+
+#[test]
+fn completions_say_how_to_install_them() {
+    for bin in ["facetra", "facetra-admin"] {
+        let help = run(command(bin).args(["completions", "--help"]));
+        let help = text(&help);
+        for shell in ["bash", "zsh", "fish"] {
+            assert!(
+                help.contains(&format!("{bin} completions {shell} >")),
+                "{bin}: no install line for {shell}:\n{help}"
+            );
+        }
+    }
+}
