@@ -501,19 +501,7 @@ impl Client for Embedded {
         sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
     ) -> anyhow::Result<PrivacyExport> {
         let privacy = self.facetra.privacy();
-        if privacy.open_my_export(&self.owner).await?.is_none() {
-            privacy
-                .ask(
-                    &self.owner,
-                    facetra_core::privacy::requests::RequestType::Access,
-                    None,
-                )
-                .await?;
-        }
-        let (_, mut reader) = privacy
-            .open_my_export(&self.owner)
-            .await?
-            .ok_or(Error::NotFound("export"))?;
+        let (_, mut reader) = privacy.open_or_build_my_export(&self.owner).await?;
         tokio::io::copy(&mut reader, sink).await?;
         Ok(privacy.my_export(&self.owner).await?.into())
     }

@@ -371,6 +371,21 @@ impl Privacy<'_> {
         }
     }
 
+    /// The signed-in user's latest export to read, built first by an access request when none
+    /// is kept.
+    pub async fn open_or_build_my_export(
+        &self,
+        actor: &Actor,
+    ) -> Result<(crate::blobs::BlobMeta, crate::blobs::BlobReader)> {
+        if let Some(open) = self.open_my_export(actor).await? {
+            return Ok(open);
+        }
+        self.ask(actor, RequestType::Access, None).await?;
+        self.open_my_export(actor)
+            .await?
+            .ok_or(Error::NotFound("export"))
+    }
+
     /// The signed-in user's latest export: a fresh signed link while it is kept.
     pub async fn my_export(&self, actor: &Actor) -> Result<ExportStatus> {
         let Some(export) = self.latest_export(actor).await? else {
