@@ -20,8 +20,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (listed apart from each command's own).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Who is acting (FACETRA_OPERATOR): the email or id of a staff account (support, dpo or
     /// admin). Every command but `bootstrap` and `completions` needs it; what it may do is

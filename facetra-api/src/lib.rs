@@ -22,7 +22,7 @@ pub use credits::{
 pub use messages::{EventBody, Message, MessageReply, NewMessage, ReplyBody, StaffMessage};
 pub use onboarding::{Signup, SignupBody, SignupCreated, SignupQuery};
 pub use privacy::{
-    Nominee, PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery,
+    Nominee, NomineeBody, PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery,
     StaffPrivacyRequest,
 };
 pub use studio::{

@@ -176,6 +176,13 @@ impl From<facetra_core::privacy::export::ExportStatus> for PrivacyExport {
     }
 }
 
+/// `PUT /v1/privacy/nominee` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NomineeBody {
+    pub name: String,
+    pub email: String,
+}
+
 /// A user's nominee (DPDP Act s.14).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Nominee {

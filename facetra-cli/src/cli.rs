@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    bom, buy, completions, consent, credits, download, init, jobs, messages, packs, portfolio,
-    privacy, render, renders, tokens, upload, whoami,
+    bom, buy, completions, consent, credits, download, init, jobs, login, messages, packs,
+    portfolio, privacy, render, renders, tokens, upload, whoami,
 };
 
 /// Facetra: sketch in, photoreal renders out. Runs on the embedded local studio unless a
@@ -20,8 +20,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (listed apart from each command's own).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Print data as JSON instead of tables.
     #[arg(long, global = true)]
@@ -32,6 +33,16 @@ pub struct Global {
     /// Data directory of the local studio (FACETRA_DATA_DIR).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Work on this facetra-server instead of the local studio (FACETRA_SERVER; `facetra
+    /// login` saves it), with the token from FACETRA_TOKEN or the saved login.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "FACETRA_SERVER",
+        hide_env = true
+    )]
+    pub server: Option<String>,
 }
 
 /// `--limit` and `--cursor` of every list.
@@ -60,6 +71,10 @@ impl Paging {
 pub enum Command {
     /// Set up the local studio and its owner account.
     Init(init::Cmd),
+    /// Work on a facetra-server: check an API token and save it with the server's address.
+    Login(login::Login),
+    /// Forget the saved login; commands work on the local studio again.
+    Logout(login::Logout),
     /// Show the account this command line acts as.
     Whoami(whoami::Cmd),
     /// List the credit packs on sale.

@@ -421,6 +421,11 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("studio", "Facetra", "facetra")
 }
 
+/// The platform's configuration directory for Facetra (`$XDG_CONFIG_HOME/facetra` on Linux).
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
 /// The default TOML file, `<config dir>/facetra.toml`.
 pub fn default_config_file() -> Option<PathBuf> {
     project_dirs().map(|d| d.config_dir().join("facetra.toml"))

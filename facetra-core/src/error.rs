@@ -89,28 +89,41 @@ pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 failure; 2 bad usage
 6 storage or service unavailable; 7 conflict; 8 not enough credits.";
 
 impl Error {
+    /// The API's error code for this error (`{"error": {"code"}}`): the server answers it, and
+    /// the CLI's remote client turns it back into an exit code with [`exit_code_for`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid_request",
+            Error::NotFound(_) => "not_found",
+            Error::Unauthenticated(_) => "unauthenticated",
+            Error::InvalidToken(_) => "invalid_token",
+            Error::Forbidden(_) => "forbidden",
+            Error::TooLarge(_) => "too_large",
+            Error::UnsupportedMedia(_) => "unsupported_media_type",
+            Error::InvalidImage(_) => "invalid_image",
+            Error::InsufficientCredits { .. } => "insufficient_credits",
+            Error::StaleVersion(_) => "stale_version",
+            Error::ExpiredLink => "expired_link",
+            Error::PaymentsDisabled(_) => "payments_disabled",
+            Error::InvalidSignature => "invalid_signature",
+            Error::Provider { .. } => "provider_unavailable",
+            Error::Conflict(_) => "conflict",
+            Error::IdempotencyConflict(_) => "idempotency_conflict",
+            Error::RateLimited(_) => "rate_limited",
+            Error::Busy(_) => "busy",
+            Error::Unavailable(_) => "unavailable",
+            Error::Config(_) | Error::Corrupt(_) | Error::Internal(_) => "internal",
+        }
+    }
+
     /// The exit code a command line ends with for this error (`EXIT_CODES_HELP`): the one
-    /// table both CLIs use, as the server's one `IntoResponse` maps errors to statuses.
+    /// table both CLIs use (through [`Error::code`], so an error answered by a server ends a
+    /// remote command as the same error ends it on the embedded default).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid { .. }
-            | Error::TooLarge(_)
-            | Error::UnsupportedMedia(_)
-            | Error::InvalidImage(_) => 2,
-            Error::Config(_) | Error::PaymentsDisabled(_) => 3,
-            Error::NotFound(_) => 4,
-            Error::Unauthenticated(_)
-            | Error::InvalidToken(_)
-            | Error::Forbidden(_)
-            | Error::InvalidSignature
-            | Error::ExpiredLink => 5,
-            Error::Unavailable(_)
-            | Error::Provider { .. }
-            | Error::Busy(_)
-            | Error::RateLimited(_) => 6,
-            Error::Conflict(_) | Error::IdempotencyConflict(_) | Error::StaleVersion(_) => 7,
-            Error::InsufficientCredits { .. } => 8,
-            Error::Corrupt(_) | Error::Internal(_) => 1,
+            // A server answers its own misconfiguration as `internal`; here it is the user's.
+            Error::Config(_) => 3,
+            other => exit_code_for(other.code()),
         }
     }
 
@@ -120,6 +133,22 @@ impl Error {
             field,
             message: message.into(),
         }
+    }
+}
+
+/// The exit code for an API error code ([`Error::code`]); 1 for a code this build does not
+/// know.
+pub fn exit_code_for(code: &str) -> u8 {
+    match code {
+        "invalid_request" | "too_large" | "unsupported_media_type" | "invalid_image" => 2,
+        "payments_disabled" => 3,
+        "not_found" => 4,
+        "unauthenticated" | "invalid_token" | "forbidden" | "invalid_signature"
+        | "expired_link" => 5,
+        "unavailable" | "provider_unavailable" | "busy" | "rate_limited" => 6,
+        "conflict" | "idempotency_conflict" | "stale_version" => 7,
+        "insufficient_credits" => 8,
+        _ => 1,
     }
 }
 

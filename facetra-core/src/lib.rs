@@ -24,7 +24,7 @@ pub mod onboarding;
 pub mod paging;
 pub mod payments;
 pub mod privacy;
-pub(crate) mod private_fs;
+pub mod private_fs;
 pub mod security;
 pub mod store;
 pub mod studio;

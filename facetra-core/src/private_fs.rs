@@ -20,7 +20,7 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
 
 /// Creates `dir` (and any missing parents) private (0700). A directory that exists already
 /// is left as it is: it may be shared (`sqlite:///tmp/x.db`), and it is not Facetra's to change.
-pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -32,7 +32,7 @@ pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Makes an existing file private (0600); a missing one is fine.
-pub(crate) fn make_private(path: &Path) -> std::io::Result<()> {
+pub fn make_private(path: &Path) -> std::io::Result<()> {
     match set_mode(path, 0o600) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,
@@ -49,7 +49,7 @@ pub(crate) async fn create_private(path: &Path) -> std::io::Result<tokio::fs::Fi
 }
 
 /// The same, for the blocking pool.
-pub(crate) fn create_private_sync(path: &Path) -> std::io::Result<std::fs::File> {
+pub fn create_private_sync(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -61,7 +61,7 @@ pub(crate) fn create_private_sync(path: &Path) -> std::io::Result<std::fs::File>
 }
 
 /// Refuses a secret file that users other than its owner can read or write.
-pub(crate) fn check_private(path: &Path) -> Result<()> {
+pub fn check_private(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

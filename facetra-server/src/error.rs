@@ -32,49 +32,39 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
+        // The code comes from core's one table; the status and wording are HTTP's.
+        let code = e.code();
         match e {
-            Error::Invalid { .. } => {
-                ApiError::new(S::BAD_REQUEST, "invalid_request", e.to_string())
+            Error::Invalid { .. } => ApiError::new(S::BAD_REQUEST, code, e.to_string()),
+            Error::NotFound(_) => ApiError::new(S::NOT_FOUND, code, e.to_string()),
+            Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, code, why),
+            Error::InvalidToken(_) => ApiError::new(S::UNAUTHORIZED, code, e.to_string()),
+            Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, code, why),
+            Error::Conflict(why) => ApiError::new(S::CONFLICT, code, why),
+            Error::RateLimited(why) => ApiError::new(S::TOO_MANY_REQUESTS, code, why),
+            Error::Busy(why) => ApiError::new(S::SERVICE_UNAVAILABLE, code, why),
+            Error::IdempotencyConflict(why) => ApiError::new(S::CONFLICT, code, why),
+            Error::TooLarge(_) => ApiError::new(S::PAYLOAD_TOO_LARGE, code, e.to_string()),
+            Error::UnsupportedMedia(_) => {
+                ApiError::new(S::UNSUPPORTED_MEDIA_TYPE, code, e.to_string())
             }
-            Error::NotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", e.to_string()),
-            Error::Unauthenticated(why) => ApiError::new(S::UNAUTHORIZED, "unauthenticated", why),
-            Error::InvalidToken(_) => {
-                ApiError::new(S::UNAUTHORIZED, "invalid_token", e.to_string())
-            }
-            Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
-            Error::Conflict(why) => ApiError::new(S::CONFLICT, "conflict", why),
-            Error::RateLimited(why) => ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", why),
-            Error::Busy(why) => ApiError::new(S::SERVICE_UNAVAILABLE, "busy", why),
-            Error::IdempotencyConflict(why) => {
-                ApiError::new(S::CONFLICT, "idempotency_conflict", why)
-            }
-            Error::TooLarge(_) => ApiError::new(S::PAYLOAD_TOO_LARGE, "too_large", e.to_string()),
-            Error::UnsupportedMedia(_) => ApiError::new(
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                e.to_string(),
-            ),
-            Error::InvalidImage(_) => {
-                ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_image", e.to_string())
-            }
+            Error::InvalidImage(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, code, e.to_string()),
             Error::InsufficientCredits { .. } => {
-                ApiError::new(S::PAYMENT_REQUIRED, "insufficient_credits", e.to_string())
+                ApiError::new(S::PAYMENT_REQUIRED, code, e.to_string())
             }
             Error::PaymentsDisabled(_) => ApiError::new(
                 S::SERVICE_UNAVAILABLE,
-                "payments_disabled",
+                code,
                 "payments are not available on this server",
             ),
-            Error::InvalidSignature => {
-                ApiError::new(S::FORBIDDEN, "invalid_signature", e.to_string())
-            }
-            Error::StaleVersion(_) => ApiError::new(S::CONFLICT, "stale_version", e.to_string()),
-            Error::ExpiredLink => ApiError::new(S::FORBIDDEN, "expired_link", e.to_string()),
+            Error::InvalidSignature => ApiError::new(S::FORBIDDEN, code, e.to_string()),
+            Error::StaleVersion(_) => ApiError::new(S::CONFLICT, code, e.to_string()),
+            Error::ExpiredLink => ApiError::new(S::FORBIDDEN, code, e.to_string()),
             Error::Provider { provider, .. } => {
                 tracing::warn!(request_id = %current_request_id(), error = %e, "provider failure");
                 ApiError::new(
                     S::SERVICE_UNAVAILABLE,
-                    "provider_unavailable",
+                    code,
                     format!("{provider} is unavailable; try again shortly"),
                 )
             }
@@ -82,7 +72,7 @@ impl From<Error> for ApiError {
                 tracing::warn!(request_id = %current_request_id(), error = %e, "store unavailable");
                 ApiError::new(
                     S::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    code,
                     "the service is temporarily unavailable; try again shortly",
                 )
             }
@@ -90,7 +80,7 @@ impl From<Error> for ApiError {
                 tracing::error!(request_id = %current_request_id(), error = %e, "internal error");
                 ApiError::new(
                     S::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    code,
                     "something went wrong on our side; quote the request id if you report it",
                 )
             }

@@ -20,7 +20,16 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A command for a binary with a clean Facetra environment (no inherited FACETRA_*).
+/// An empty configuration directory for this test process, so that no `facetra.toml` or
+/// saved `facetra login` of the person running the tests reaches a binary under test.
+pub fn empty_config_home() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
+}
+
+/// A command for a binary with a clean Facetra environment (no inherited FACETRA_*, an empty
+/// configuration directory).
 pub fn command(name: &str) -> Command {
     let mut c = Command::new(bin(name));
     for (k, _) in std::env::vars() {
@@ -28,6 +37,7 @@ pub fn command(name: &str) -> Command {
             c.env_remove(k);
         }
     }
+    c.env("XDG_CONFIG_HOME", empty_config_home());
     c.env("FACETRA_LOG", "info");
     c.stdin(Stdio::null());
     c

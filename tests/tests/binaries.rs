@@ -1919,3 +1919,15 @@ fn completions_say_how_to_install_them() {
         }
     }
 }
+
+#[test]
+fn every_commands_help_lists_the_global_options_apart_from_its_own() {
+    for (bin, cmd) in [("facetra", "render"), ("facetra-admin", "users")] {
+        let help = text(&run(command(bin).args([cmd, "--help"])));
+        let (own, global) = help
+            .split_once("Global options:")
+            .unwrap_or_else(|| panic!("{bin} {cmd}: no global options heading:\n{help}"));
+        assert!(!own.contains("--json"), "{bin} {cmd}: --json among its own:\n{help}");
+        assert!(global.contains("--json"), "{bin} {cmd}:\n{help}");
+    }
+}

@@ -11,4 +11,5 @@ mod docs;
 mod dsr;
 mod http;
 mod providers;
+mod remote;
 mod signin;

@@ -29,6 +29,14 @@ pub struct Cmd {
 
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        if let crate::client::Target::Remote(login) = crate::client::target(global)? {
+            return Err(Error::Config(format!(
+                "`facetra init` sets up the local studio, but this command line works on {} \
+                 (`facetra logout` first, or unset FACETRA_SERVER)",
+                login.server
+            ))
+            .into());
+        }
         let (created, owner, facetra) = self.ensure_open(load_config(global)?).await?;
         facetra.close().await;
         report(global, created, owner.into())

@@ -8,6 +8,7 @@ pub mod credits;
 pub mod download;
 pub mod init;
 pub mod jobs;
+pub mod login;
 pub mod messages;
 pub mod packs;
 pub mod portfolio;
@@ -24,6 +25,8 @@ use crate::cli::{Cli, Command};
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(cmd) => cmd.run(&cli.global).await,
+        Command::Login(cmd) => cmd.run(&cli.global).await,
+        Command::Logout(cmd) => cmd.run(&cli.global),
         Command::Whoami(cmd) => cmd.run(&cli.global).await,
         Command::Packs(cmd) => cmd.run(&cli.global).await,
         Command::Buy(cmd) => cmd.run(&cli.global).await,

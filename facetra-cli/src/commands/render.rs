@@ -13,7 +13,7 @@ use facetra_api::{Job, RenderRequest, Variant};
 use facetra_core::studio::{UploadKind, VariantStatus};
 
 use crate::cli::Global;
-use crate::client::{load_config, Client, Embedded};
+use crate::client::{load_config, target, Client, Embedded, Remote, Target};
 use crate::commands::init;
 use crate::output;
 
@@ -68,7 +68,6 @@ impl Cmd {
             email: self.setup.email.clone(),
             confirm_age: self.setup.confirm_age,
         };
-        let config = load_config(global)?;
         let sketch = tokio::fs::read(&self.sketch)
             .await
             .with_context(|| format!("reading {}", self.sketch.display()))?;
@@ -80,8 +79,12 @@ impl Cmd {
                     .with_context(|| format!("reading {}", r.display()))?,
             );
         }
+        if let Target::Remote(login) = target(global)? {
+            let client = Remote::new(login)?;
+            return self.render(&client, global, sketch, references).await;
+        }
         // One configuration, one open database, one client for the whole run.
-        let (created, owner, facetra) = setup.ensure_open(config).await?;
+        let (created, owner, facetra) = setup.ensure_open(load_config(global)?).await?;
         if created && !global.json {
             eprintln!(
                 "Set up your local studio for {} <{}>.",

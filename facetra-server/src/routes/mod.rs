@@ -46,6 +46,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(privacy::list).post(privacy::create),
         )
         .route("/v1/privacy/export", get(privacy::export))
+        .route(
+            "/v1/privacy/nominee",
+            get(privacy::nominee)
+                .put(privacy::set_nominee)
+                .delete(privacy::clear_nominee),
+        )
         .route("/v1/messages", get(messages::list).post(messages::create))
         .route("/v1/messages/{id}", get(messages::get))
         .route("/v1/messages/{id}/replies", post(messages::reply))

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use facetra_api::{
-    List, ListQuery, PrivacyExport, PrivacyRequest, PrivacyRequestBody, PrivacyRequestsQuery,
-    StaffPrivacyRequest,
+    List, ListQuery, Nominee, NomineeBody, PrivacyExport, PrivacyRequest, PrivacyRequestBody,
+    PrivacyRequestsQuery, StaffPrivacyRequest,
 };
 use facetra_core::paging::PageRequest;
 use facetra_core::privacy::dsr::RequestQuery;
@@ -97,4 +97,47 @@ pub async fn export(
 ) -> Result<Json<PrivacyExport>, ApiError> {
     let status = state.facetra.privacy().my_export(&p.actor()).await?;
     Ok(Json(status.into()))
+}
+
+/// The caller's nominee (DPDP Act s.14): the person who may exercise their rights if they die
+/// or cannot act; 404 when none is named.
+#[utoipa::path(get, path = "/v1/privacy/nominee", tag = "privacy",
+    responses((status = 200, body = Nominee), (status = 401), (status = 404)))]
+pub async fn nominee(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<Nominee>, ApiError> {
+    let named = state.facetra.privacy().my_nominee(&p.actor()).await?;
+    named
+        .map(|n| Json(n.into()))
+        .ok_or_else(|| facetra_core::Error::NotFound("nominee").into())
+}
+
+/// Names (or replaces) the caller's nominee.
+#[utoipa::path(put, path = "/v1/privacy/nominee", tag = "privacy", request_body = NomineeBody,
+    responses((status = 200, body = Nominee), (status = 400), (status = 401)))]
+pub async fn set_nominee(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    ApiJson(body): ApiJson<NomineeBody>,
+) -> Result<Json<Nominee>, ApiError> {
+    let privacy = state.facetra.privacy();
+    let named = privacy
+        .set_nominee(&p.actor(), &body.name, &body.email)
+        .await?;
+    Ok(Json(named.into()))
+}
+
+/// Removes the caller's nominee; 404 when none was named.
+#[utoipa::path(delete, path = "/v1/privacy/nominee", tag = "privacy",
+    responses((status = 204), (status = 401), (status = 404)))]
+pub async fn clear_nominee(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<StatusCode, ApiError> {
+    if state.facetra.privacy().clear_nominee(&p.actor()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(facetra_core::Error::NotFound("nominee").into())
+    }
 }

@@ -1,7 +1,4 @@
-//! The one interface under every command, in the HTTP API's own types (`facetra-api`), so a
-//! command prints the same JSON whichever client it runs on, and the same JSON the server
-//! answers. `Embedded` runs the core in-process on the local studio and acts as its owner; a
-//! remote client speaking the HTTP API implements the same trait.
+//! The in-process client: the core on the local studio, acting as its owner.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,106 +15,8 @@ use facetra_core::paging::PageRequest;
 use facetra_core::studio::UploadKind;
 use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 
+use super::{Client, Progress};
 use crate::cli::Global;
-
-/// Called with the job as it stands while it is worked (progress bars).
-pub type Progress<'a> = &'a (dyn Fn(&Job) + Send + Sync);
-
-/// What every command can ask of Facetra.
-#[async_trait]
-pub trait Client: Send + Sync {
-    /// The account this client acts as.
-    async fn whoami(&self) -> anyhow::Result<User>;
-    /// The packs on sale.
-    async fn packs(&self) -> anyhow::Result<Vec<Pack>>;
-    /// The balance.
-    async fn balance(&self) -> anyhow::Result<i64>;
-    /// Creates a payment link for a pack.
-    async fn create_payment_link(&self, pack_id: &str) -> anyhow::Result<PaymentLink>;
-    /// A payment link's state, reconciled with Razorpay.
-    async fn payment_link(&self, id: &str) -> anyhow::Result<PaymentLink>;
-    /// Uploads an image (a sketch or a reference).
-    async fn upload(&self, kind: UploadKind, bytes: Vec<u8>) -> anyhow::Result<Upload>;
-    /// Queues a render job (credits are reserved).
-    async fn request_render(&self, request: RenderRequest) -> anyhow::Result<Job>;
-    /// Drives a job to its end (the in-process worker on the embedded default), calling
-    /// `progress` as variants finish.
-    async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job>;
-    /// Lets go of a job this client was working (on Ctrl-C).
-    async fn release_job(&self, id: &str) -> anyhow::Result<()>;
-    /// A job as it is now.
-    async fn job(&self, id: &str) -> anyhow::Result<Job>;
-    /// One page of jobs, newest first.
-    async fn jobs(&self, page: &ListQuery) -> anyhow::Result<List<Job>>;
-    /// A job's renders and their bytes.
-    async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>>;
-    /// One page of renders, newest first (only selected ones with `selected_only`).
-    async fn renders(&self, selected_only: bool, page: &ListQuery) -> anyhow::Result<List<Render>>;
-    /// Selects or unselects a render.
-    async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render>;
-    /// One page of portfolios, newest first.
-    async fn portfolios(&self, page: &ListQuery) -> anyhow::Result<List<Portfolio>>;
-    /// One portfolio.
-    async fn portfolio(&self, id: &str) -> anyhow::Result<Portfolio>;
-    /// Creates a portfolio.
-    async fn create_portfolio(&self, name: &str) -> anyhow::Result<Portfolio>;
-    /// Renames a portfolio.
-    async fn rename_portfolio(&self, id: &str, name: &str) -> anyhow::Result<Portfolio>;
-    /// Deletes a portfolio.
-    async fn delete_portfolio(&self, id: &str) -> anyhow::Result<()>;
-    /// Replaces a portfolio's renders, in order.
-    async fn set_portfolio_renders(
-        &self,
-        id: &str,
-        render_ids: &[String],
-    ) -> anyhow::Result<Portfolio>;
-    /// A render and its image.
-    async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)>;
-    /// A render's latest BOM.
-    async fn bom(&self, render: &str) -> anyhow::Result<Bom>;
-    /// Generates a new BOM version from the render's prompt.
-    async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom>;
-    /// Saves an edit based on `version`.
-    async fn set_bom(&self, render: &str, version: i64, items: Vec<BomItem>)
-        -> anyhow::Result<Bom>;
-    /// One page of ledger entries, newest first.
-    async fn transactions(&self, page: &ListQuery) -> anyhow::Result<List<Transaction>>;
-    /// The account's consents.
-    async fn consents(&self) -> anyhow::Result<Consents>;
-    /// Gives or withdraws consents (`None` leaves one as it is).
-    async fn set_consents(&self, wanted: &ConsentsBody) -> anyhow::Result<Consents>;
-    /// Creates an API token (its secret is in this answer only).
-    async fn create_token(&self, token: &NewToken) -> anyhow::Result<CreatedToken>;
-    /// The account's API tokens, newest first.
-    async fn tokens(&self) -> anyhow::Result<Vec<Token>>;
-    /// Revokes an API token.
-    async fn revoke_token(&self, id: &str) -> anyhow::Result<()>;
-    /// Makes a privacy request (verified by this client's own sign-in).
-    async fn privacy_request(&self, body: &PrivacyRequestBody) -> anyhow::Result<PrivacyRequest>;
-    /// The account's privacy requests, newest first.
-    async fn privacy_requests(&self, page: &ListQuery) -> anyhow::Result<List<PrivacyRequest>>;
-    /// Writes to Facetra (a grievance also opens a grievance privacy request).
-    async fn send_message(&self, message: &NewMessage) -> anyhow::Result<Message>;
-    /// The account's message threads, newest first.
-    async fn messages(&self, page: &ListQuery) -> anyhow::Result<List<Message>>;
-    /// One thread with its answers.
-    async fn message(&self, id: &str) -> anyhow::Result<Message>;
-    /// Writes more in a thread.
-    async fn reply_message(&self, id: &str, body: &str) -> anyhow::Result<Message>;
-    /// Names (or replaces) the account's nominee.
-    async fn set_nominee(&self, name: &str, email: &str) -> anyhow::Result<Nominee>;
-    /// The account's nominee, if one is named.
-    async fn nominee(&self) -> anyhow::Result<Option<Nominee>>;
-    /// Removes the account's nominee; whether there was one.
-    async fn clear_nominee(&self) -> anyhow::Result<bool>;
-    /// The account's export (built by an access request when none is kept), copied to `sink`.
-    async fn privacy_export(
-        &self,
-        sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
-    ) -> anyhow::Result<PrivacyExport>;
-    /// Releases connections.
-    async fn close(&self);
-}
 
 /// The configuration from the global flags and the environment.
 pub fn load_config(global: &Global) -> anyhow::Result<Config> {
@@ -513,9 +412,4 @@ impl Client for Embedded {
         }
         self.facetra.close().await;
     }
-}
-
-/// The client for this invocation.
-pub async fn connect(global: &Global) -> anyhow::Result<Box<dyn Client>> {
-    Ok(Box::new(Embedded::open(global).await?))
 }
