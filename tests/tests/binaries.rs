@@ -1013,10 +1013,11 @@ fn bom_generate_set_and_export_from_the_command_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_in_render_releases_the_job_for_the_next_worker_at_once() {
+async fn ctrl_c_in_render_saves_what_is_done_says_what_next_and_releases_the_job_at_once() {
     use facetra_tests::gemini_stub::{GeminiStub, Reply};
     let stub = GeminiStub::start().await;
     stub.always(Reply::Slow(30_000));
+    stub.then(&[Reply::Image]);
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     let env = |cmd: &mut std::process::Command| {
@@ -1024,29 +1025,43 @@ async fn ctrl_c_in_render_releases_the_job_for_the_next_worker_at_once() {
             cmd.env(k, v);
         }
     };
+    let first = dir.path().join("first");
     let mut cmd = command("facetra");
     cmd.arg("--data-dir")
         .arg(dir.path())
         .arg("render")
         .arg(example_sketch())
-        .args(["--prompt", "a cane chair"]);
+        .args(["--prompt", "a cane chair", "--variants", "2", "--out"])
+        .arg(&first);
     env(&mut cmd);
     let child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    while stub.requests().is_empty() {
+    // Variant 1 is answered at once; variant 2 hangs.
+    while stub.requests().len() < 2 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert!(!out.status.success());
-    assert!(text(&out).contains("is released"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    let said = text(&out);
+    for words in [
+        "Saved 1 finished image",
+        "run the same command again",
+        "facetra jobs cancel",
+    ] {
+        assert!(said.contains(words), "no {words:?} in: {said}");
+    }
+    assert!(!said.contains("conflict"), "no jargon: {said}");
+    let saved = std::fs::read_dir(&first).unwrap().count();
+    assert_eq!(saved, 1, "the finished variant is saved");
     // The lease is gone: another worker finishes it now, not after the 60 s expiry.
     stub.always(Reply::Image);
     let jobs = run(command("facetra")
@@ -1725,7 +1740,7 @@ async fn facetra_tokens_create_list_and_revoke_and_the_server_honours_them() {
         "the list shows a secret:\n{listed}"
     );
     let refused = facetra(&["tokens", "create", "forever", "--days", "400"]);
-    assert_clean_failure(&refused, "expires_in_days");
+    assert_clean_failure(&refused, "--days: must be between 1 and");
     assert_eq!(refused.status.code(), Some(2), "bad input exits 2");
 
     let mut cmd = command("facetra-server");
@@ -1927,7 +1942,83 @@ fn every_commands_help_lists_the_global_options_apart_from_its_own() {
         let (own, global) = help
             .split_once("Global options:")
             .unwrap_or_else(|| panic!("{bin} {cmd}: no global options heading:\n{help}"));
-        assert!(!own.contains("--json"), "{bin} {cmd}: --json among its own:\n{help}");
+        assert!(
+            !own.contains("--json"),
+            "{bin} {cmd}: --json among its own:\n{help}"
+        );
         assert!(global.contains("--json"), "{bin} {cmd}:\n{help}");
     }
+}
+
+#[test]
+fn a_batch_interrupted_after_two_jobs_and_run_again_makes_five_jobs_each_charged_once() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let sketches = dir.path().join("sketches");
+    std::fs::create_dir(&sketches).unwrap();
+    for (i, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        let png = facetra_tests::images::png(120 + i as u32 * 8, 90);
+        std::fs::write(sketches.join(format!("{name}.png")), png).unwrap();
+    }
+    std::fs::write(sketches.join("notes.txt"), "not a sketch").unwrap();
+    let facetra = facetra_in(dir.path());
+    let out = dir.path().join("out");
+    let render = |inputs: &[&str], extra: &[&str]| {
+        let mut args = vec!["render"];
+        args.extend_from_slice(inputs);
+        args.extend_from_slice(&["--prompt", "oak and cane", "--out", out.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        let done = facetra(&args);
+        assert!(done.status.success(), "{}", text(&done));
+        done
+    };
+    let path = |name: &str| sketches.join(name).display().to_string();
+    // The first run finished two jobs and was stopped while queueing the third.
+    render(&[&path("a.png"), &path("b.png")], &[]);
+    render(&[&path("c.png")], &["--no-wait"]);
+    // The whole folder again: the three are found by their inputs, two more are made.
+    let all = render(&[sketches.to_str().unwrap()], &["--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "{all}");
+    assert!(
+        items.iter().all(|i| i["job"]["status"] == "succeeded"),
+        "{all}"
+    );
+    let jobs = json_of(&facetra(&["jobs", "--json"]));
+    assert_eq!(
+        jobs["items"].as_array().unwrap().len(),
+        5,
+        "five jobs in all"
+    );
+    let balance = json_of(&facetra(&["credits", "--json"]));
+    assert_eq!(
+        balance["balance"], 5,
+        "each of the five charged once: {balance}"
+    );
+    // Once more, quietly: every render id, one per line, and nothing charged.
+    let quiet = render(&[sketches.to_str().unwrap()], &["-q"]);
+    let ids: Vec<String> = String::from_utf8_lossy(&quiet.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(ids.iter().all(|id| id.starts_with("rnd_")), "{ids:?}");
+    let balance = json_of(&facetra(&["credits", "--json"]));
+    assert_eq!(balance["balance"], 5);
+    let done = json_of(&facetra(&[
+        "jobs",
+        "--status",
+        "succeeded",
+        "--limit",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(done["items"].as_array().unwrap().len(), 2, "{done}");
+    assert!(done["next_cursor"].is_string(), "{done}");
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout).unwrap()
 }

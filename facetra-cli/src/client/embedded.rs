@@ -138,6 +138,10 @@ impl Client for Embedded {
             .into())
     }
 
+    async fn cancel_job(&self, id: &str) -> anyhow::Result<Job> {
+        Ok(self.facetra.studio().cancel(&self.owner, id).await?.into())
+    }
+
     async fn release_job(&self, id: &str) -> anyhow::Result<()> {
         self.facetra
             .studio()

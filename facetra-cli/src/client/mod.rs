@@ -46,6 +46,13 @@ pub trait Client: Send + Sync {
     /// Drives a job to its end (the in-process worker on the embedded default), calling
     /// `progress` as variants finish.
     async fn run_job(&self, id: &str, progress: Progress<'_>) -> anyhow::Result<Job>;
+    /// Whether jobs are rendered somewhere else (a server's workers) and go on when this
+    /// command stops following them.
+    fn renders_elsewhere(&self) -> bool {
+        false
+    }
+    /// Cancels a job: the variants not yet finished are refunded.
+    async fn cancel_job(&self, id: &str) -> anyhow::Result<Job>;
     /// Lets go of a job this client was working (on Ctrl-C).
     async fn release_job(&self, id: &str) -> anyhow::Result<()>;
     /// A job as it is now.

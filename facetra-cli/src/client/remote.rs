@@ -347,6 +347,15 @@ impl Client for Remote {
         }
     }
 
+    fn renders_elsewhere(&self) -> bool {
+        true
+    }
+
+    async fn cancel_job(&self, id: &str) -> anyhow::Result<Job> {
+        self.without_body(Method::POST, &id_path("/v1/jobs", id, "/cancel"))
+            .await
+    }
+
     async fn release_job(&self, _id: &str) -> anyhow::Result<()> {
         // Nothing to let go of: the job is the server's to work, and it goes on.
         Ok(())

@@ -163,20 +163,14 @@ impl Job {
         }
     }
 
-    /// Whether `spec` asks for what this job was queued for (a repeated idempotency key must
-    /// repeat the request, not change it).
-    fn same_request(&self, spec: &RenderSpec) -> bool {
+    /// Whether `spec` asks for what this job was queued for, images aside (a repeated
+    /// idempotency key must repeat the request, not change it).
+    fn same_words(&self, spec: &RenderSpec) -> bool {
         let style = spec.style.clone().filter(|s| !s.trim().is_empty());
         self.prompt == spec.prompt.trim()
             && self.style == style
             && self.aspect_ratio == spec.aspect_ratio
-            && self.sketch_id.as_str() == spec.sketch_id
             && self.reference_ids.len() == spec.reference_ids.len()
-            && self
-                .reference_ids
-                .iter()
-                .zip(&spec.reference_ids)
-                .all(|(a, b)| a.as_str() == b)
             && self.variants.len() == spec.variants as usize
     }
 }
@@ -193,20 +187,41 @@ pub enum Queued {
 /// Called with the job as it stands after each variant finishes (progress bars).
 pub type Progress<'a> = &'a (dyn Fn(&Job) + Send + Sync);
 
-/// The first job under a repeated key, if the request is the same; else 409.
-fn repeated(first: Job, spec: &RenderSpec) -> Result<Job> {
-    if first.same_request(spec) {
-        Ok(first)
-    } else {
-        Err(Error::IdempotencyConflict(
-            "this idempotency key was used for a different render request; use a new key".into(),
-        ))
-    }
-}
-
 impl Studio<'_> {
     fn generator(&self) -> &dyn ImageGenerator {
         self.f.image_generator()
+    }
+
+    /// The first job under a repeated key, if the request is the same; else 409. Its images
+    /// are the same when they are the same uploads or hold the same bytes: a resumed batch
+    /// (`facetra render sketches/`) uploads its files again before it asks.
+    async fn repeated(&self, actor: &Actor, first: Job, spec: &RenderSpec) -> Result<Job> {
+        let mut same = first.same_words(spec);
+        let pairs = std::iter::once((first.sketch_id.as_str(), spec.sketch_id.as_str())).chain(
+            first
+                .reference_ids
+                .iter()
+                .map(UploadId::as_str)
+                .zip(spec.reference_ids.iter().map(String::as_str)),
+        );
+        for (had, asked) in pairs {
+            if !same {
+                break;
+            }
+            if had != asked {
+                let had = self.get_upload(actor, had).await;
+                let asked = self.get_upload(actor, asked).await?;
+                same = had.is_ok_and(|h| h.sha256 == asked.sha256 && h.kind == asked.kind);
+            }
+        }
+        if same {
+            Ok(first)
+        } else {
+            Err(Error::IdempotencyConflict(
+                "this idempotency key was used for a different render request; use a new key"
+                    .into(),
+            ))
+        }
     }
 
     /// The credits a request would cost; reserves nothing.
@@ -225,7 +240,7 @@ impl Studio<'_> {
         let jobs = &self.f.store().jobs;
         if let Some(key) = &spec.idempotency_key {
             if let Some(first) = jobs.job_by_key(&me.id, key).await? {
-                return repeated(first, spec);
+                return self.repeated(actor, first, spec).await;
             }
         }
         let sketch = self.get_upload(actor, &spec.sketch_id).await?;
@@ -295,7 +310,7 @@ impl Studio<'_> {
                     .await;
                 Ok(job)
             }
-            Queued::Existing(first) => repeated(*first, spec),
+            Queued::Existing(first) => self.repeated(actor, *first, spec).await,
         }
     }
 

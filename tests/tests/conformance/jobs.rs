@@ -440,7 +440,30 @@ async fn an_idempotency_key_reused_for_another_request_is_a_conflict(backend: Ba
     let job = studio.request(&me, &first).await.unwrap();
     let same = studio.request(&me, &first).await.unwrap();
     assert_eq!(same.id, job.id, "the same request answers the first job");
+    // A resumed batch uploads its sketch again: the same bytes are the same request…
+    let again = studio
+        .upload(&me, UploadKind::Sketch, png(160, 120))
+        .await
+        .unwrap();
+    let resumed = RenderSpec {
+        sketch_id: again.id.to_string(),
+        ..first.clone()
+    };
+    let same = studio.request(&me, &resumed).await.unwrap();
+    assert_eq!(
+        same.id, job.id,
+        "a fresh upload of the same sketch is the same request"
+    );
+    // …and other bytes are not.
+    let other = studio
+        .upload(&me, UploadKind::Sketch, png(120, 160))
+        .await
+        .unwrap();
     for changed in [
+        RenderSpec {
+            sketch_id: other.id.to_string(),
+            ..first.clone()
+        },
         RenderSpec {
             prompt: "a walnut desk".into(),
             ..first.clone()
