@@ -93,8 +93,10 @@ pub enum Command {
     Select(renders::Select),
     /// Unselect a render.
     Unselect(renders::Select),
-    /// Save a render's image.
+    /// Save a render's image (to a folder, a file or standard output), or every selected one.
     Download(download::Cmd),
+    /// Show a render in the system's image viewer (without a display: print its path).
+    Open(download::Open),
     /// A render's bill of materials.
     #[command(subcommand)]
     Bom(bom::Cmd),

@@ -2022,3 +2022,94 @@ fn json_of(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "{}", text(out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+#[test]
+fn download_goes_to_a_file_a_folder_or_stdout_keeps_what_exists_and_takes_the_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = facetra_in(dir.path());
+    let out = dir.path().join("out");
+    let done = json_of(&facetra(&[
+        "render",
+        example_sketch().to_str().unwrap(),
+        "--prompt",
+        "a cane chair",
+        "--variants",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]));
+    let job = done["job"]["id"].as_str().unwrap().to_owned();
+    let render = done["files"][0]["render_id"].as_str().unwrap().to_owned();
+    let file = dir.path().join("chair.png");
+    json_of(&facetra(&[
+        "download",
+        &render,
+        "--out",
+        file.to_str().unwrap(),
+        "--json",
+    ]));
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG"),
+        "a path ending in a file name is that file"
+    );
+    let again = facetra(&["download", &render, "--out", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(7), "{}", text(&again));
+    assert_clean_failure(&again, "pass --force to replace it");
+    std::fs::write(&file, b"mine").unwrap();
+    let kept = facetra(&["download", &render, "--out", file.to_str().unwrap()]);
+    assert!(!kept.status.success());
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"mine",
+        "an existing file is kept"
+    );
+    json_of(&facetra(&[
+        "download",
+        &render,
+        "--out",
+        file.to_str().unwrap(),
+        "--force",
+        "--json",
+    ]));
+    assert_eq!(std::fs::read(&file).unwrap(), bytes);
+    let piped = facetra(&["download", &render, "--out", "-"]);
+    assert!(piped.status.success(), "{}", text(&piped));
+    assert_eq!(piped.stdout, bytes, "`-` is standard output");
+
+    json_of(&facetra(&["select", &render, "--json"]));
+    let picks = dir.path().join("picks");
+    let saved = json_of(&facetra(&[
+        "download",
+        "--selected",
+        "--out",
+        picks.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(saved["items"].as_array().unwrap().len(), 1, "{saved}");
+    assert_eq!(std::fs::read_dir(&picks).unwrap().count(), 1);
+    let of_job = json_of(&facetra(&["renders", "--job", &job, "--json"]));
+    assert_eq!(of_job["items"].as_array().unwrap().len(), 2, "{of_job}");
+    let chosen = json_of(&facetra(&[
+        "renders",
+        "--job",
+        &job,
+        "--selected",
+        "--json",
+    ]));
+    assert_eq!(chosen["items"].as_array().unwrap().len(), 1, "{chosen}");
+    assert_eq!(chosen["items"][0]["id"], render.as_str());
+
+    // Without a display, `open` prints where the image is.
+    let opened = run(command("facetra")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["open", &render]));
+    assert!(opened.status.success(), "{}", text(&opened));
+    let path = String::from_utf8_lossy(&opened.stdout).trim().to_owned();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "{path}");
+}

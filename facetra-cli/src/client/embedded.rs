@@ -176,6 +176,10 @@ impl Client for Embedded {
         Ok(List::from_page(found))
     }
 
+    async fn render(&self, id: &str) -> anyhow::Result<Render> {
+        Ok(self.facetra.studio().render(&self.owner, id).await?.into())
+    }
+
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render> {
         Ok(self
             .facetra

@@ -63,6 +63,8 @@ pub trait Client: Send + Sync {
     async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>>;
     /// One page of renders, newest first (only selected ones with `selected_only`).
     async fn renders(&self, selected_only: bool, page: &ListQuery) -> anyhow::Result<List<Render>>;
+    /// One render (its record, not its image).
+    async fn render(&self, id: &str) -> anyhow::Result<Render>;
     /// Selects or unselects a render.
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render>;
     /// One page of portfolios, newest first.

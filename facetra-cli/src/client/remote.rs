@@ -388,6 +388,10 @@ impl Client for Remote {
         self.list("/v1/renders", &query).await
     }
 
+    async fn render(&self, id: &str) -> anyhow::Result<Render> {
+        self.get(&id_path("/v1/renders", id, "")).await
+    }
+
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render> {
         let method = if selected {
             Method::POST
@@ -438,7 +442,7 @@ impl Client for Remote {
     }
 
     async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)> {
-        let render: Render = self.get(&id_path("/v1/renders", id, "")).await?;
+        let render = self.render(id).await?;
         let link: Download = self.get(&id_path("/v1/renders", id, "/download")).await?;
         let mut bytes = Vec::new();
         self.fetch_signed(&link.url, &mut bytes).await?;

@@ -1,9 +1,9 @@
-//! `facetra renders [--selected]`, `facetra select ID`, `facetra unselect ID`.
+//! `facetra renders [--selected] [--job ID]`, `facetra select ID`, `facetra unselect ID`.
 
-use facetra_api::Render;
+use facetra_api::{List, Render};
 
 use crate::cli::Global;
-use crate::client::connect;
+use crate::client::{connect, Client};
 use crate::output;
 
 /// List your renders, newest first.
@@ -12,6 +12,9 @@ pub struct Cmd {
     /// Only the selected ones.
     #[arg(long)]
     pub selected: bool,
+    /// Only this job's renders (job_…), in variant order.
+    #[arg(long, value_name = "JOB")]
+    pub job: Option<String>,
     #[command(flatten)]
     pub page: crate::cli::Paging,
 }
@@ -44,7 +47,10 @@ fn table(renders: &[Render]) {
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
         let client = connect(global).await?;
-        let renders = client.renders(self.selected, &self.page.query()).await;
+        let renders = match &self.job {
+            Some(job) => self.of_job(client.as_ref(), job).await,
+            None => client.renders(self.selected, &self.page.query()).await,
+        };
         client.close().await;
         let renders = renders?;
         if global.json {
@@ -53,6 +59,24 @@ impl Cmd {
         table(&renders.items);
         output::more(renders.next_cursor.as_deref(), "facetra renders");
         Ok(())
+    }
+}
+
+impl Cmd {
+    /// A job's renders (a job has at most four: one page).
+    async fn of_job(&self, client: &dyn Client, job: &str) -> anyhow::Result<List<Render>> {
+        let job = client.job(job).await?;
+        let mut items = Vec::new();
+        for id in job.variants.iter().filter_map(|v| v.render_id.as_deref()) {
+            let render = client.render(id).await?;
+            if render.selected || !self.selected {
+                items.push(render);
+            }
+        }
+        Ok(List {
+            items,
+            next_cursor: None,
+        })
     }
 }
 
