@@ -100,13 +100,8 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A table with the given header.
-pub fn table(header: &[&str]) -> comfy_table::Table {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(header.to_vec());
-    t
-}
+/// A table with the given header (drawn to the terminal's width, plain rows when piped).
+pub use facetra_cli::output::table;
 
 /// A `--as-of` date (YYYY-MM-DD) as the start of that day in UTC.
 pub fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {

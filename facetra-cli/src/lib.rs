@@ -7,7 +7,7 @@ pub mod cli;
 mod client;
 mod commands;
 pub mod exit;
-mod output;
+pub mod output;
 
 pub use cli::Cli;
 

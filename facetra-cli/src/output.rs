@@ -1,6 +1,9 @@
-//! Printing: a table for people, JSON with `--json`.
+//! Printing, for both command lines: a table for people, plain tab-separated rows for
+//! programs (standard output is not a terminal), JSON with `--json`.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use std::io::IsTerminal;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
 use serde::Serialize;
 
 /// Prints `value` as pretty JSON.
@@ -9,22 +12,88 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Rows with a header: drawn to fit the terminal's width on a terminal, else one line per
+/// row, cells separated by tabs and no header (for `cut`, `awk` and `head`).
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Adds a row.
+    pub fn add_row(&mut self, row: Vec<String>) -> &mut Table {
+        self.rows.push(row);
+        self
+    }
+
+    /// Whether it has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Drawn for a terminal `width` columns wide.
+    pub fn drawn(&self, width: u16) -> String {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(width);
+        if !self.header.is_empty() {
+            t.set_header(self.header.clone());
+        }
+        for row in &self.rows {
+            t.add_row(row.clone());
+        }
+        t.to_string()
+    }
+
+    /// As tab-separated lines (tabs and line breaks inside a cell become spaces).
+    pub fn plain(&self) -> String {
+        let clean = |cell: &String| cell.replace(['\t', '\n', '\r'], " ");
+        self.rows
+            .iter()
+            .map(|row| row.iter().map(clean).collect::<Vec<_>>().join("\t"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The terminal's width, when standard output is one.
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let (_, cols) = console::Term::stdout().size_checked().unwrap_or((24, 80));
+    Some(cols.max(20))
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match terminal_width() {
+            Some(width) => f.write_str(&self.drawn(width)),
+            None if self.rows.is_empty() => Ok(()),
+            None => f.write_str(&self.plain()),
+        }
+    }
+}
+
 /// A two-column key/value table.
 pub fn fields(rows: &[(&str, String)]) {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut t = Table {
+        header: Vec::new(),
+        rows: Vec::new(),
+    };
     for (k, v) in rows {
-        table.add_row(vec![k.to_string(), v.clone()]);
+        t.add_row(vec![k.to_string(), v.clone()]);
     }
-    println!("{table}");
+    println!("{t}");
 }
 
 /// A table with the given header.
 pub fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(header.to_vec());
-    t
+    Table {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows: Vec::new(),
+    }
 }
 
 /// Under a page of a list: how to get the next one.
@@ -72,6 +141,25 @@ mod tests {
         assert_eq!(rupees(49_900), "₹499.00");
         assert_eq!(rupees(149_900), "₹1,499.00");
         assert_eq!(rupees(12_345_678_950), "₹12,34,56,789.50");
+    }
+
+    #[test]
+    fn a_table_fits_the_width_and_is_plain_rows_for_programs() {
+        let mut t = table(&["id", "prompt"]);
+        t.add_row(vec![
+            "rnd_1".into(),
+            "an oak dining table with brass legs ".repeat(6),
+        ]);
+        t.add_row(vec!["rnd_2".into(), "a\tcane chair".into()]);
+        for line in t.drawn(80).lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        let plain = t.plain();
+        assert_eq!(plain.lines().count(), 2, "no header, one line a row");
+        assert!(
+            plain.lines().nth(1) == Some("rnd_2\ta cane chair"),
+            "{plain}"
+        );
     }
 
     #[test]

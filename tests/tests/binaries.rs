@@ -2113,3 +2113,36 @@ fn download_goes_to_a_file_a_folder_or_stdout_keeps_what_exists_and_takes_the_se
     let path = String::from_utf8_lossy(&opened.stdout).trim().to_owned();
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "{path}");
 }
+
+#[test]
+fn tables_fit_an_80_column_terminal_and_are_plain_rows_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    render_once(
+        dir.path(),
+        "an oak dining table with brass legs and a linen runner",
+    );
+    let facetra = facetra_in(dir.path());
+    let piped = facetra(&["renders"]);
+    let piped = String::from_utf8_lossy(&piped.stdout).to_string();
+    assert_eq!(piped.lines().count(), 1, "one row, no header: {piped}");
+    assert!(piped.starts_with("rnd_") && piped.contains('\t'), "{piped}");
+    assert!(!piped.contains('│'), "no box drawing when piped: {piped}");
+    // On a terminal 80 columns wide (a pseudo-terminal from `script`).
+    let line = format!(
+        "stty cols 80; {} --data-dir {} renders",
+        facetra_tests::binaries::bin("facetra").display(),
+        dir.path().display()
+    );
+    let shown = run(std::process::Command::new("script")
+        .env("XDG_CONFIG_HOME", facetra_tests::binaries::empty_config_home())
+        .args(["-qec", &line, "/dev/null"]));
+    let shown = String::from_utf8_lossy(&shown.stdout).to_string();
+    assert!(shown.contains('│'), "a table on a terminal: {shown}");
+    for row in shown.lines() {
+        assert!(
+            row.trim_end().chars().count() <= 80,
+            "wider than 80: {row:?}\n{shown}"
+        );
+    }
+}
