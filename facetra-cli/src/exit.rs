@@ -41,7 +41,35 @@ const FLAGS: &[(&str, &str)] = &[
     ("sketch_id: ", "--sketch: "),
     ("expires_in_days: ", "--days: "),
     ("unit_price_paise: ", "unit_price_paise (in the BOM file): "),
+    ("pack_id: ", "PACK: "),
 ];
+
+/// The next step for an error a person can do something about, by its API code (the same
+/// whether core failed here or on a server).
+fn next_step(code: &str, said: &str) -> Option<&'static str> {
+    match code {
+        "insufficient_credits" => {
+            Some("buy credits with `facetra buy PACK` (`facetra packs` lists them)")
+        }
+        "not_found" if said.contains("BOM not found") => {
+            Some("make one with `facetra bom generate RENDER`")
+        }
+        "not_found" if said.contains("render not found") => Some("`facetra renders` lists yours"),
+        "not_found" if said.contains("job not found") => Some("`facetra jobs` lists yours"),
+        "not_found" if said.contains("portfolio not found") => {
+            Some("`facetra portfolio list` lists yours")
+        }
+        _ => None,
+    }
+}
+
+/// The API code of an error, wherever it failed.
+fn code_of(e: &anyhow::Error) -> Option<&str> {
+    if let Some(e) = e.downcast_ref::<Error>() {
+        return Some(e.code());
+    }
+    e.downcast_ref::<ApiFailure>().map(|f| f.code.as_str())
+}
 
 /// Prints the error and returns its exit code.
 pub fn report(e: &anyhow::Error) -> ExitCode {
@@ -49,6 +77,9 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
     for (field, flag) in FLAGS {
         said = said.replace(field, flag);
     }
-    eprintln!("facetra: {said}");
+    match code_of(e).and_then(|code| next_step(code, &said)) {
+        Some(step) => eprintln!("facetra: {said}; {step}"),
+        None => eprintln!("facetra: {said}"),
+    }
     ExitCode::from(code_for(e))
 }

@@ -2135,7 +2135,10 @@ fn tables_fit_an_80_column_terminal_and_are_plain_rows_when_piped() {
         dir.path().display()
     );
     let shown = run(std::process::Command::new("script")
-        .env("XDG_CONFIG_HOME", facetra_tests::binaries::empty_config_home())
+        .env(
+            "XDG_CONFIG_HOME",
+            facetra_tests::binaries::empty_config_home(),
+        )
         .args(["-qec", &line, "/dev/null"]));
     let shown = String::from_utf8_lossy(&shown.stdout).to_string();
     assert!(shown.contains('│'), "a table on a terminal: {shown}");
@@ -2145,4 +2148,58 @@ fn tables_fit_an_80_column_terminal_and_are_plain_rows_when_piped() {
             "wider than 80: {row:?}\n{shown}"
         );
     }
+}
+
+#[test]
+fn errors_name_flags_say_the_next_step_and_never_the_os_or_storage_words() {
+    let fresh = tempfile::tempdir().unwrap();
+    let unset = facetra_in(fresh.path())(&["whoami"]);
+    assert_eq!(unset.status.code(), Some(3));
+    assert_clean_failure(&unset, "run `facetra init` first");
+    assert!(!text(&unset).contains("SQLite"), "{}", text(&unset));
+
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = facetra_in(dir.path());
+    let sketch = example_sketch();
+    let sketch = sketch.to_str().unwrap();
+    let missing = facetra(&["render", "no-such-sketch.png", "--prompt", "x"]);
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a missing file is bad input"
+    );
+    assert_clean_failure(&missing, "no-such-sketch.png: no such file");
+    assert!(!text(&missing).contains("os error"), "{}", text(&missing));
+
+    let aspect = facetra(&["render", sketch, "--prompt", "x", "--aspect", "7:5"]);
+    assert_eq!(aspect.status.code(), Some(2));
+    assert_clean_failure(&aspect, "--aspect: use one of");
+    assert!(!text(&aspect).contains("aspect_ratio"), "{}", text(&aspect));
+
+    let render = render_once(dir.path(), "a cane chair");
+    let no_bom = facetra(&["bom", "show", &render]);
+    assert_eq!(no_bom.status.code(), Some(4));
+    assert_clean_failure(&no_bom, "facetra bom generate");
+
+    let unknown = facetra(&["buy", "nope"]);
+    assert_clean_failure(&unknown, "unknown pack \"nope\"");
+    assert!(!text(&unknown).contains("payments"), "{}", text(&unknown));
+
+    // Spend the trial credits until a render is refused.
+    let broke = (0..10)
+        .map(|i| {
+            facetra(&[
+                "render",
+                sketch,
+                "--prompt",
+                &format!("y{i}"),
+                "--variants",
+                "4",
+            ])
+        })
+        .find(|out| !out.status.success())
+        .expect("the trial credits run out");
+    assert_eq!(broke.status.code(), Some(8), "{}", text(&broke));
+    assert_clean_failure(&broke, "facetra buy PACK");
 }

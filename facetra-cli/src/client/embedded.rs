@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use facetra_api::{
     Bom, BomItem, Consents, ConsentsBody, CreatedToken, Job, List, ListQuery, Message, NewMessage,
@@ -44,7 +43,7 @@ pub async fn open_embedded(config: Config, mode: OpenMode) -> anyhow::Result<Fac
             }
             other => other,
         })
-        .with_context(|| format!("opening {described}"))
+        .map_err(Into::into)
 }
 
 /// The in-process client, acting as the local owner.

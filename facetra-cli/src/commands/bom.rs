@@ -131,9 +131,8 @@ impl Cmd {
                 file,
                 version,
             } => {
-                let text = tokio::fs::read_to_string(file)
-                    .await
-                    .with_context(|| format!("reading {}", file.display()))?;
+                let bytes = crate::commands::render::read_input(file, "FILE")?;
+                let text = String::from_utf8_lossy(&bytes);
                 let (saved, items) = read_edit(&text)?;
                 let Some(version) = version.or(saved) else {
                     // Never guess: the latest version may be newer than what the file was made

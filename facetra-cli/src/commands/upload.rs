@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use facetra_core::studio::UploadKind;
 
 use crate::cli::Global;
@@ -22,9 +21,7 @@ pub struct Cmd {
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
         let kind = UploadKind::parse(&self.kind)?;
-        let bytes = tokio::fs::read(&self.file)
-            .await
-            .with_context(|| format!("reading {}", self.file.display()))?;
+        let bytes = crate::commands::render::read_input(&self.file, "FILE")?;
         let client = connect(global).await?;
         let uploaded = client.upload(kind, bytes).await;
         client.close().await;

@@ -97,6 +97,8 @@ impl Payments<'_> {
 
     /// Creates a Razorpay order for a pack (the web app's checkout).
     pub async fn create_order(&self, actor: &Actor, pack_id: &str) -> Result<OrderCreated> {
+        // An unknown pack is named as such, whether or not payments are on.
+        self.f.credits().pack(pack_id)?;
         let gateway = self.gateway()?;
         let me = self.f.accounts().me(actor).await?;
         let mut payment = self.new_payment(&me.id, pack_id, PaymentKind::Order)?;
@@ -598,6 +600,8 @@ impl Payments<'_> {
 
     /// Creates a payment link for a pack (the terminal's checkout).
     pub async fn create_link(&self, actor: &Actor, pack_id: &str) -> Result<LinkView> {
+        // An unknown pack is named as such, whether or not payments are on.
+        self.f.credits().pack(pack_id)?;
         let gateway = self.gateway()?;
         let me = self.f.accounts().me(actor).await?;
         let mut payment = self.new_payment(&me.id, pack_id, PaymentKind::Link)?;
