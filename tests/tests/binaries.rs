@@ -957,7 +957,25 @@ fn portfolios_and_selections_from_the_command_line() {
             .width(),
         1024
     );
-    facetra(&["portfolio", "delete", &pid]);
+    // A name finds it too; a second portfolio of the same name is refused.
+    let by_name = facetra(&["portfolio", "show", "best OF", "--json"]);
+    assert_eq!(by_name["id"], pid.as_str());
+    let twice = run(command("facetra").arg("--data-dir").arg(dir.path()).args([
+        "portfolio",
+        "create",
+        "Best of",
+    ]));
+    assert_eq!(twice.status.code(), Some(7));
+    assert_clean_failure(&twice, "already have a portfolio named");
+    // Deleting asks; without a terminal it needs --yes.
+    let unasked = run(command("facetra").arg("--data-dir").arg(dir.path()).args([
+        "portfolio",
+        "delete",
+        &pid,
+    ]));
+    assert_eq!(unasked.status.code(), Some(2));
+    assert_clean_failure(&unasked, "pass --yes");
+    facetra(&["portfolio", "delete", "Best of", "--yes"]);
     assert!(facetra(&["portfolio", "list", "--json"])["items"]
         .as_array()
         .unwrap()
@@ -2202,4 +2220,103 @@ fn errors_name_flags_say_the_next_step_and_never_the_os_or_storage_words() {
         .expect("the trial credits run out");
     assert_eq!(broke.status.code(), Some(8), "{}", text(&broke));
     assert_clean_failure(&broke, "facetra buy PACK");
+}
+
+/// Runs `facetra ARGS` on a pseudo-terminal (`script`), with `env` set; its output.
+fn on_a_terminal(dir: &std::path::Path, env: &[(&str, &str)], args: &str) -> Output {
+    let line = format!(
+        "{} --data-dir {} {args}",
+        facetra_tests::binaries::bin("facetra").display(),
+        dir.display()
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        facetra_tests::binaries::empty_config_home(),
+    )
+    .args(["-qec", &line, "/dev/null"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+#[test]
+fn bom_edit_saves_only_a_change_reopens_bad_json_and_generate_keeps_edits_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = facetra_in(dir.path());
+    let render = render_once(dir.path(), "an oak table with a brass lamp");
+    let first = json_of(&facetra(&["bom", "generate", &render, "--json"]));
+    assert_eq!(first["version"], 1);
+
+    // Saved without a change: no new version.
+    let unchanged = on_a_terminal(
+        dir.path(),
+        &[("EDITOR", "true")],
+        &format!("bom edit {render}"),
+    );
+    assert!(unchanged.status.success(), "{}", text(&unchanged));
+    assert!(
+        text(&unchanged).contains("No changes"),
+        "{}",
+        text(&unchanged)
+    );
+    assert_eq!(
+        json_of(&facetra(&["bom", "show", &render, "--json"]))["version"],
+        1
+    );
+
+    // The first save is not JSON; the editor opens again with the error on top and the
+    // second save (which sees the note) is kept.
+    let editor = dir.path().join("editor.sh");
+    let rounds = dir.path().join("rounds");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\necho x >> {rounds}\nif [ $(wc -l < {rounds}) -eq 1 ]; then echo 'oops, not json' > \"$1\"; \
+             else grep -q '^// facetra:' \"$1\" || exit 9; \
+             echo '[{{\"name\":\"Lamp\",\"category\":\"lighting\",\"material\":\"brass\",\"quantity\":2,\"unit\":\"pc\",\"unit_price_paise\":150000,\"note\":\"\"}}]' > \"$1\"; fi\n",
+            rounds = rounds.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&editor)
+        .status()
+        .unwrap();
+    let edited = on_a_terminal(
+        dir.path(),
+        &[("EDITOR", editor.to_str().unwrap())],
+        &format!("bom edit {render}"),
+    );
+    assert!(edited.status.success(), "{}", text(&edited));
+    assert_eq!(std::fs::read_to_string(&rounds).unwrap().lines().count(), 2);
+    let latest = json_of(&facetra(&["bom", "show", &render, "--json"]));
+    assert_eq!(latest["version"], 2);
+    assert_eq!(latest["items"][0]["name"], "Lamp");
+
+    // Generating over the edit asks; without a terminal it needs --force.
+    let refused = facetra(&["bom", "generate", &render]);
+    assert_eq!(refused.status.code(), Some(7), "{}", text(&refused));
+    assert_clean_failure(&refused, "--force");
+    assert_eq!(
+        json_of(&facetra(&["bom", "show", &render, "--json"]))["version"],
+        2
+    );
+    let forced = json_of(&facetra(&["bom", "generate", &render, "--force", "--json"]));
+    assert_eq!(forced["version"], 3);
+    // Every version stays readable.
+    let second = json_of(&facetra(&[
+        "bom",
+        "show",
+        &render,
+        "--version",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(second["items"][0]["name"], "Lamp");
+    let none = facetra(&["bom", "show", &render, "--version", "9"]);
+    assert_eq!(none.status.code(), Some(4));
 }

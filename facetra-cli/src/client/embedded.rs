@@ -254,6 +254,12 @@ impl Client for Embedded {
         Ok(self.facetra.studio().bom(&self.owner, render).await?.into())
     }
 
+    async fn bom_history(&self, render: &str, q: &ListQuery) -> anyhow::Result<List<Bom>> {
+        let studio = self.facetra.studio();
+        let found = studio.bom_history(&self.owner, render, &page(q)?).await?;
+        Ok(List::from_page(found))
+    }
+
     async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom> {
         Ok(self
             .facetra

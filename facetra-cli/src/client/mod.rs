@@ -87,6 +87,8 @@ pub trait Client: Send + Sync {
     async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)>;
     /// A render's latest BOM.
     async fn bom(&self, render: &str) -> anyhow::Result<Bom>;
+    /// One page of a render's BOM versions, newest first.
+    async fn bom_history(&self, render: &str, page: &ListQuery) -> anyhow::Result<List<Bom>>;
     /// Generates a new BOM version from the render's prompt.
     async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom>;
     /// Saves an edit based on `version`.

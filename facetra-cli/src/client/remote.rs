@@ -453,6 +453,11 @@ impl Client for Remote {
         self.get(&id_path("/v1/renders", render, "/bom")).await
     }
 
+    async fn bom_history(&self, render: &str, page: &ListQuery) -> anyhow::Result<List<Bom>> {
+        self.list(&id_path("/v1/renders", render, "/bom/history"), page)
+            .await
+    }
+
     async fn generate_bom(&self, render: &str) -> anyhow::Result<Bom> {
         let path = id_path("/v1/renders", render, "/bom/generate");
         self.without_body(Method::POST, &path).await

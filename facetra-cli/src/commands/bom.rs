@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use facetra_api::{Bom, BomItem};
 use facetra_core::studio::bom::to_csv;
+use facetra_core::studio::bom::BomSource;
 use facetra_core::Error;
 
 use crate::cli::Global;
@@ -15,17 +16,25 @@ use crate::output;
 /// A render's bill of materials, kept in versions.
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
-    /// Show the latest version.
+    /// Show the latest version (or an earlier one).
     Show {
         /// The render id (rnd_…).
         render: String,
+        /// This version instead of the latest.
+        #[arg(long, value_name = "N")]
+        version: Option<i64>,
     },
-    /// Generate a new version from the render's prompt.
+    /// Generate a new version from the render's prompt. Over a version you edited it asks
+    /// first (the edit stays in the history).
     Generate {
         /// The render id (rnd_…).
         render: String,
+        /// Generate over your edits without asking.
+        #[arg(long)]
+        force: bool,
     },
-    /// Edit the latest version in $EDITOR (a JSON list of items); saved as a new version.
+    /// Edit the latest version in $EDITOR (a JSON list of items); saved as a new version only
+    /// when it changed. A file that is not valid JSON is opened again with the error on top.
     Edit {
         /// The render id (rnd_…).
         render: String,
@@ -124,8 +133,38 @@ impl Cmd {
 
     async fn apply(&self, c: &dyn Client, global: &Global) -> anyhow::Result<()> {
         match self {
-            Cmd::Show { render } => show(global, &c.bom(render).await?),
-            Cmd::Generate { render } => show(global, &c.generate_bom(render).await?),
+            Cmd::Show {
+                render,
+                version: None,
+            } => show(global, &c.bom(render).await?),
+            Cmd::Show {
+                render,
+                version: Some(n),
+            } => show(global, &version_of(c, render, *n).await?),
+            Cmd::Generate { render, force } => {
+                if !force {
+                    if let Ok(latest) = c.bom(render).await {
+                        if latest.source == BomSource::User {
+                            let question = format!(
+                                "Version {} holds your edits. Generate a new version over it? \
+                                 (Your edits stay: `facetra bom show {render} --version {}`.)",
+                                latest.version, latest.version
+                            );
+                            if !crate::commands::portfolio::confirm(&question).map_err(|_| {
+                                Error::Conflict(format!(
+                                    "version {} holds your edits; pass --force to generate a \
+                                     new version over it (the edits stay in the history)",
+                                    latest.version
+                                ))
+                            })? {
+                                eprintln!("Nothing was generated.");
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                show(global, &c.generate_bom(render).await?)
+            }
             Cmd::Set {
                 render,
                 file,
@@ -179,28 +218,85 @@ impl Cmd {
                     .into());
                 }
                 let bom = c.bom(render).await?;
-                let path = std::env::temp_dir().join(format!("facetra-bom-{}.json", bom.render_id));
-                tokio::fs::write(&path, serde_json::to_string_pretty(&bom.items)?).await?;
-                let editor = std::env::var("VISUAL")
-                    .or_else(|_| std::env::var("EDITOR"))
-                    .unwrap_or_else(|_| "vi".into());
-                let status = std::process::Command::new(&editor)
-                    .arg(&path)
-                    .status()
-                    .with_context(|| format!("starting {editor}"))?;
-                let text = tokio::fs::read_to_string(&path).await?;
-                let _ = tokio::fs::remove_file(&path).await;
-                if !status.success() {
-                    return Err(Error::invalid(
-                        "edit",
-                        format!("{editor} exited with {status}; nothing was saved"),
-                    )
-                    .into());
-                }
-                show(
-                    global,
-                    &c.set_bom(render, bom.version, read_items(&text)?).await?,
-                )
+                let Some(items) = edit_items(&bom)? else {
+                    eprintln!("No changes; nothing was saved.");
+                    return Ok(());
+                };
+                show(global, &c.set_bom(render, bom.version, items).await?)
+            }
+        }
+    }
+}
+
+/// A version of a render's BOM, found in its history.
+async fn version_of(c: &dyn Client, render: &str, version: i64) -> anyhow::Result<Bom> {
+    let mut query = facetra_api::ListQuery {
+        cursor: None,
+        limit: Some(100),
+    };
+    loop {
+        let page = c.bom_history(render, &query).await?;
+        if let Some(found) = page.items.into_iter().find(|b| b.version == version) {
+            return Ok(found);
+        }
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
+            None => return Err(Error::NotFound("BOM version").into()),
+        }
+    }
+}
+
+/// Lines an editor round adds above a file that did not parse; they are dropped on reading.
+const NOTE: &str = "//";
+
+/// Opens the items in $VISUAL/$EDITOR until they parse; `None` when nothing changed (or the
+/// file was emptied). The file stays where it is if the editor fails, so nothing typed is lost.
+fn edit_items(bom: &Bom) -> anyhow::Result<Option<Vec<BomItem>>> {
+    let path = std::env::temp_dir().join(format!("facetra-bom-{}.json", bom.render_id));
+    std::fs::write(&path, serde_json::to_string_pretty(&bom.items)?)?;
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    loop {
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status()
+            .map_err(|e| Error::invalid("edit", format!("cannot start {editor}: {e}")))?;
+        if !status.success() {
+            return Err(Error::invalid(
+                "edit",
+                format!(
+                    "{editor} exited with {status}; nothing was saved (your file is {})",
+                    path.display()
+                ),
+            )
+            .into());
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let json: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with(NOTE))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if json.trim().is_empty() {
+            let _ = std::fs::remove_file(&path);
+            return Ok(None);
+        }
+        match read_items(&json) {
+            Ok(items) => {
+                let _ = std::fs::remove_file(&path);
+                return Ok((items != bom.items).then_some(items));
+            }
+            Err(e) => {
+                // Open it again with the error on top, the edits kept.
+                let note = format!(
+                    "{NOTE} facetra: {e:#}\n{NOTE} Fix it and save, or empty the file to give up. \
+                     Lines starting with {NOTE} are ignored.\n"
+                );
+                std::fs::write(&path, note + &json)?;
             }
         }
     }

@@ -1,6 +1,9 @@
 //! `facetra portfolio list|create|rename|delete|add|remove|show`.
 
+use std::io::IsTerminal;
+
 use facetra_api::{List, Portfolio};
+use facetra_core::Error;
 
 use crate::cli::Global;
 use crate::client::{connect, Client};
@@ -21,19 +24,22 @@ pub enum Cmd {
     },
     /// Rename a portfolio.
     Rename {
-        /// The portfolio id (pfl_…).
+        /// The portfolio: its id (pfl_…) or its name.
         id: String,
         /// The new name.
         name: String,
     },
-    /// Delete a portfolio (its renders stay).
+    /// Delete a portfolio (its renders stay); asks first.
     Delete {
-        /// The portfolio id (pfl_…).
+        /// The portfolio: its id (pfl_…) or its name.
         id: String,
+        /// Do not ask first.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Add renders at the end of a portfolio.
     Add {
-        /// The portfolio id (pfl_…).
+        /// The portfolio: its id (pfl_…) or its name.
         id: String,
         /// Render ids (rnd_…).
         #[arg(required = true)]
@@ -41,15 +47,15 @@ pub enum Cmd {
     },
     /// Take renders out of a portfolio.
     Remove {
-        /// The portfolio id (pfl_…).
+        /// The portfolio: its id (pfl_…) or its name.
         id: String,
         /// Render ids (rnd_…).
         #[arg(required = true)]
         renders: Vec<String>,
     },
-    /// Show a portfolio and its renders in order.
+    /// Show a portfolio and its renders in order (by id or by name).
     Show {
-        /// The portfolio id (pfl_…).
+        /// The portfolio: its id (pfl_…) or its name.
         id: String,
     },
 }
@@ -67,6 +73,7 @@ enum Shown {
     Page(List<Portfolio>),
     One(Portfolio),
     Deleted,
+    Kept,
 }
 
 impl Cmd {
@@ -86,6 +93,10 @@ impl Cmd {
                 table(std::slice::from_ref(&p));
                 Ok(())
             }
+            Shown::Kept => {
+                eprintln!("Nothing was deleted.");
+                Ok(())
+            }
             Shown::Deleted => {
                 if !global.json {
                     println!("deleted");
@@ -99,22 +110,77 @@ impl Cmd {
         Ok(Shown::One(match self {
             Cmd::List { page } => return Ok(Shown::Page(c.portfolios(&page.query()).await?)),
             Cmd::Create { name } => c.create_portfolio(name).await?,
-            Cmd::Rename { id, name } => c.rename_portfolio(id, name).await?,
-            Cmd::Delete { id } => {
-                c.delete_portfolio(id).await?;
+            Cmd::Rename { id, name } => {
+                let p = find(c, id).await?;
+                c.rename_portfolio(&p.id, name).await?
+            }
+            Cmd::Delete { id, yes } => {
+                let p = find(c, id).await?;
+                let question = format!(
+                    "Delete the portfolio {:?} ({})? Its renders stay.",
+                    p.name,
+                    output::count(p.render_ids.len() as i64, "render")
+                );
+                if !*yes && !confirm(&question)? {
+                    return Ok(Shown::Kept);
+                }
+                c.delete_portfolio(&p.id).await?;
                 return Ok(Shown::Deleted);
             }
             Cmd::Add { id, renders } => {
-                let mut ids = c.portfolio(id).await?.render_ids;
+                let p = find(c, id).await?;
+                let mut ids = p.render_ids;
                 ids.extend(renders.iter().cloned());
-                c.set_portfolio_renders(id, &ids).await?
+                c.set_portfolio_renders(&p.id, &ids).await?
             }
             Cmd::Remove { id, renders } => {
-                let mut ids = c.portfolio(id).await?.render_ids;
+                let p = find(c, id).await?;
+                let mut ids = p.render_ids;
                 ids.retain(|r| !renders.contains(r));
-                c.set_portfolio_renders(id, &ids).await?
+                c.set_portfolio_renders(&p.id, &ids).await?
             }
-            Cmd::Show { id } => c.portfolio(id).await?,
+            Cmd::Show { id } => find(c, id).await?,
         }))
     }
+}
+
+/// A portfolio by its id (pfl_…) or, failing that, by its name (any case).
+async fn find(c: &dyn Client, id_or_name: &str) -> anyhow::Result<Portfolio> {
+    if id_or_name.starts_with("pfl_") {
+        return c.portfolio(id_or_name).await;
+    }
+    let mut query = facetra_api::ListQuery {
+        cursor: None,
+        limit: Some(100),
+    };
+    loop {
+        let page = c.portfolios(&query).await?;
+        let wanted = id_or_name.trim().to_lowercase();
+        if let Some(p) = page
+            .items
+            .into_iter()
+            .find(|p| p.name.to_lowercase() == wanted)
+        {
+            return Ok(p);
+        }
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
+            None => return Err(Error::NotFound("portfolio").into()),
+        }
+    }
+}
+
+/// Asks a yes/no question on the terminal; refuses without one.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "--yes",
+            "there is no terminal to ask on; pass --yes to go ahead",
+        )
+        .into());
+    }
+    Ok(dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()?)
 }

@@ -47,14 +47,46 @@ fn parse_name(name: &str) -> Result<String> {
 }
 
 impl Studio<'_> {
+    /// Refuses `name` when another of the owner's portfolios (not `except`) has it, in any
+    /// case: a name is how a person finds a portfolio again (`facetra portfolio show NAME`).
+    async fn name_is_free(
+        &self,
+        owner: &UserId,
+        name: &str,
+        except: Option<&PortfolioId>,
+    ) -> Result<()> {
+        let mut page = PageRequest {
+            after: None,
+            limit: PageRequest::MAX_LIMIT,
+        };
+        loop {
+            let found = self.f.store().portfolios.portfolios(owner, &page).await?;
+            let taken = found
+                .items
+                .iter()
+                .any(|p| Some(&p.id) != except && p.name.to_lowercase() == name.to_lowercase());
+            if taken {
+                return Err(Error::Conflict(format!(
+                    "you already have a portfolio named {name:?}; choose another name"
+                )));
+            }
+            match found.next {
+                Some(next) => page.after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// Creates an empty portfolio.
     pub async fn create_portfolio(&self, actor: &Actor, name: &str) -> Result<Portfolio> {
         let me = self.f.accounts().me(actor).await?;
+        let name = parse_name(name)?;
+        self.name_is_free(&me.id, &name, None).await?;
         let now = self.f.now();
         let p = Portfolio {
             id: PortfolioId::new(now),
             user_id: me.id,
-            name: parse_name(name)?,
+            name,
             render_ids: vec![],
             created_at: now,
             updated_at: now,
@@ -85,6 +117,7 @@ impl Studio<'_> {
     pub async fn rename_portfolio(&self, actor: &Actor, id: &str, name: &str) -> Result<Portfolio> {
         let mut p = self.portfolio(actor, id).await?;
         p.name = parse_name(name)?;
+        self.name_is_free(&p.user_id, &p.name, Some(&p.id)).await?;
         p.updated_at = self.f.now();
         self.save(p).await
     }
