@@ -17,7 +17,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Opens the existing database as the server would, and says which one on stderr.
+    /// Opens the existing database as the server would (a command that changes it names it
+    /// in its confirmation; one that only reads is quiet about it).
     pub async fn open(global: &Global) -> anyhow::Result<Ctx> {
         let mut flags = BTreeMap::new();
         if let Some(dir) = &global.data_dir {
@@ -31,7 +32,6 @@ impl Ctx {
         let facetra = Facetra::open(config, Arc::new(SystemClock), OpenMode::MustExist)
             .await
             .with_context(|| format!("opening {described}"))?;
-        eprintln!("facetra-admin: opened {}", facetra.store().description());
         Ok(Ctx {
             facetra,
             global: global.clone(),
@@ -55,9 +55,12 @@ impl Ctx {
         Ok(self.facetra.accounts().staff(&operator).await?)
     }
 
-    /// Asks before a change; `--yes` skips; without a terminal it refuses unless `--yes`.
+    /// Asks before a change, naming the database it is about to change; `--yes` skips
+    /// (and says which database it changes); without a terminal it refuses unless `--yes`.
     pub fn confirm(&self, question: &str) -> anyhow::Result<bool> {
+        let store = self.facetra.store().description();
         if self.global.yes {
+            eprintln!("facetra-admin: changing {store}");
             return Ok(true);
         }
         if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
@@ -68,7 +71,7 @@ impl Ctx {
             .into());
         }
         Ok(dialoguer::Confirm::new()
-            .with_prompt(question)
+            .with_prompt(format!("{question} (in {store})"))
             .default(false)
             .interact()?)
     }

@@ -1,5 +1,5 @@
 //! `facetra-admin`: the operator's and DPO's command line. It opens the database exactly as
-//! the server does, says which one it opened, and never creates one. Every mutating command
+//! the server does, names it whenever it changes it, and never creates one. Every mutating command
 //! needs an operator identity (`--operator` / `FACETRA_OPERATOR`), confirms unless `--yes`,
 //! and is audited by core. `--operator` is an accountability label, not authentication:
 //! whoever can run this can read the database.

@@ -241,7 +241,7 @@ fn init_without_a_terminal_or_flags_names_the_flags_and_creates_nothing() {
 }
 
 #[test]
-fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
+fn facetra_admin_never_creates_a_database_and_names_it_only_when_changing_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(command("facetra-admin")
         .arg("--data-dir")
@@ -253,12 +253,70 @@ fn facetra_admin_never_creates_a_database_and_says_which_it_opened() {
         "facetra-admin created a database"
     );
     init(dir.path());
-    let out = as_admin(dir.path(), "asha@example.com")(&["users", "list"]);
+    let admin = as_admin(dir.path(), "asha@example.com");
+    let db = format!("SQLite at {}", dir.path().join("facetra.db").display());
+    let out = admin(&["users", "list"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains(&format!(
-        "opened SQLite at {}",
-        dir.path().join("facetra.db").display()
-    )));
+    assert!(
+        !text(&out).contains("SQLite"),
+        "a read says nothing of it: {}",
+        text(&out)
+    );
+    let out = admin(&[
+        "--yes",
+        "credits",
+        "grant",
+        "asha@example.com",
+        "5",
+        "--reason",
+        "thanks",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("changing {db}")),
+        "{}",
+        text(&out)
+    );
+    // Asked on a terminal: the person by email, the state now, and the database.
+    let line = format!(
+        "{} --data-dir {} --operator asha@example.com credits grant asha@example.com 1 --reason x",
+        facetra_tests::binaries::bin("facetra-admin").display(),
+        dir.path().display()
+    );
+    // Answered "n" through the terminal (after the prompt is up).
+    let asked = run(std::process::Command::new("sh")
+        .env(
+            "XDG_CONFIG_HOME",
+            facetra_tests::binaries::empty_config_home(),
+        )
+        .arg("-c")
+        .arg(format!(
+            "(sleep 1; printf n; sleep 1) | script -qec '{line}' /dev/null"
+        )));
+    let asked = text(&asked);
+    assert!(asked.contains("nothing changed"), "{asked}");
+    // The audit log pages with --cursor, as every other list does.
+    let page = text(&admin(&["audit", "list", "--limit", "1"]));
+    let cursor = page
+        .split("more: facetra-admin audit list --cursor ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no cursor under the page: {page}"))
+        .trim()
+        .to_owned();
+    let next = admin(&[
+        "audit", "list", "--cursor", &cursor, "--limit", "1", "--json",
+    ]);
+    let next: serde_json::Value = serde_json::from_slice(&next.stdout).unwrap();
+    assert_eq!(
+        next[0]["seq"].as_u64(),
+        Some(cursor.parse::<u64>().unwrap() + 1),
+        "{next}"
+    );
+    assert!(
+        asked.contains("Grant 1 credit to asha@example.com (balance now 15)?"),
+        "{asked}"
+    );
+    assert!(asked.contains(&format!("(in {db})")), "{asked}");
 }
 
 #[test]

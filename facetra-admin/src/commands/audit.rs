@@ -9,8 +9,14 @@ use crate::context::{print_json, table, Ctx};
 pub enum Cmd {
     /// List entries, oldest first.
     List {
-        /// Start after this sequence number.
-        #[arg(long, default_value_t = 0)]
+        /// Continue after this entry (the cursor printed under the previous page: a sequence
+        /// number).
+        #[arg(
+            long = "cursor",
+            alias = "after",
+            default_value_t = 0,
+            value_name = "CURSOR"
+        )]
         after: u64,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
@@ -41,6 +47,11 @@ impl Cmd {
                         ]);
                     }
                     println!("{t}");
+                    if entries.len() == *limit {
+                        if let Some(last) = entries.last() {
+                            println!("more: facetra-admin audit list --cursor {}", last.seq);
+                        }
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
             }

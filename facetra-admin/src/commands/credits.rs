@@ -51,7 +51,22 @@ impl Cmd {
             } => {
                 let actor = ctx.actor().await?;
                 let target = ctx.facetra.accounts().find_user(&actor, user).await?;
-                if !ctx.confirm(&format!("Grant {amount} credits to {}?", target.id))? {
+                // The newest ledger entry carries the balance (staff read it by role).
+                let newest = credits
+                    .ledger(
+                        &actor,
+                        target.id.as_str(),
+                        &PageRequest::parse(None, Some(1))?,
+                    )
+                    .await?;
+                let balance = newest.items.first().map_or(0, |e| e.balance_after);
+                let question = format!(
+                    "Grant {} to {} (balance now {})?",
+                    facetra_cli::output::count(*amount, "credit"),
+                    target.email.as_str(),
+                    balance
+                );
+                if !ctx.confirm(&question)? {
                     eprintln!("facetra-admin: nothing changed");
                     return Ok(ExitCode::from(1));
                 }

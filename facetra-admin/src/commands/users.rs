@@ -91,7 +91,13 @@ impl Cmd {
                 let actor = ctx.actor().await?;
                 let u = accounts.find_user(&actor, user).await?;
                 let after = facetra_core::accounts::normalise_roles(wanted.iter().copied());
-                if !ctx.confirm(&format!("Set the roles of {} to {}?", u.id, roles(&after)))? {
+                let question = format!(
+                    "Set the roles of {} (now {}) to {}?",
+                    u.email.as_str(),
+                    roles(&u.roles),
+                    roles(&after)
+                );
+                if !ctx.confirm(&question)? {
                     eprintln!("facetra-admin: nothing changed");
                     return Ok(ExitCode::from(1));
                 }
