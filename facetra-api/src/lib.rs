@@ -34,6 +34,21 @@ use facetra_core::paging::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// Every error answer: `{"error": {"code", "message", "request_id"}}` (API.md, Conventions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable snake_case `code` (core's `Error::code`), a sentence for a
+/// person, and the request id to quote in a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
 /// One page of a list: `{"items": [...], "next_cursor": "…" | null}`, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct List<T> {

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use facetra_core::Error;
-use serde_json::json;
 
 use crate::http::current_request_id;
 
@@ -90,11 +89,13 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": {
-            "code": self.code,
-            "message": self.message,
-            "request_id": current_request_id(),
-        }});
+        let body = facetra_api::ErrorBody {
+            error: facetra_api::ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                request_id: Some(current_request_id()),
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if matches!(self.code, "rate_limited" | "busy") {
             response.headers_mut().insert(

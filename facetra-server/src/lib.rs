@@ -7,7 +7,7 @@ mod error;
 mod health;
 mod http;
 mod listen;
-mod openapi;
+pub mod openapi;
 mod request_log;
 mod routes;
 mod throttle;

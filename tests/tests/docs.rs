@@ -81,3 +81,26 @@ fn man_pages_match_the_cli_definitions() {
          `FACETRA_UPDATE_MAN=1 cargo test -p facetra-tests --test e2e docs::`"
     );
 }
+
+/// A file of `docs/` that is generated: rewritten with FACETRA_UPDATE_DOCS=1, else compared.
+fn generated(name: &str, now: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs")
+        .join(name);
+    if std::env::var("FACETRA_UPDATE_DOCS").is_ok() {
+        std::fs::write(&path, now).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == now,
+        "docs/{name} is out of step with the code; regenerate with \
+         `FACETRA_UPDATE_DOCS=1 cargo test -p facetra-tests --test e2e docs::`"
+    );
+}
+
+#[test]
+fn the_api_reference_in_docs_is_the_openapi_document() {
+    generated("API.md", &facetra_server::openapi::reference());
+    generated("openapi.json", &facetra_server::openapi::document());
+}

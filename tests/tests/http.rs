@@ -371,37 +371,152 @@ async fn dev_login_does_not_exist_unless_enabled() {
     app.stop().await;
 }
 
+/// Every route of API.md (and the three this project added: the nominee and the staff's role
+/// and demo routes), as method and path.
+const CONTRACT: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+    ("post", "/auth/google/id-token"),
+    ("get", "/auth/google/start"),
+    ("get", "/auth/google/callback"),
+    ("post", "/auth/dev-login"),
+    ("post", "/auth/logout"),
+    ("get", "/v1/me"),
+    ("patch", "/v1/me"),
+    ("get", "/v1/me/consents"),
+    ("put", "/v1/me/consents"),
+    ("post", "/v1/tokens"),
+    ("get", "/v1/tokens"),
+    ("delete", "/v1/tokens/{id}"),
+    ("get", "/v1/packs"),
+    ("get", "/v1/credits"),
+    ("get", "/v1/credits/transactions"),
+    ("post", "/v1/orders"),
+    ("post", "/v1/payments/verify"),
+    ("post", "/v1/payment-links"),
+    ("get", "/v1/payment-links/{id}"),
+    ("post", "/webhooks/razorpay"),
+    ("post", "/v1/uploads"),
+    ("post", "/v1/renders"),
+    ("post", "/v1/renders/quote"),
+    ("get", "/v1/jobs"),
+    ("get", "/v1/jobs/{id}"),
+    ("post", "/v1/jobs/{id}/cancel"),
+    ("get", "/v1/renders"),
+    ("get", "/v1/renders/{id}"),
+    ("delete", "/v1/renders/{id}"),
+    ("post", "/v1/renders/{id}/selection"),
+    ("delete", "/v1/renders/{id}/selection"),
+    ("get", "/v1/renders/{id}/download"),
+    ("get", "/files/{blob}"),
+    ("get", "/v1/renders/{id}/bom"),
+    ("put", "/v1/renders/{id}/bom"),
+    ("post", "/v1/renders/{id}/bom/generate"),
+    ("get", "/v1/renders/{id}/bom/history"),
+    ("get", "/v1/portfolios"),
+    ("post", "/v1/portfolios"),
+    ("get", "/v1/portfolios/{id}"),
+    ("patch", "/v1/portfolios/{id}"),
+    ("delete", "/v1/portfolios/{id}"),
+    ("put", "/v1/portfolios/{id}/renders"),
+    ("post", "/v1/privacy/requests"),
+    ("get", "/v1/privacy/requests"),
+    ("get", "/v1/privacy/export"),
+    ("get", "/v1/privacy/nominee"),
+    ("put", "/v1/privacy/nominee"),
+    ("delete", "/v1/privacy/nominee"),
+    ("post", "/v1/messages"),
+    ("get", "/v1/messages"),
+    ("get", "/v1/messages/{id}"),
+    ("post", "/v1/messages/{id}/replies"),
+    ("post", "/v1/events"),
+    ("post", "/v1/waitlist"),
+    ("post", "/v1/demo-bookings"),
+    ("get", "/admin/v1/users"),
+    ("post", "/admin/v1/users/{id}/credits"),
+    ("put", "/admin/v1/users/{id}/roles"),
+    ("get", "/admin/v1/waitlist"),
+    ("post", "/admin/v1/waitlist/{id}/approve"),
+    ("get", "/admin/v1/demos"),
+    ("get", "/admin/v1/privacy/requests"),
+];
+
 #[tokio::test]
-async fn the_openapi_document_describes_every_route() {
-    let (_h, app) = app().await;
+async fn the_openapi_document_describes_every_route_its_errors_and_who_may_call_it() {
+    let h = Harness::with(
+        Backend::Sqlite,
+        &[
+            (keys::DEV_LOGIN, "true"),
+            (keys::RATE_LIMIT_ADMIN_PER_MIN, "10000"),
+            (keys::ADMIN_LOCKOUT_FAILURES, "1000"),
+        ],
+    )
+    .await;
+    let app = TestApp::spawn(&h).await;
     let doc: Value = app
         .send(Method::GET, "/openapi.json", Req::default())
         .await
         .json()
         .await
         .unwrap();
-    for path in [
-        "/healthz",
-        "/readyz",
-        "/openapi.json",
-        "/auth/dev-login",
-        "/auth/logout",
-        "/v1/me",
-        "/v1/packs",
-        "/v1/credits",
-        "/v1/credits/transactions",
-        "/v1/orders",
-        "/v1/payments/verify",
-        "/v1/payment-links",
-        "/v1/payment-links/{id}",
-        "/webhooks/razorpay",
-    ] {
+    let public = facetra_server::openapi::PUBLIC;
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.clone(), path.clone()));
+        }
+    }
+    for (method, path) in CONTRACT {
+        let op = &doc["paths"][path][method];
         assert!(
-            doc["paths"].get(path).is_some(),
-            "{path} missing from /openapi.json"
+            op.is_object(),
+            "{method} {path} is missing from /openapi.json"
+        );
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses
+                .keys()
+                .any(|s| s.starts_with('2') || s.starts_with('3')),
+            "{method} {path} documents no success"
+        );
+        for (status, answer) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert_eq!(
+                    answer["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status} is not the error envelope"
+                );
+            }
+        }
+        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+        assert_eq!(secured, !public.contains(path), "{method} {path}");
+        if path.starts_with("/auth/google") {
+            continue; // only served with Google configured (tests/tests/signin.rs)
+        }
+        // The document says who may call it; the server agrees.
+        let concrete = path.replace("{id}", "x").replace("{blob}", "x");
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let res = app.send(m, &concrete, Req::default()).await;
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap_or_default();
+        assert!(
+            !body.contains("no such route"),
+            "{method} {path} is not served"
+        );
+        assert_eq!(
+            status == 401,
+            secured,
+            "{method} {path} answered {status} without a sign-in"
         );
     }
-    assert!(doc["paths"]["/v1/me"].get("patch").is_some());
+    for (method, path) in &documented {
+        assert!(
+            CONTRACT.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is documented but not in the contract list"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     app.stop().await;
 }
 

@@ -9,6 +9,7 @@ mod binaries;
 mod conformance;
 mod docs;
 mod dsr;
+mod fuzz;
 mod http;
 mod providers;
 mod remote;

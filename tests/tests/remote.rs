@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::binaries::text;
 
 /// A local studio set up for Ada in a fresh directory.
-fn studio() -> tempfile::TempDir {
+pub(super) fn studio() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = run(command("facetra").arg("--data-dir").arg(dir.path()).args([
         "init",
@@ -28,7 +28,7 @@ fn studio() -> tempfile::TempDir {
 }
 
 /// A read-write API token for the owner of the studio in `dir`.
-fn token_for(dir: &Path) -> String {
+pub(super) fn token_for(dir: &Path) -> String {
     let out = run(command("facetra").arg("--data-dir").arg(dir).args([
         "tokens", "create", "cli", "--scope", "read", "--scope", "write",
     ]));

@@ -69,19 +69,6 @@ impl std::fmt::Display for ApiFailure {
 
 impl std::error::Error for ApiFailure {}
 
-/// The error envelope.
-#[derive(serde::Deserialize)]
-struct Envelope {
-    error: EnvelopeError,
-}
-
-#[derive(serde::Deserialize)]
-struct EnvelopeError {
-    code: String,
-    message: String,
-    request_id: Option<String>,
-}
-
 /// A client of one server, acting with one API token.
 pub struct Remote {
     http: reqwest::Client,
@@ -144,8 +131,8 @@ impl Remote {
     async fn failure(&self, response: Response) -> ApiFailure {
         let status = response.status();
         let body = response.bytes().await.unwrap_or_default();
-        match serde_json::from_slice::<Envelope>(&body) {
-            Ok(Envelope { error }) => ApiFailure {
+        match serde_json::from_slice::<facetra_api::ErrorBody>(&body) {
+            Ok(facetra_api::ErrorBody { error }) => ApiFailure {
                 code: error.code,
                 message: error.message,
                 request_id: error.request_id,
