@@ -28,6 +28,9 @@ impl Ctx {
             flags.insert(keys::OPERATOR.to_owned(), op.clone());
         }
         let config = Config::load(Sources::from_process(flags, global.config.clone()))?;
+        for warning in &config.warnings {
+            eprintln!("facetra-admin: warning: {warning}");
+        }
         let described = config.database.describe();
         let facetra = Facetra::open(config, Arc::new(SystemClock), OpenMode::MustExist)
             .await

@@ -39,7 +39,7 @@ pub struct Global {
         long,
         global = true,
         value_name = "URL",
-        env = "FACETRA_SERVER",
+        env = facetra_core::config::keys::SERVER,
         hide_env = true
     )]
     pub server: Option<String>,

@@ -1,5 +1,5 @@
 //! Configuration: one `Config` value, built from (highest first) command-line flags, `FACETRA_*`
-//! environment variables, a TOML file, and defaults (DESIGN §3). It is passed in, never global.
+//! environment variables, a TOML file, and defaults (docs/CONFIG.md lists every setting). It is passed in, never global.
 //! Secrets are `Secret`s: their `Debug` and `Display` print `[redacted]`.
 
 use std::collections::BTreeMap;
@@ -65,9 +65,12 @@ pub fn redact_url(url: &str) -> String {
     format!("{scheme}://{hosts}")
 }
 
-/// The whole configuration. See DESIGN §3 for every variable.
+/// The whole configuration. Every setting is in `SETTINGS` (and docs/CONFIG.md).
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// What the configuration file holds that is not a setting (a misspelled key), each with
+    /// the closest valid key; the binaries print them.
+    pub warnings: Vec<String>,
     pub data_dir: PathBuf,
     pub database: Database,
     /// Root secret (≥ 32 bytes); `None` means "generate and keep one in the data dir", which
@@ -258,72 +261,105 @@ pub struct RazorpayConfig {
     pub base_url: String,
 }
 
-/// Names of the settings, as environment variables; the TOML key is the same name without the
-/// `FACETRA_` prefix, lower-cased (`FACETRA_BIND` → `bind`).
-pub mod keys {
-    pub const DATA_DIR: &str = "FACETRA_DATA_DIR";
-    pub const DATABASE_URL: &str = "FACETRA_DATABASE_URL";
-    pub const MONGODB_DATABASE: &str = "FACETRA_MONGODB_DATABASE";
-    pub const SECRET_KEY: &str = "FACETRA_SECRET_KEY";
-    pub const PREVIOUS_SECRET_KEYS: &str = "FACETRA_PREVIOUS_SECRET_KEYS";
-    pub const PUBLIC_URL: &str = "FACETRA_PUBLIC_URL";
-    pub const WEB_ORIGIN: &str = "FACETRA_WEB_ORIGIN";
-    pub const BIND: &str = "FACETRA_BIND";
-    pub const DEV_LOGIN: &str = "FACETRA_DEV_LOGIN";
-    pub const SESSION_TTL_SECS: &str = "FACETRA_SESSION_TTL_SECS";
-    pub const SESSION_IDLE_SECS: &str = "FACETRA_SESSION_IDLE_SECS";
-    pub const API_TOKEN_MAX_DAYS: &str = "FACETRA_API_TOKEN_MAX_DAYS";
-    pub const ADMIN_LOCKOUT_FAILURES: &str = "FACETRA_ADMIN_LOCKOUT_FAILURES";
-    pub const RATE_LIMIT_ADMIN_PER_MIN: &str = "FACETRA_RATE_LIMIT_ADMIN_PER_MIN";
-    pub const RATE_LIMIT_SIGN_IN_PER_MIN: &str = "FACETRA_RATE_LIMIT_SIGN_IN_PER_MIN";
-    pub const RATE_LIMIT_FORMS_PER_MIN: &str = "FACETRA_RATE_LIMIT_FORMS_PER_MIN";
-    pub const RATE_LIMIT_EVENTS_PER_MIN: &str = "FACETRA_RATE_LIMIT_EVENTS_PER_MIN";
-    pub const TRUSTED_PROXIES: &str = "FACETRA_TRUSTED_PROXIES";
-    pub const SIGNUP: &str = "FACETRA_SIGNUP";
-    pub const REQUEST_LOGS: &str = "FACETRA_REQUEST_LOGS";
-    pub const GOOGLE_CLIENT_ID: &str = "FACETRA_GOOGLE_CLIENT_ID";
-    pub const GOOGLE_CLIENT_SECRET: &str = "FACETRA_GOOGLE_CLIENT_SECRET";
-    pub const GOOGLE_DISCOVERY_URL: &str = "FACETRA_GOOGLE_DISCOVERY_URL";
-    pub const MAX_BODY_BYTES: &str = "FACETRA_MAX_BODY_BYTES";
-    pub const DECODE_BUDGET_BYTES: &str = "FACETRA_DECODE_BUDGET_BYTES";
-    pub const UPLOADS_PER_USER: &str = "FACETRA_UPLOADS_PER_USER";
-    pub const HEADER_TIMEOUT_SECS: &str = "FACETRA_HEADER_TIMEOUT_SECS";
-    pub const IDLE_TIMEOUT_SECS: &str = "FACETRA_IDLE_TIMEOUT_SECS";
-    pub const MAX_CONNECTIONS: &str = "FACETRA_MAX_CONNECTIONS";
-    pub const LINK_TTL_SECS: &str = "FACETRA_LINK_TTL_SECS";
-    pub const LOG_RETENTION_DAYS: &str = "FACETRA_LOG_RETENTION_DAYS";
-    pub const PAYMENT_RETENTION_YEARS: &str = "FACETRA_PAYMENT_RETENTION_YEARS";
-    pub const EXPORT_KEEP_DAYS: &str = "FACETRA_EXPORT_KEEP_DAYS";
-    pub const SIGNUP_RETENTION_DAYS: &str = "FACETRA_SIGNUP_RETENTION_DAYS";
-    pub const RETENTION_INTERVAL_SECS: &str = "FACETRA_RETENTION_INTERVAL_SECS";
-    pub const TRIAL_CREDITS: &str = "FACETRA_TRIAL_CREDITS";
-    pub const OPERATOR: &str = "FACETRA_OPERATOR";
-    pub const CONFIG: &str = "FACETRA_CONFIG";
-    pub const PACKS: &str = "FACETRA_PACKS";
-    pub const RAZORPAY_KEY_ID: &str = "FACETRA_RAZORPAY_KEY_ID";
-    pub const RAZORPAY_KEY_SECRET: &str = "FACETRA_RAZORPAY_KEY_SECRET";
-    pub const RAZORPAY_WEBHOOK_SECRET: &str = "FACETRA_RAZORPAY_WEBHOOK_SECRET";
-    pub const RAZORPAY_BASE_URL: &str = "FACETRA_RAZORPAY_BASE_URL";
-    pub const RESEND_API_KEY: &str = "FACETRA_RESEND_API_KEY";
-    pub const RESEND_BASE_URL: &str = "FACETRA_RESEND_BASE_URL";
-    pub const EMAIL_FROM: &str = "FACETRA_EMAIL_FROM";
-    pub const MAIL_POLL_MS: &str = "FACETRA_MAIL_POLL_MS";
-    pub const UPLOAD_MAX_BYTES: &str = "FACETRA_UPLOAD_MAX_BYTES";
-    pub const UPLOAD_MAX_PIXELS: &str = "FACETRA_UPLOAD_MAX_PIXELS";
-    pub const RENDER_COST: &str = "FACETRA_RENDER_COST";
-    pub const RENDERER: &str = "FACETRA_RENDERER";
-    pub const WORKERS: &str = "FACETRA_WORKERS";
-    pub const JOB_LEASE_SECS: &str = "FACETRA_JOB_LEASE_SECS";
-    pub const BOM_COST: &str = "FACETRA_BOM_COST";
-    pub const GEMINI_API_KEY: &str = "FACETRA_GEMINI_API_KEY";
-    pub const GEMINI_BASE_URL: &str = "FACETRA_GEMINI_BASE_URL";
-    pub const GEMINI_IMAGE_MODEL: &str = "FACETRA_GEMINI_IMAGE_MODEL";
-    pub const GEMINI_TEXT_MODEL: &str = "FACETRA_GEMINI_TEXT_MODEL";
-    pub const PROVIDER_RETRY_BASE_MS: &str = "FACETRA_PROVIDER_RETRY_BASE_MS";
-    pub const EMERGENT_API_KEY: &str = "FACETRA_EMERGENT_API_KEY";
-    pub const EMERGENT_BASE_URL: &str = "FACETRA_EMERGENT_BASE_URL";
-    pub const EMERGENT_IMAGE_MODEL: &str = "FACETRA_EMERGENT_IMAGE_MODEL";
-    pub const EMERGENT_TEXT_MODEL: &str = "FACETRA_EMERGENT_TEXT_MODEL";
+/// One setting: its environment variable (the TOML key is the same name without the
+/// `FACETRA_` prefix, lower-cased: `FACETRA_BIND` → `bind`), what it means and its default.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub key: &'static str,
+    pub meaning: &'static str,
+    pub default: &'static str,
+}
+
+impl Setting {
+    /// The key in a TOML file.
+    pub fn toml_key(&self) -> String {
+        self.key.trim_start_matches("FACETRA_").to_ascii_lowercase()
+    }
+}
+
+/// Defines every setting once: the constant in [`keys`] and its entry in [`SETTINGS`], from
+/// which `docs/CONFIG.md` is written and a misspelled TOML key is recognised.
+macro_rules! settings {
+    ($($name:ident = $key:literal, $meaning:literal, $default:literal;)*) => {
+        /// Names of the settings, as environment variables.
+        pub mod keys {
+            $(pub const $name: &str = $key;)*
+        }
+
+        /// Every setting, in the order the reference lists them.
+        pub const SETTINGS: &[Setting] = &[
+            $(Setting { key: $key, meaning: $meaning, default: $default },)*
+        ];
+    };
+}
+
+settings! {
+    DATA_DIR = "FACETRA_DATA_DIR", "embedded database, blobs, generated secret key (flag `--data-dir`)", "`~/.local/share/facetra`";
+    DATABASE_URL = "FACETRA_DATABASE_URL", "`sqlite://PATH`, `mongodb://…` or `mongodb+srv://…`", "embedded SQLite at `<data dir>/facetra.db`";
+    MONGODB_DATABASE = "FACETRA_MONGODB_DATABASE", "MongoDB database name", "`facetra`";
+    SECRET_KEY = "FACETRA_SECRET_KEY", "root secret, ≥ 32 bytes; required with MongoDB", "generated once into `<data dir>/secret.key` (mode 0600)";
+    PREVIOUS_SECRET_KEYS = "FACETRA_PREVIOUS_SECRET_KEYS", "retired root secrets, comma-separated", "none";
+    PUBLIC_URL = "FACETRA_PUBLIC_URL", "base of links; its origin may make cookie-authenticated writes", "`http://<bound address>`";
+    WEB_ORIGIN = "FACETRA_WEB_ORIGIN", "the web app's origin, also allowed for cookie-authenticated writes", "none";
+    BIND = "FACETRA_BIND", "listen address (port 0 picks one) (flag `--bind`)", "`127.0.0.1:8080`";
+    DEV_LOGIN = "FACETRA_DEV_LOGIN", "enables `POST /auth/dev-login`; only on loopback with a loopback `http` public URL", "off";
+    SESSION_TTL_SECS = "FACETRA_SESSION_TTL_SECS", "session absolute and idle lifetime", "43200 (12 h)";
+    SESSION_IDLE_SECS = "FACETRA_SESSION_IDLE_SECS", "session absolute and idle lifetime", "7200 (2 h)";
+    API_TOKEN_MAX_DAYS = "FACETRA_API_TOKEN_MAX_DAYS", "the longest an API token may live (and its default lifetime)", "90";
+    ADMIN_LOCKOUT_FAILURES = "FACETRA_ADMIN_LOCKOUT_FAILURES", "failed authentications on admin routes, within one 10-minute window, that lock a client out until it ends", "5";
+    RATE_LIMIT_ADMIN_PER_MIN = "FACETRA_RATE_LIMIT_ADMIN_PER_MIN", "requests per minute per client IP on `/admin/v1`, sign-in routes, public forms and `/v1/events`", "60";
+    RATE_LIMIT_SIGN_IN_PER_MIN = "FACETRA_RATE_LIMIT_SIGN_IN_PER_MIN", "requests per minute per client IP on `/admin/v1`, sign-in routes, public forms and `/v1/events`", "20";
+    RATE_LIMIT_FORMS_PER_MIN = "FACETRA_RATE_LIMIT_FORMS_PER_MIN", "requests per minute per client IP on `/admin/v1`, sign-in routes, public forms and `/v1/events`", "5";
+    RATE_LIMIT_EVENTS_PER_MIN = "FACETRA_RATE_LIMIT_EVENTS_PER_MIN", "requests per minute per client IP on `/admin/v1`, sign-in routes, public forms and `/v1/events`", "120";
+    TRUSTED_PROXIES = "FACETRA_TRUSTED_PROXIES", "proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` is believed", "none";
+    SIGNUP = "FACETRA_SIGNUP", "who may make an account: `open` (anyone signing in with Google) or `invite` (emails with an approved waitlist entry)", "`open`";
+    REQUEST_LOGS = "FACETRA_REQUEST_LOGS", "store a log line per request (IP, user agent, referring origin, route template, status, latency, user id), written in batches off the request path", "`true`";
+    GOOGLE_CLIENT_ID = "FACETRA_GOOGLE_CLIENT_ID", "Google sign-in: the OAuth client (sign-in is off without the id) and the discovery document (a stub in tests)", "none";
+    GOOGLE_CLIENT_SECRET = "FACETRA_GOOGLE_CLIENT_SECRET", "Google sign-in: the OAuth client (sign-in is off without the id) and the discovery document (a stub in tests)", "none";
+    GOOGLE_DISCOVERY_URL = "FACETRA_GOOGLE_DISCOVERY_URL", "Google sign-in: the OAuth client (sign-in is off without the id) and the discovery document (a stub in tests)", "`https://accounts.google.com/.well-known/openid-configuration`";
+    MAX_BODY_BYTES = "FACETRA_MAX_BODY_BYTES", "largest JSON body", "1048576";
+    DECODE_BUDGET_BYTES = "FACETRA_DECODE_BUDGET_BYTES", "memory all upload checks may use at once (then 503 `busy`); uploads one user may have in flight (then 429)", "1,000,000,000";
+    UPLOADS_PER_USER = "FACETRA_UPLOADS_PER_USER", "memory all upload checks may use at once (then 503 `busy`); uploads one user may have in flight (then 429)", "2";
+    HEADER_TIMEOUT_SECS = "FACETRA_HEADER_TIMEOUT_SECS", "time to send a request's headers (also ends idle keep-alive connections); time a connection may move no bytes; open connections at most", "10";
+    IDLE_TIMEOUT_SECS = "FACETRA_IDLE_TIMEOUT_SECS", "time to send a request's headers (also ends idle keep-alive connections); time a connection may move no bytes; open connections at most", "60";
+    MAX_CONNECTIONS = "FACETRA_MAX_CONNECTIONS", "time to send a request's headers (also ends idle keep-alive connections); time a connection may move no bytes; open connections at most", "1024";
+    LINK_TTL_SECS = "FACETRA_LINK_TTL_SECS", "lifetime of signed download links", "900";
+    LOG_RETENTION_DAYS = "FACETRA_LOG_RETENTION_DAYS", "request logs, security and usage events are anonymised after this many days", "90";
+    PAYMENT_RETENTION_YEARS = "FACETRA_PAYMENT_RETENTION_YEARS", "payment records are deleted this many years after the end of their financial year (never fewer than 7)", "7";
+    EXPORT_KEEP_DAYS = "FACETRA_EXPORT_KEEP_DAYS", "a built export is deleted after this many days", "7";
+    SIGNUP_RETENTION_DAYS = "FACETRA_SIGNUP_RETENTION_DAYS", "a waitlist entry or demo booking that never became an account is deleted after this many days", "365";
+    RETENTION_INTERVAL_SECS = "FACETRA_RETENTION_INTERVAL_SECS", "how often the server applies retention (0: never; `facetra-admin retention apply` still does)", "3600";
+    TRIAL_CREDITS = "FACETRA_TRIAL_CREDITS", "credits for a new account", "10";
+    OPERATOR = "FACETRA_OPERATOR", "the staff account acting (email or id); required by admin commands; the first admin is made with `facetra-admin bootstrap EMAIL` (flag `--operator`)", "none";
+    CONFIG = "FACETRA_CONFIG", "the TOML configuration file (flag `--config`)", "`<config dir>/facetra.toml` when present";
+    PACKS = "FACETRA_PACKS", "packs on sale, `id:Name:credits:price_paise,…`", "`starter:Starter:50:49900,studio:Studio:200:149900,pro:Pro:1000:599900`";
+    RAZORPAY_KEY_ID = "FACETRA_RAZORPAY_KEY_ID", "Razorpay API keys; without them payment routes answer 503 `payments_disabled`", "none";
+    RAZORPAY_KEY_SECRET = "FACETRA_RAZORPAY_KEY_SECRET", "Razorpay API keys; without them payment routes answer 503 `payments_disabled`", "none";
+    RAZORPAY_WEBHOOK_SECRET = "FACETRA_RAZORPAY_WEBHOOK_SECRET", "the Dashboard's webhook secret (not the key secret)", "none (webhooks refused)";
+    RAZORPAY_BASE_URL = "FACETRA_RAZORPAY_BASE_URL", "Razorpay's API base (tests point it at a stub; plain `http` only on loopback)", "`https://api.razorpay.com`";
+    RESEND_API_KEY = "FACETRA_RESEND_API_KEY", "Resend; without a key mail is written to `<data dir>/outbox/*.eml`", "none";
+    RESEND_BASE_URL = "FACETRA_RESEND_BASE_URL", "Resend; without a key mail is written to `<data dir>/outbox/*.eml`", "`https://api.resend.com`";
+    EMAIL_FROM = "FACETRA_EMAIL_FROM", "sender of every email", "`Facetra <hello@facetra.studio>`";
+    MAIL_POLL_MS = "FACETRA_MAIL_POLL_MS", "how often the server's sender looks for due mail", "2000";
+    UPLOAD_MAX_BYTES = "FACETRA_UPLOAD_MAX_BYTES", "upload limits", "20,000,000 bytes";
+    UPLOAD_MAX_PIXELS = "FACETRA_UPLOAD_MAX_PIXELS", "upload limits", "40,000,000 pixels";
+    RENDER_COST = "FACETRA_RENDER_COST", "credits per render variant; per AI-drafted BOM (the local heuristic is free)", "1";
+    RENDERER = "FACETRA_RENDERER", "image provider: `local`, `gemini` or `emergent`", "`emergent` if its key is set, else `gemini` if its key is set, else `local`";
+    WORKERS = "FACETRA_WORKERS", "render workers in the server; a job's lease", "2";
+    JOB_LEASE_SECS = "FACETRA_JOB_LEASE_SECS", "render workers in the server; a job's lease", "60";
+    BOM_COST = "FACETRA_BOM_COST", "credits per render variant; per AI-drafted BOM (the local heuristic is free)", "1";
+    GEMINI_API_KEY = "FACETRA_GEMINI_API_KEY", "Gemini's key, base URL (a stub in tests) and image model", "none";
+    GEMINI_BASE_URL = "FACETRA_GEMINI_BASE_URL", "Gemini's key, base URL (a stub in tests) and image model", "`https://generativelanguage.googleapis.com`";
+    GEMINI_IMAGE_MODEL = "FACETRA_GEMINI_IMAGE_MODEL", "Gemini's key, base URL (a stub in tests) and image model", "`gemini-2.5-flash-image`";
+    GEMINI_TEXT_MODEL = "FACETRA_GEMINI_TEXT_MODEL", "Gemini's text model (BOM drafts)", "`gemini-2.5-flash`";
+    PROVIDER_RETRY_BASE_MS = "FACETRA_PROVIDER_RETRY_BASE_MS", "first wait before a provider call is tried again (doubling each time)", "1000";
+    EMERGENT_API_KEY = "FACETRA_EMERGENT_API_KEY", "Gemini through Emergent's OpenAI-compatible proxy", "none";
+    EMERGENT_BASE_URL = "FACETRA_EMERGENT_BASE_URL", "Gemini through Emergent's OpenAI-compatible proxy", "`https://integrations.emergentagent.com/llm`";
+    EMERGENT_IMAGE_MODEL = "FACETRA_EMERGENT_IMAGE_MODEL", "Gemini through Emergent's OpenAI-compatible proxy", "`gemini-2.5-flash-image-preview`";
+    EMERGENT_TEXT_MODEL = "FACETRA_EMERGENT_TEXT_MODEL", "the text model through Emergent's proxy (BOM drafts)", "`gemini/gemini-2.5-flash`";
+    SERVER = "FACETRA_SERVER", "`facetra` only: the server of remote mode (flag `--server`; `facetra login` saves it)", "none (the local studio)";
+    TOKEN = "FACETRA_TOKEN", "`facetra` only: the API token of remote mode (`facetra login` saves it)", "none";
+    LOG = "FACETRA_LOG", "log filter (`info`, `debug`, …); the CLIs log nothing without it", "`info` for the server";
 }
 
 /// The layers a `Config` is read from.
@@ -380,7 +416,7 @@ impl Layers {
             None => Ok(default),
             Some(raw) => raw.trim().parse().map_err(|_| {
                 Error::Config(format!(
-                    "{key} has an unusable value; see DESIGN §3 for its form"
+                    "{key} has an unusable value; docs/CONFIG.md gives its form"
                 ))
             }),
         }
@@ -439,12 +475,14 @@ impl Config {
             .clone()
             .or_else(|| sources.flags.get(keys::CONFIG).map(PathBuf::from))
             .or_else(|| sources.env.get(keys::CONFIG).map(PathBuf::from));
-        let file = match explicit {
-            Some(path) => read_toml(&path)?,
-            None => match default_config_file().filter(|p| p.exists()) {
-                Some(path) => read_toml(&path)?,
-                None => toml::Table::new(),
-            },
+        let path = explicit.or_else(|| default_config_file().filter(|p| p.exists()));
+        let file = match &path {
+            Some(path) => read_toml(path)?,
+            None => toml::Table::new(),
+        };
+        let warnings = match &path {
+            Some(path) => unknown_keys(&file, path),
+            None => Vec::new(),
         };
         let layers = Layers {
             flags: sources.flags,
@@ -505,6 +543,7 @@ impl Config {
                 .map_err(|_| Error::Config(format!("{key} is too large")))
         };
         Ok(Config {
+            warnings,
             database,
             secret_key,
             previous_secret_keys,
@@ -761,6 +800,73 @@ pub fn check_outbound_url(url: &str, name: &str) -> Result<()> {
         "http" if loopback => Ok(()),
         _ => refuse("must be an https:// URL (plain http is allowed only on loopback)"),
     }
+}
+
+/// A warning for each key of `file` that is no setting, naming the closest one.
+fn unknown_keys(file: &toml::Table, path: &Path) -> Vec<String> {
+    let known: Vec<String> = SETTINGS.iter().map(Setting::toml_key).collect();
+    file.keys()
+        .filter(|k| !known.contains(k))
+        .map(|k| {
+            let closest = known
+                .iter()
+                .min_by_key(|valid| edit_distance(k, valid))
+                .filter(|valid| edit_distance(k, valid) <= valid.len().max(k.len()) / 2);
+            match closest {
+                Some(valid) => format!(
+                    "{}: `{k}` is not a setting and is ignored; did you mean `{valid}`?",
+                    path.display()
+                ),
+                None => format!(
+                    "{}: `{k}` is not a setting and is ignored (docs/CONFIG.md lists them)",
+                    path.display()
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The configuration reference (`docs/CONFIG.md`), written from [`SETTINGS`].
+pub fn reference() -> String {
+    let mut out = String::from(
+        "# Configuration reference\n\n\
+         Generated from the settings' one definition (`facetra-core/src/config.rs`, \
+         `settings!`); a test fails when this file drifts. Regenerate with \
+         `FACETRA_UPDATE_DOCS=1 cargo test -p facetra-tests --test e2e docs::`.\n\n\
+         Each setting is read from (highest first) a command-line flag where there is one, \
+         the environment variable, the TOML file (`--config FILE`, else \
+         `<config dir>/facetra.toml` when present: on Linux `~/.config/facetra/facetra.toml`), \
+         then the default. In the TOML file a key is the variable without `FACETRA_`, \
+         lower-cased (`bind = \"127.0.0.1:9000\"`); a key that is not a setting is reported \
+         with the closest one. Secrets never reach logs, error messages or `Debug` output.\n\n\
+         | variable | TOML key | meaning | default |\n|---|---|---|---|\n",
+    );
+    for s in SETTINGS {
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            s.key,
+            s.toml_key(),
+            s.meaning,
+            s.default
+        ));
+    }
+    out
 }
 
 fn read_toml(path: &Path) -> Result<toml::Table> {

@@ -48,6 +48,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         flags.insert(keys::DATA_DIR.to_owned(), dir.display().to_string());
     }
     let config = Config::load(Sources::from_process(flags, args.config))?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let bind = config.bind;
     let facetra = Facetra::open(config, Arc::new(SystemClock), OpenMode::CreateIfMissing).await?;
     tracing::info!("opened {}", facetra.store().description());

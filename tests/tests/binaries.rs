@@ -2378,3 +2378,32 @@ fn bom_edit_saves_only_a_change_reopens_bad_json_and_generate_keeps_edits_unless
     let none = facetra(&["bom", "show", &render, "--version", "9"]);
     assert_eq!(none.status.code(), Some(4));
 }
+
+#[test]
+fn a_misspelled_key_in_the_config_file_is_named_with_the_closest_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let file = dir.path().join("facetra.toml");
+    std::fs::write(
+        &file,
+        "renderr = \"local\"\ntrial_credits = 10\nzzzzzzzzzzzz = 1\n",
+    )
+    .unwrap();
+    let out = run(command("facetra")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .arg("whoami"));
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("`renderr` is not a setting and is ignored; did you mean `renderer`?"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("`trial_credits`"),
+        "a valid key is no warning: {said}"
+    );
+    assert!(said.contains("`zzzzzzzzzzzz` is not a setting"), "{said}");
+}

@@ -104,3 +104,33 @@ fn the_api_reference_in_docs_is_the_openapi_document() {
     generated("API.md", &facetra_server::openapi::reference());
     generated("openapi.json", &facetra_server::openapi::document());
 }
+
+#[test]
+fn the_configuration_reference_in_docs_is_the_settings_definition() {
+    generated("CONFIG.md", &facetra_core::config::reference());
+}
+
+#[test]
+fn the_readme_cites_only_documents_that_are_in_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for link in readme.split("](").skip(1) {
+        let target = link.split(')').next().unwrap_or_default();
+        if target.starts_with("http") {
+            continue;
+        }
+        assert!(
+            root.join(target).exists(),
+            "README links to missing {target}"
+        );
+    }
+    assert!(
+        !readme.contains("DESIGN §"),
+        "DESIGN.md is not in the repository"
+    );
+    let ignored = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(
+        ignored.lines().any(|l| l == "/renders"),
+        "the README's renders/ must not be committed by accident"
+    );
+}

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Global;
 
 /// The environment variable holding an API token for remote mode.
-pub const TOKEN_ENV: &str = "FACETRA_TOKEN";
+pub const TOKEN_ENV: &str = facetra_core::config::keys::TOKEN;
 
 /// A server and the token that acts for you there.
 #[derive(Debug, Clone)]

@@ -23,10 +23,11 @@ pub fn load_config(global: &Global) -> anyhow::Result<Config> {
     if let Some(dir) = &global.data_dir {
         flags.insert(keys::DATA_DIR.to_owned(), dir.display().to_string());
     }
-    Ok(Config::load(Sources::from_process(
-        flags,
-        global.config.clone(),
-    ))?)
+    let config = Config::load(Sources::from_process(flags, global.config.clone()))?;
+    for warning in &config.warnings {
+        eprintln!("facetra: warning: {warning}");
+    }
+    Ok(config)
 }
 
 /// Opens the local studio's core.
