@@ -2407,3 +2407,33 @@ fn a_misspelled_key_in_the_config_file_is_named_with_the_closest_setting() {
     );
     assert!(said.contains("`zzzzzzzzzzzz` is not a setting"), "{said}");
 }
+
+#[test]
+fn the_first_run_checks_each_answer_as_it_is_given_and_asks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{} --data-dir {} init",
+        facetra_tests::binaries::bin("facetra").display(),
+        dir.path().display()
+    );
+    // Typed answers, each after its prompt is up: a bad email, then a good one, then yes.
+    let typed = "(sleep 1; printf 'Asha Rao\\r'; sleep 0.5; printf 'not-an-email\\r'; sleep 0.5; \
+                 printf 'asha@example.com\\r'; sleep 0.5; printf y; sleep 1)";
+    let out = run(std::process::Command::new("sh")
+        .env(
+            "XDG_CONFIG_HOME",
+            facetra_tests::binaries::empty_config_home(),
+        )
+        .arg("-c")
+        .arg(format!("{typed} | script -qec '{line}' /dev/null")));
+    let said = text(&out);
+    assert!(said.contains("is not a valid email address"), "{said}");
+    assert!(
+        said.contains("Are you 18 or older?"),
+        "asked again, then went on: {said}"
+    );
+    assert!(
+        said.contains("Owner: Asha Rao <asha@example.com>"),
+        "{said}"
+    );
+}

@@ -123,17 +123,28 @@ impl Cmd {
             .into());
         }
         let theme = dialoguer::theme::SimpleTheme;
+        // Each answer is checked as it is given (by core's own rules) and asked again.
         let name = match &self.name {
             Some(n) => n.clone(),
-            None => dialoguer::Input::with_theme(&theme)
+            None => dialoguer::Input::<String>::with_theme(&theme)
                 .with_prompt("Your name")
+                .validate_with(|v: &String| {
+                    facetra_core::accounts::parse_name(v)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
                 .interact_text()
                 .context("reading your name")?,
         };
         let email = match &self.email {
             Some(e) => e.clone(),
-            None => dialoguer::Input::with_theme(&theme)
+            None => dialoguer::Input::<String>::with_theme(&theme)
                 .with_prompt("Your email")
+                .validate_with(|v: &String| {
+                    facetra_core::accounts::Email::parse(v)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
                 .interact_text()
                 .context("reading your email")?,
         };
