@@ -107,7 +107,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 }
 
 /// A table with the given header (drawn to the terminal's width, plain rows when piped).
-pub use facetra_cli::output::table;
+pub use facetra_cli::output::{day, table, when};
 
 /// A `--as-of` date (YYYY-MM-DD) as the start of that day in UTC.
 pub fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {

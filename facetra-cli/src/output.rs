@@ -96,6 +96,16 @@ pub fn table(header: &[&str]) -> Table {
     }
 }
 
+/// An instant as both CLIs print it in text: `2026-12-01 22:41 UTC` (`--json` keeps RFC 3339).
+pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A day (a due date, a deadline's day): `2026-12-31`.
+pub fn day(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
 /// Under a page of a list: how to get the next one.
 pub fn more(next_cursor: Option<&str>, command: &str) {
     if let Some(next) = next_cursor {

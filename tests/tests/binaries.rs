@@ -2437,3 +2437,46 @@ fn the_first_run_checks_each_answer_as_it_is_given_and_asks_again() {
         "{said}"
     );
 }
+
+#[test]
+fn times_in_text_output_come_in_one_format() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    render_once(dir.path(), "a cane chair");
+    let facetra = facetra_in(dir.path());
+    json_of(&facetra(&[
+        "tokens", "create", "ci", "--scope", "read", "--json",
+    ]));
+    let mut printed = String::new();
+    for args in [
+        &["whoami"][..],
+        &["tokens", "list"],
+        &["jobs"],
+        &["renders"],
+        &["credits", "--history"],
+    ] {
+        let out = facetra(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let stamp = |s: &str| {
+        s.len() >= 20
+            && s.as_bytes()[4] == b'-'
+            && s.as_bytes()[10] == b' '
+            && s.as_bytes()[13] == b':'
+            && &s[16..20] == " UTC"
+    };
+    let mut seen = 0;
+    for (i, _) in printed.match_indices("20") {
+        let rest = &printed[i..];
+        if rest.len() > 10 && rest.as_bytes()[4] == b'-' && rest.as_bytes()[7] == b'-' {
+            assert!(
+                stamp(rest),
+                "a time not as `YYYY-MM-DD HH:MM UTC`: {:?}",
+                &rest[..rest.len().min(25)]
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "{printed}");
+}

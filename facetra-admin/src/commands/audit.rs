@@ -39,7 +39,7 @@ impl Cmd {
                     for e in &entries {
                         t.add_row(vec![
                             e.seq.to_string(),
-                            e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            crate::context::when(&e.at),
                             e.actor.clone(),
                             e.action.clone(),
                             e.target.clone().unwrap_or_default(),

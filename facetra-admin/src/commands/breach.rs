@@ -74,8 +74,8 @@ pub enum Cmd {
 fn word(d: Deadline, due: chrono::DateTime<chrono::Utc>) -> String {
     match d {
         Deadline::Met => "met".into(),
-        Deadline::Open => format!("due {}", due.format("%Y-%m-%d %H:%M")),
-        Deadline::Missed => format!("MISSED ({})", due.format("%Y-%m-%d %H:%M")),
+        Deadline::Open => format!("due {}", crate::context::when(&due)),
+        Deadline::Missed => format!("MISSED ({})", crate::context::when(&due)),
     }
 }
 
@@ -96,7 +96,7 @@ fn show(ctx: &Ctx, breaches: &[Breach]) -> anyhow::Result<()> {
         let (board, cert) = b.deadlines(now);
         t.add_row(vec![
             b.id.to_string(),
-            b.detected_at.format("%Y-%m-%d %H:%M").to_string(),
+            crate::context::when(&b.detected_at),
             word(board, b.board_due),
             word(cert, b.cert_in_due),
             b.notified.to_string(),
@@ -120,8 +120,8 @@ impl Cmd {
                 show(ctx, std::slice::from_ref(&b))?;
                 eprintln!(
                     "facetra-admin: tell CERT-In by {} and the Board by {}; then `facetra-admin breach report {} --to cert-in|board`",
-                    b.cert_in_due.format("%Y-%m-%d %H:%M UTC"),
-                    b.board_due.format("%Y-%m-%d %H:%M UTC"),
+                    crate::context::when(&b.cert_in_due),
+                    crate::context::when(&b.board_due),
                     b.id
                 );
             }

@@ -121,7 +121,7 @@ impl Cmd {
                     for e in &page.items {
                         t.add_row(vec![
                             e.seq.to_string(),
-                            e.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            crate::context::when(&e.created_at),
                             e.kind.as_str().to_owned(),
                             format!("{:+}", e.amount),
                             e.balance_after.to_string(),

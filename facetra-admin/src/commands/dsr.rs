@@ -165,7 +165,7 @@ fn show_one(ctx: &Ctx, r: StaffPrivacyRequest) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = table(&["field", "value"]);
-    let date = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d %H:%M").to_string();
+    let date = |d: chrono::DateTime<chrono::Utc>| crate::context::when(&d);
     let rows: Vec<(&str, String)> = vec![
         ("id", r.id.clone()),
         ("type", r.kind.to_string()),
@@ -184,7 +184,7 @@ fn show_one(ctx: &Ctx, r: StaffPrivacyRequest) -> anyhow::Result<ExitCode> {
             "due",
             format!(
                 "{} {}",
-                r.due_at.format("%Y-%m-%d"),
+                crate::context::day(&r.due_at),
                 urgency_mark(r.urgency)
             ),
         ),
@@ -295,7 +295,7 @@ impl Cmd {
                 eprintln!(
                     "facetra-admin: opened {} ({kind}), due {}; verify it with `facetra-admin dsr verify {} {how}`",
                     r.id,
-                    r.due_at.format("%Y-%m-%d"),
+                    crate::context::day(&r.due_at),
                     r.id
                 );
                 show_one(ctx, StaffPrivacyRequest::on(r, today))
@@ -336,8 +336,8 @@ impl Cmd {
                         r.id.clone(),
                         r.kind.to_string(),
                         r.status.to_string(),
-                        r.received_at.format("%Y-%m-%d").to_string(),
-                        r.due_at.format("%Y-%m-%d").to_string(),
+                        crate::context::day(&r.received_at),
+                        crate::context::day(&r.due_at),
                         urgency_mark(r.urgency).to_owned(),
                         r.verified_by
                             .map(|m| m.to_string())

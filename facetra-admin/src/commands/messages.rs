@@ -58,7 +58,7 @@ fn show(ctx: &Ctx, m: StaffMessage) -> anyhow::Result<ExitCode> {
     }
     for r in &m.message.replies {
         t.add_row(vec![
-            format!("{} {}", r.from, r.created_at.format("%Y-%m-%d %H:%M")),
+            format!("{} {}", r.from, crate::context::when(&r.created_at)),
             r.body.clone(),
         ]);
     }
@@ -97,7 +97,7 @@ impl Cmd {
                         m.message.status.to_string(),
                         m.user_id.clone(),
                         m.message.subject.clone(),
-                        m.message.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                        crate::context::when(&m.message.created_at),
                     ]);
                 }
                 println!("{t}");

@@ -65,7 +65,7 @@ async fn list(ctx: &Ctx, kind: SignupKind, l: &Listing) -> anyhow::Result<ExitCo
             s.email.clone(),
             s.company.clone().unwrap_or_default(),
             s.status.as_str().to_owned(),
-            s.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            crate::context::when(&s.created_at),
         ]);
     }
     println!("{t}");

@@ -46,7 +46,7 @@ fn print(ctx: &Ctx, report: &RetentionReport) -> anyhow::Result<()> {
         ]);
     }
     println!("{t}");
-    println!("as of {}", report.as_of.format("%Y-%m-%d"));
+    println!("as of {}", crate::context::day(&report.as_of));
     Ok(())
 }
 
@@ -65,7 +65,7 @@ impl Cmd {
                 let question = match as_of {
                     Some(day) => format!(
                         "Apply retention as of {} (a later date than today): {total} records change?",
-                        day.format("%Y-%m-%d")
+                        crate::context::day(&day)
                     ),
                     None => format!("Apply retention: {total} records change?"),
                 };

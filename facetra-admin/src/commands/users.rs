@@ -71,7 +71,7 @@ impl Cmd {
                             u.name.clone(),
                             roles(&u.roles),
                             u.status.as_str().to_owned(),
-                            u.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                            crate::context::when(&u.created_at),
                         ]);
                     }
                     println!("{t}");
@@ -127,7 +127,10 @@ fn show(ctx: &Ctx, u: &User) -> anyhow::Result<()> {
         "google linked".to_owned(),
         u.google_subject.is_some().to_string(),
     ]);
-    t.add_row(vec!["created".to_owned(), u.created_at.to_rfc3339()]);
+    t.add_row(vec![
+        "created".to_owned(),
+        crate::context::when(&u.created_at),
+    ]);
     println!("{t}");
     Ok(())
 }

@@ -52,8 +52,7 @@ impl Cmd {
             let mut t = output::table(&["when", "kind", "amount", "balance", "reason"]);
             for e in &items {
                 t.add_row(vec![
-                    e.created_at
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    output::when(&e.created_at),
                     e.kind.as_str().to_owned(),
                     format!("{:+}", e.amount),
                     e.balance_after.to_string(),

@@ -150,7 +150,7 @@ impl Cmd {
                         j.status.as_str().to_owned(),
                         j.variants.len().to_string(),
                         prompt,
-                        j.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                        output::when(&j.created_at),
                     ]);
                 }
                 println!("{t}");

@@ -49,7 +49,7 @@ fn show(m: &Message) {
         ("kind", m.kind.to_string()),
         ("subject", m.subject.clone()),
         ("status", m.status.to_string()),
-        ("sent", m.created_at.format("%Y-%m-%d %H:%M").to_string()),
+        ("sent", output::when(&m.created_at)),
     ]);
     println!("you: {}", m.body);
     for r in &m.replies {
@@ -57,11 +57,7 @@ fn show(m: &Message) {
             facetra_core::messages::Author::User => "you",
             facetra_core::messages::Author::Staff => "Facetra",
         };
-        println!(
-            "{who} ({}): {}",
-            r.created_at.format("%Y-%m-%d %H:%M"),
-            r.body
-        );
+        println!("{who} ({}): {}", output::when(&r.created_at), r.body);
     }
 }
 
@@ -88,7 +84,7 @@ impl Cmd {
                         m.kind.to_string(),
                         m.subject.clone(),
                         m.status.to_string(),
-                        m.created_at.format("%Y-%m-%d").to_string(),
+                        output::day(&m.created_at),
                         m.replies
                             .iter()
                             .filter(|r| r.from == facetra_core::messages::Author::Staff)

@@ -83,8 +83,8 @@ fn row(r: &PrivacyRequest) -> Vec<String> {
         r.id.clone(),
         r.kind.to_string(),
         r.status.to_string(),
-        r.received_at.format("%Y-%m-%d").to_string(),
-        r.due_at.format("%Y-%m-%d").to_string(),
+        output::day(&r.received_at),
+        output::day(&r.due_at),
         r.outcome
             .clone()
             .or_else(|| r.rejection.map(|d| format!("rejected: {}", d.describe())))
@@ -114,7 +114,7 @@ impl Cmd {
                 eprintln!(
                     "facetra: request {} received; it will be answered by {} (follow it with `facetra privacy requests`)",
                     r.id,
-                    r.due_at.format("%Y-%m-%d")
+                    output::day(&r.due_at)
                 );
                 Ok(())
             }
@@ -199,7 +199,7 @@ impl Cmd {
                 println!(
                     "erasure requested ({}); it will be carried out by {} and you will be emailed when it is done",
                     r.id,
-                    r.due_at.format("%Y-%m-%d")
+                    output::day(&r.due_at)
                 );
                 Ok(())
             }
@@ -220,7 +220,7 @@ impl Cmd {
                     Some(n) => output::fields(&[
                         ("nominee", n.name),
                         ("email", n.email),
-                        ("named", n.created_at.format("%Y-%m-%d").to_string()),
+                        ("named", output::day(&n.created_at)),
                     ]),
                     None => println!("no nominee is named"),
                 }

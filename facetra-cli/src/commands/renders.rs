@@ -38,7 +38,7 @@ fn table(renders: &[Render]) {
             format!("{}×{}", r.width, r.height),
             if r.selected { "yes" } else { "" }.to_owned(),
             r.provenance.provider.clone(),
-            r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            output::when(&r.created_at),
         ]);
     }
     println!("{t}");

@@ -45,7 +45,7 @@ fn scopes(scopes: &[Scope]) -> String {
 }
 
 fn when(t: &facetra_core::Timestamp) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    output::when(&t)
 }
 
 fn table(tokens: &[Token]) {

@@ -30,11 +30,7 @@ impl Cmd {
                     .join(", "),
             ),
             ("status", me.status.as_str().to_owned()),
-            (
-                "since",
-                me.created_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
+            ("since", output::when(&me.created_at)),
         ]);
         Ok(())
     }
