@@ -45,7 +45,7 @@ fn scopes(scopes: &[Scope]) -> String {
 }
 
 fn when(t: &facetra_core::Timestamp) -> String {
-    output::when(&t)
+    output::when(t)
 }
 
 fn table(tokens: &[Token]) {
