@@ -65,7 +65,7 @@ impl Cmd {
                 let question = match as_of {
                     Some(day) => format!(
                         "Apply retention as of {} (a later date than today): {total} records change?",
-                        crate::context::day(&day)
+                        crate::context::day(day)
                     ),
                     None => format!("Apply retention: {total} records change?"),
                 };
