@@ -7,8 +7,10 @@
 pub mod cli;
 mod commands;
 mod context;
+mod examples;
 
 pub use cli::Cli;
+pub use examples::command;
 
 use std::process::ExitCode;
 

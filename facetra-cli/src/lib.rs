@@ -6,10 +6,13 @@
 pub mod cli;
 mod client;
 mod commands;
+mod examples;
 pub mod exit;
+pub mod help;
 pub mod output;
 
 pub use cli::Cli;
+pub use examples::command;
 
 use std::process::ExitCode;
 

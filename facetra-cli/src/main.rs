@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 fn main() -> ExitCode {
     // Output piped into `head` and closed early ends the command quietly, as it does every
@@ -18,7 +18,11 @@ fn main() -> ExitCode {
             .with_ansi(false)
             .init();
     }
-    let cli = facetra_cli::Cli::parse();
+    // The definition with its examples (the same one the man pages are made from).
+    let cli = match facetra_cli::Cli::from_arg_matches(&facetra_cli::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,8 +7,8 @@ use clap::CommandFactory;
 
 fn commands() -> Vec<clap::Command> {
     vec![
-        facetra_cli::Cli::command(),
-        facetra_admin::Cli::command(),
+        facetra_cli::command(),
+        facetra_admin::command(),
         facetra_server::cli::Args::command(),
     ]
 }
@@ -133,4 +133,27 @@ fn the_readme_cites_only_documents_that_are_in_the_repository() {
         ignored.lines().any(|l| l == "/renders"),
         "the README's renders/ must not be committed by accident"
     );
+}
+
+#[test]
+fn every_command_of_both_clis_has_an_example_in_its_help() {
+    for cli in [facetra_cli::command(), facetra_admin::command()] {
+        let mut cli = cli;
+        cli.build();
+        for path in facetra_cli::help::leaves(&cli) {
+            let mut cmd = &cli;
+            for name in path.split(' ') {
+                cmd = cmd.find_subcommand(name).unwrap();
+            }
+            let help = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.contains("Examples:\n  "),
+                "`{} {path}` has no example",
+                cli.get_name()
+            );
+        }
+    }
 }

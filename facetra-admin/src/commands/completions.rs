@@ -1,6 +1,5 @@
 //! `facetra-admin completions <shell>`.
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 /// Where each shell looks for the script.
@@ -21,7 +20,7 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn run(&self) -> anyhow::Result<()> {
-        let mut command = crate::Cli::command();
+        let mut command = crate::command();
         clap_complete::generate(
             self.shell,
             &mut command,

@@ -13,11 +13,6 @@ use crate::output;
 
 /// Save a render's image, or every selected render's.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
-    facetra download rnd_…                      # renders/rnd_….png\n  \
-    facetra download rnd_… --out chair.png      # a path ending in a file name is that file\n  \
-    facetra download rnd_… --out - > chair.png  # standard output\n  \
-    facetra download --selected --out picks/    # every selected render")]
 pub struct Cmd {
     /// The render id (rnd_…).
     #[arg(required_unless_present = "selected", conflicts_with = "selected")]

@@ -14,13 +14,7 @@ use crate::output;
 
 /// List render jobs, or show one; with --wait, finish it and save its images.
 #[derive(Debug, clap::Args)]
-#[command(
-    args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  \
-    facetra jobs --status running\n  \
-    facetra jobs job_… --wait --out renders/\n  \
-    facetra jobs cancel job_…"
-)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cmd {
     #[command(subcommand)]
     pub action: Option<Action>,

@@ -14,12 +14,6 @@ use crate::output;
 
 /// Check an API token on a server and save both; later commands work on that server.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  facetra login --server https://facetra.studio\n  \
-    FACETRA_TOKEN=ftk_… facetra login --server http://127.0.0.1:8080\n\n\
-    Create the token in the web app (Settings → API tokens) or, on a studio you run, with \
-    `facetra tokens create cli --scope read --scope write`."
-)]
 pub struct Login {
     /// The API token (else FACETRA_TOKEN, else it is asked for without echo). A flag is
     /// visible to other users in the process list: prefer the prompt.

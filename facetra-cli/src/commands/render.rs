@@ -23,13 +23,6 @@ use crate::output;
 
 /// Render sketches into photoreal images.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
-    facetra render sketch.png --prompt \"oak dining table, brass legs\" --variants 2\n  \
-    facetra render sketches/ --prompt \"walnut, linen\" --out renders/   # one job per image\n  \
-    facetra render --sketch upl_… --prompt \"in white oak\"             # reuse an upload\n  \
-    facetra render sketch.png --prompt … -q | xargs -n1 facetra select\n\n\
-    Run an interrupted batch again with the same arguments: jobs already queued are found \
-    by their inputs, so nothing is charged twice.")]
 pub struct Cmd {
     /// Sketches (PNG, JPEG or WebP), or folders of them: one job each.
     #[arg(value_name = "SKETCH", required_unless_present = "uploads")]

@@ -1,0 +1,55 @@
+//! The examples of `facetra`'s commands (shown in `--help` and the man pages).
+
+/// Command path → example lines.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("", "facetra render sketch.png --prompt \"oak dining table, brass legs\" --variants 2\nfacetra login --server https://facetra.studio"),
+    ("init", "facetra init\nfacetra init --name \"Asha Rao\" --email asha@example.com --confirm-age"),
+    ("login", "facetra login --server https://facetra.studio          # asks for the token\nFACETRA_TOKEN=fct_… facetra login --server http://127.0.0.1:8080\n# Make the token in the web app (Settings → API tokens) or, on a studio you run,\n# with `facetra tokens create cli --scope read --scope write`."),
+    ("logout", "facetra logout"),
+    ("whoami", "facetra whoami\nfacetra whoami --json | jq -r .email"),
+    ("packs", "facetra packs"),
+    ("credits", "facetra credits\nfacetra credits --history --limit 20"),
+    ("buy", "facetra buy studio"),
+    ("render", "facetra render sketch.png --prompt \"oak dining table, brass legs\" --variants 2\nfacetra render sketches/ --prompt \"walnut, linen\" --out renders/   # one job per image\nfacetra render --sketch upl_… --prompt \"in white oak\"             # reuse an upload\nfacetra render sketch.png --prompt … -q | xargs -n1 facetra select\n# Run an interrupted batch again with the same arguments: jobs already queued are\n# found by their inputs, so nothing is charged twice."),
+    ("jobs", "facetra jobs --status running\nfacetra jobs job_… --wait --out renders/"),
+    ("jobs cancel", "facetra jobs cancel job_…"),
+    ("renders", "facetra renders --selected\nfacetra renders --job job_… --json"),
+    ("select", "facetra select rnd_…"),
+    ("unselect", "facetra unselect rnd_…"),
+    ("download", "facetra download rnd_…                      # renders/rnd_….png\nfacetra download rnd_… --out chair.png      # a path ending in a file name is that file\nfacetra download rnd_… --out - > chair.png  # standard output\nfacetra download --selected --out picks/    # every selected render"),
+    ("open", "facetra open rnd_…"),
+    ("bom show", "facetra bom show rnd_…\nfacetra bom show rnd_… --version 1 --json > bom.json"),
+    ("bom generate", "facetra bom generate rnd_…\nfacetra bom generate rnd_… --force    # over your edits (they stay in the history)"),
+    ("bom edit", "EDITOR=nano facetra bom edit rnd_…"),
+    ("bom set", "facetra bom show rnd_… --json > bom.json && $EDITOR bom.json && facetra bom set rnd_… bom.json"),
+    ("bom export", "facetra bom export rnd_… --out bom.csv"),
+    ("portfolio list", "facetra portfolio list"),
+    ("portfolio create", "facetra portfolio create \"Living room\""),
+    ("portfolio rename", "facetra portfolio rename \"Living room\" \"Living rooms, 2026\""),
+    ("portfolio delete", "facetra portfolio delete \"Living room\"\nfacetra portfolio delete pfl_… --yes"),
+    ("portfolio add", "facetra portfolio add \"Living room\" rnd_… rnd_…"),
+    ("portfolio remove", "facetra portfolio remove \"Living room\" rnd_…"),
+    ("portfolio show", "facetra portfolio show \"Living room\""),
+    ("upload", "facetra upload sketch.png\nfacetra upload palette.jpg --kind reference"),
+    ("consent", "facetra consent\nfacetra consent --analytics off --marketing off"),
+    ("tokens create", "facetra tokens create cli --scope read --scope write --days 30"),
+    ("tokens list", "facetra tokens list"),
+    ("tokens revoke", "facetra tokens revoke tok_…"),
+    ("privacy request", "facetra privacy request access\nfacetra privacy request correction -m \"My name is spelt Asha, not Aasha\""),
+    ("privacy requests", "facetra privacy requests"),
+    ("privacy export", "facetra privacy export --out my-facetra-data.zip"),
+    ("privacy delete-account", "facetra privacy delete-account -m \"Moving to another tool\""),
+    ("privacy nominee set", "facetra privacy nominee set --name \"Ravi Rao\" --email ravi@example.com"),
+    ("privacy nominee show", "facetra privacy nominee show"),
+    ("privacy nominee clear", "facetra privacy nominee clear"),
+    ("messages send", "facetra messages send --subject \"Render stuck\" --body \"job_… has been queued for an hour\"\nfacetra messages send --kind grievance --subject \"Charged twice\" --body \"…\""),
+    ("messages list", "facetra messages list"),
+    ("messages show", "facetra messages show thr_…"),
+    ("messages reply", "facetra messages reply thr_… --body \"Thanks, that worked\""),
+    ("completions", "source <(facetra completions bash)    # this shell only"),
+];
+
+/// `facetra`'s command definition with its examples.
+pub fn command() -> clap::Command {
+    crate::help::with_examples(<crate::Cli as clap::CommandFactory>::command(), EXAMPLES)
+}
