@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    bom, buy, completions, consent, credits, download, init, jobs, login, messages, packs,
+    bom, buy, completions, config, consent, credits, download, init, jobs, login, messages, packs,
     portfolio, privacy, render, renders, tokens, upload, whoami,
 };
 
@@ -117,6 +117,9 @@ pub enum Command {
     /// Write to Facetra (support, feedback, a grievance) and read the answers.
     #[command(subcommand)]
     Messages(messages::Cmd),
+    /// Show or change settings (list, get, set).
+    #[command(subcommand)]
+    Config(config::Cmd),
     /// Print a shell completion script.
     Completions(completions::Cmd),
 }

@@ -46,6 +46,9 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("messages list", "facetra messages list"),
     ("messages show", "facetra messages show thr_…"),
     ("messages reply", "facetra messages reply thr_… --body \"Thanks, that worked\""),
+    ("config list", "facetra config list\nfacetra config list --json | jq '.items[] | select(.from != \"default\")'"),
+    ("config get", "facetra config get renderer"),
+    ("config set", "facetra config set renderer gemini\nfacetra config set gemini_api_key \"$KEY\"   # kept 0600, never printed"),
     ("completions", "source <(facetra completions bash)    # this shell only"),
 ];
 

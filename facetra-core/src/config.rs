@@ -467,6 +467,97 @@ pub fn default_config_file() -> Option<PathBuf> {
     project_dirs().map(|d| d.config_dir().join("facetra.toml"))
 }
 
+/// One setting as the layers give it (`facetra config list`).
+#[derive(Debug, Clone)]
+pub struct Effective {
+    pub setting: Setting,
+    /// The value given, `[secret]` for a secret one; `None` when the default applies.
+    pub value: Option<String>,
+    /// `flag`, `environment`, `file` or `default`.
+    pub from: &'static str,
+}
+
+/// Whether a setting holds a secret (never printed).
+pub fn is_secret(key: &str) -> bool {
+    key.ends_with("_SECRET")
+        || key.ends_with("SECRET_KEY")
+        || key.ends_with("SECRET_KEYS")
+        || key.ends_with("_API_KEY")
+        || key == keys::TOKEN
+}
+
+/// The configuration file `sources` name (or the default one, when it exists).
+pub fn config_file(sources: &Sources) -> Option<PathBuf> {
+    sources
+        .config_file
+        .clone()
+        .or_else(|| sources.flags.get(keys::CONFIG).map(PathBuf::from))
+        .or_else(|| sources.env.get(keys::CONFIG).map(PathBuf::from))
+        .or_else(|| default_config_file().filter(|p| p.exists()))
+}
+
+/// Every setting as the layers give it: where each value comes from, secrets hidden.
+pub fn effective(sources: Sources) -> Result<Vec<Effective>> {
+    let file = match config_file(&sources) {
+        Some(path) if path.exists() => read_toml(&path)?,
+        _ => toml::Table::new(),
+    };
+    let layers = Layers {
+        flags: sources.flags,
+        env: sources.env,
+        file,
+    };
+    Ok(SETTINGS
+        .iter()
+        .map(|s| {
+            let from = if layers.flags.contains_key(s.key) {
+                "flag"
+            } else if layers.env.get(s.key).is_some_and(|v| !v.is_empty()) {
+                "environment"
+            } else if layers.file.contains_key(&s.toml_key()) {
+                "file"
+            } else {
+                "default"
+            };
+            let value = layers.get(s.key).map(|v| {
+                if is_secret(s.key) {
+                    "[secret]".to_owned()
+                } else if s.key == keys::DATABASE_URL && v.starts_with("mongodb") {
+                    redact_url(&v)
+                } else {
+                    v
+                }
+            });
+            Effective {
+                setting: *s,
+                value,
+                from,
+            }
+        })
+        .collect())
+}
+
+/// A setting by its variable (`FACETRA_BIND`) or TOML key (`bind`); an unknown one names the
+/// closest.
+pub fn setting(name: &str) -> Result<Setting> {
+    let wanted = name.trim();
+    if let Some(s) = SETTINGS
+        .iter()
+        .find(|s| s.key.eq_ignore_ascii_case(wanted) || s.toml_key() == wanted.to_ascii_lowercase())
+    {
+        return Ok(*s);
+    }
+    let closest = SETTINGS
+        .iter()
+        .map(Setting::toml_key)
+        .min_by_key(|k| edit_distance(&wanted.to_ascii_lowercase(), k))
+        .unwrap_or_default();
+    Err(Error::invalid(
+        "KEY",
+        format!("{wanted:?} is not a setting; did you mean `{closest}`? (`facetra config list` lists them)"),
+    ))
+}
+
 impl Config {
     /// Builds the configuration from its layers.
     pub fn load(sources: Sources) -> Result<Config> {

@@ -2480,3 +2480,56 @@ fn times_in_text_output_come_in_one_format() {
     }
     assert!(seen >= 5, "{printed}");
 }
+
+#[test]
+fn config_set_checks_the_value_first_keeps_secrets_unprinted_and_get_and_list_agree() {
+    let home = tempfile::tempdir().unwrap();
+    let facetra = |args: &[&str]| {
+        run(command("facetra")
+            .env("XDG_CONFIG_HOME", home.path())
+            .args(args))
+    };
+    let file = home.path().join("facetra/facetra.toml");
+    let set = facetra(&["config", "set", "trial_credits", "25"]);
+    assert!(set.status.success(), "{}", text(&set));
+    let got = facetra(&["config", "get", "FACETRA_TRIAL_CREDITS"]);
+    assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "25");
+    // A value the configuration refuses is not saved.
+    let bad = facetra(&["config", "set", "trial_credits", "lots"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "trial_credits = 25\n"
+    );
+    let typo = facetra(&["config", "set", "trial_credit", "5"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert_clean_failure(&typo, "did you mean `trial_credits`?");
+    // A secret is kept private and never printed.
+    let secret = "sk-test-never-printed-0001";
+    let set = facetra(&["config", "set", "gemini_api_key", secret]);
+    assert!(set.status.success(), "{}", text(&set));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    for args in [
+        &["config", "get", "gemini_api_key"][..],
+        &["config", "list"],
+        &["config", "list", "--json"],
+    ] {
+        let out = facetra(args);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(!text(&out).contains(secret), "{args:?} printed the secret");
+    }
+    let listed = json_of(&facetra(&["config", "list", "--json"]));
+    let credits = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["toml_key"] == "trial_credits")
+        .unwrap()
+        .clone();
+    assert_eq!(credits["value"], "25");
+    assert_eq!(credits["from"], "file");
+}

@@ -3,6 +3,7 @@
 pub mod bom;
 pub mod buy;
 pub mod completions;
+pub mod config;
 pub mod consent;
 pub mod credits;
 pub mod download;
@@ -45,6 +46,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Consent(cmd) => cmd.run(&cli.global).await,
         Command::Privacy(cmd) => cmd.run(&cli.global).await,
         Command::Messages(cmd) => cmd.run(&cli.global).await,
+        Command::Config(cmd) => cmd.run(&cli.global),
         Command::Completions(cmd) => cmd.run(),
     }
 }
