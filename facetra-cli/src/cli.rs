@@ -75,7 +75,7 @@ pub enum Command {
     Login(login::Login),
     /// Forget the saved login; commands work on the local studio again.
     Logout(login::Logout),
-    /// Show the account this command line acts as.
+    /// Show the account this command line acts as (or change your name).
     Whoami(whoami::Cmd),
     /// List the credit packs on sale.
     Packs(packs::Cmd),
@@ -93,6 +93,8 @@ pub enum Command {
     Select(renders::Select),
     /// Unselect a render.
     Unselect(renders::Select),
+    /// Delete a render and its image (asks first).
+    Delete(renders::Delete),
     /// Save a render's image (to a folder, a file or standard output), or every selected one.
     Download(download::Cmd),
     /// Show a render in the system's image viewer (without a display: print its path).

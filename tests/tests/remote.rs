@@ -173,6 +173,10 @@ fn scenario(facetra: &dyn Fn(&[&str]) -> Output, dir: &Path) -> Vec<Step> {
         .as_str()
         .unwrap_or("rnd_none")
         .to_owned();
+    let other = done["files"][1]["render_id"]
+        .as_str()
+        .unwrap_or("rnd_none")
+        .to_owned();
     step("renders", &["renders"]);
     step("select", &["select", &render]);
     let saved = dir.join("downloaded");
@@ -186,6 +190,8 @@ fn scenario(facetra: &dyn Fn(&[&str]) -> Output, dir: &Path) -> Vec<Step> {
     let portfolio = portfolio["id"].as_str().unwrap_or("prt_none").to_owned();
     step("portfolio add", &["portfolio", "add", &portfolio, &render]);
     step("portfolio show", &["portfolio", "show", &portfolio]);
+    step("rename me", &["whoami", "--set-name", "Ada King"]);
+    step("delete", &["delete", &other, "--yes"]);
     let export = dir.join("export.zip");
     step(
         "privacy export",
@@ -255,8 +261,8 @@ fn the_same_scenario_gives_the_same_json_and_exit_codes_embedded_and_remote() {
     }
     // The scenario did what it says on both.
     let codes: Vec<i32> = on_remote.iter().map(|s| s.1).collect();
-    assert_eq!(&codes[..13], &[0; 13], "{on_remote:#?}");
-    assert_eq!(&codes[13..], &[4, 4, 4, 2], "{on_remote:#?}");
+    assert_eq!(&codes[..15], &[0; 15], "{on_remote:#?}");
+    assert_eq!(&codes[15..], &[4, 4, 4, 2], "{on_remote:#?}");
     for files in [local_files.path(), remote_files.path()] {
         let zip = std::fs::read(files.join("export.zip")).unwrap();
         assert!(facetra_tests::unzip::entries(&zip).contains_key("manifest.json"));

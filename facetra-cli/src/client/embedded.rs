@@ -96,6 +96,11 @@ impl Client for Embedded {
         Ok(self.facetra.accounts().me(&self.owner).await?.into())
     }
 
+    async fn rename_me(&self, name: &str) -> anyhow::Result<User> {
+        let accounts = self.facetra.accounts();
+        Ok(accounts.update_name(&self.owner, name).await?.into())
+    }
+
     async fn packs(&self) -> anyhow::Result<Vec<Pack>> {
         Ok(self
             .facetra
@@ -178,6 +183,10 @@ impl Client for Embedded {
 
     async fn render(&self, id: &str) -> anyhow::Result<Render> {
         Ok(self.facetra.studio().render(&self.owner, id).await?.into())
+    }
+
+    async fn delete_render(&self, id: &str) -> anyhow::Result<()> {
+        Ok(self.facetra.studio().delete_render(&self.owner, id).await?)
     }
 
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render> {

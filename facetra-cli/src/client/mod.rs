@@ -31,6 +31,8 @@ pub type Progress<'a> = &'a (dyn Fn(&Job) + Send + Sync);
 pub trait Client: Send + Sync {
     /// The account this client acts as.
     async fn whoami(&self) -> anyhow::Result<User>;
+    /// Changes the account's name.
+    async fn rename_me(&self, name: &str) -> anyhow::Result<User>;
     /// The packs on sale.
     async fn packs(&self) -> anyhow::Result<Vec<Pack>>;
     /// The balance.
@@ -65,6 +67,8 @@ pub trait Client: Send + Sync {
     async fn renders(&self, selected_only: bool, page: &ListQuery) -> anyhow::Result<List<Render>>;
     /// One render (its record, not its image).
     async fn render(&self, id: &str) -> anyhow::Result<Render>;
+    /// Deletes a render and its image.
+    async fn delete_render(&self, id: &str) -> anyhow::Result<()>;
     /// Selects or unselects a render.
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render>;
     /// One page of portfolios, newest first.

@@ -277,6 +277,13 @@ impl Client for Remote {
         self.get("/v1/me").await
     }
 
+    async fn rename_me(&self, name: &str) -> anyhow::Result<User> {
+        let body = NameBody {
+            name: name.to_owned(),
+        };
+        self.with_body(Method::PATCH, "/v1/me", &body).await
+    }
+
     async fn packs(&self) -> anyhow::Result<Vec<Pack>> {
         Ok(self.get::<Packs>("/v1/packs").await?.packs)
     }
@@ -377,6 +384,10 @@ impl Client for Remote {
 
     async fn render(&self, id: &str) -> anyhow::Result<Render> {
         self.get(&id_path("/v1/renders", id, "")).await
+    }
+
+    async fn delete_render(&self, id: &str) -> anyhow::Result<()> {
+        self.delete(&id_path("/v1/renders", id, "")).await
     }
 
     async fn select(&self, id: &str, selected: bool) -> anyhow::Result<Render> {

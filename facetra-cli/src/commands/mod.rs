@@ -39,6 +39,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Unselect(cmd) => cmd.run(&cli.global, false).await,
         Command::Portfolio(cmd) => cmd.run(&cli.global).await,
         Command::Bom(cmd) => cmd.run(&cli.global).await,
+        Command::Delete(cmd) => cmd.run(&cli.global).await,
         Command::Download(cmd) => cmd.run(&cli.global).await,
         Command::Open(cmd) => cmd.run(&cli.global).await,
         Command::Credits(cmd) => cmd.run(&cli.global).await,

@@ -93,3 +93,39 @@ impl Select {
         Ok(())
     }
 }
+
+/// Which render to delete.
+#[derive(Debug, clap::Args)]
+pub struct Delete {
+    /// A render id (rnd_…).
+    pub id: String,
+    /// Do not ask first.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+impl Delete {
+    pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let client = connect(global).await?;
+        let result = async {
+            let render = client.render(&self.id).await?;
+            let question = format!(
+                "Delete {} (variant {} of {}) and its image? This cannot be undone.",
+                render.id, render.variant, render.job_id
+            );
+            if !self.yes && !crate::commands::portfolio::confirm(&question)? {
+                eprintln!("Nothing was deleted.");
+                return Ok(());
+            }
+            client.delete_render(&render.id).await?;
+            if global.json {
+                return output::json(&serde_json::json!({ "deleted": render.id }));
+            }
+            println!("Deleted {}.", render.id);
+            Ok(())
+        }
+        .await;
+        client.close().await;
+        result
+    }
+}

@@ -6,12 +6,19 @@ use crate::output;
 
 /// Show the account this command line acts as.
 #[derive(Debug, clap::Args)]
-pub struct Cmd {}
+pub struct Cmd {
+    /// Change your name first (how it appears on your account and in mail).
+    #[arg(long, value_name = "NAME")]
+    pub set_name: Option<String>,
+}
 
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
         let client = connect(global).await?;
-        let me = client.whoami().await;
+        let me = match &self.set_name {
+            Some(name) => client.rename_me(name).await,
+            None => client.whoami().await,
+        };
         client.close().await;
         let me = me?;
         if global.json {
