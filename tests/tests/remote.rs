@@ -326,3 +326,74 @@ fn a_saved_login_is_private_and_a_revoked_token_says_to_log_in_again_with_exit_5
     assert!(!saved.exists(), "logout forgets the saved login");
     server.terminate();
 }
+
+/// A server that answers `GET /v1/me` with 429 (`Retry-After: 1`) `refusals` times, then
+/// with an account; how many requests it got.
+async fn busy_server(refusals: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/me",
+        axum::routing::get(move || {
+            let counter = counter.clone();
+            async move {
+                use axum::response::IntoResponse;
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                if n < refusals {
+                    let body = serde_json::json!({"error": {"code": "rate_limited",
+                        "message": "too many requests from this address; wait and try again",
+                        "request_id": "req_test"}});
+                    return (
+                        axum::http::StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "1")],
+                        axum::Json(body),
+                    )
+                        .into_response();
+                }
+                axum::Json(serde_json::json!({
+                    "id": "usr_01m8sw8tvbcgmnbgj2v8hmpf7g", "email": "ada@example.com",
+                    "name": "Ada", "avatar_url": null, "roles": ["user"], "status": "active",
+                    "created_at": "2026-12-01T00:00:00Z",
+                    "consents": {"analytics": false, "marketing": false}
+                }))
+                .into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_tried_again_after_its_retry_after_and_given_up_after_five_tries() {
+    use std::sync::atomic::Ordering;
+    let home = tempfile::tempdir().unwrap();
+    let (base, seen) = busy_server(2).await;
+    let facetra = remote(&base, "fct_test", home.path());
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || facetra(&["whoami", "--json"]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        3,
+        "two refusals, then the answer"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "it waited as Retry-After said"
+    );
+
+    let (base, seen) = busy_server(usize::MAX).await;
+    let facetra = remote(&base, "fct_test", home.path());
+    let out = tokio::task::spawn_blocking(move || facetra(&["whoami"]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("too many requests"), "{}", text(&out));
+    assert_eq!(seen.load(Ordering::SeqCst), 6, "one try and five more");
+}
