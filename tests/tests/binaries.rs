@@ -2151,6 +2151,17 @@ fn download_goes_to_a_file_a_folder_or_stdout_keeps_what_exists_and_takes_the_se
         "--json",
     ]));
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
+    let parts = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "part")
+        })
+        .count();
+    assert_eq!(parts, 0, "a finished download leaves no .part file");
     let piped = facetra(&["download", &render, "--out", "-"]);
     assert!(piped.status.success(), "{}", text(&piped));
     assert_eq!(piped.stdout, bytes, "`-` is standard output");

@@ -164,14 +164,6 @@ impl Client for Embedded {
         Ok(List::from_page(found))
     }
 
-    async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>> {
-        let renders = self.facetra.studio().job_renders(&self.owner, id).await?;
-        Ok(renders
-            .into_iter()
-            .map(|(r, bytes)| (r.into(), bytes))
-            .collect())
-    }
-
     async fn renders(&self, selected_only: bool, q: &ListQuery) -> anyhow::Result<List<Render>> {
         let found = self
             .facetra
@@ -255,9 +247,16 @@ impl Client for Embedded {
             .into())
     }
 
-    async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)> {
+    async fn download_render(
+        &self,
+        id: &str,
+        sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<(Render, u64)> {
+        use tokio::io::AsyncWriteExt;
         let (render, bytes) = self.facetra.studio().render_bytes(&self.owner, id).await?;
-        Ok((render.into(), bytes))
+        sink.write_all(&bytes).await?;
+        sink.flush().await?;
+        Ok((render.into(), bytes.len() as u64))
     }
 
     async fn bom(&self, render: &str) -> anyhow::Result<Bom> {

@@ -61,8 +61,6 @@ pub trait Client: Send + Sync {
     async fn job(&self, id: &str) -> anyhow::Result<Job>;
     /// One page of jobs, newest first.
     async fn jobs(&self, page: &ListQuery) -> anyhow::Result<List<Job>>;
-    /// A job's renders and their bytes.
-    async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>>;
     /// One page of renders, newest first (only selected ones with `selected_only`).
     async fn renders(&self, selected_only: bool, page: &ListQuery) -> anyhow::Result<List<Render>>;
     /// One render (its record, not its image).
@@ -87,8 +85,12 @@ pub trait Client: Send + Sync {
         id: &str,
         render_ids: &[String],
     ) -> anyhow::Result<Portfolio>;
-    /// A render and its image.
-    async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)>;
+    /// A render, its image copied to `sink` as it arrives; how many bytes.
+    async fn download_render(
+        &self,
+        id: &str,
+        sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<(Render, u64)>;
     /// A render's latest BOM.
     async fn bom(&self, render: &str) -> anyhow::Result<Bom>;
     /// One page of a render's BOM versions, newest first.

@@ -363,15 +363,6 @@ impl Client for Remote {
         self.list("/v1/jobs", page).await
     }
 
-    async fn job_renders(&self, id: &str) -> anyhow::Result<Vec<(Render, Vec<u8>)>> {
-        let job = self.job(id).await?;
-        let mut renders = Vec::new();
-        for render_id in job.variants.iter().filter_map(|v| v.render_id.as_deref()) {
-            renders.push(self.render_bytes(render_id).await?);
-        }
-        Ok(renders)
-    }
-
     async fn renders(&self, selected_only: bool, page: &ListQuery) -> anyhow::Result<List<Render>> {
         let query = facetra_api::RenderQuery {
             selected: selected_only.then_some(true),
@@ -439,12 +430,15 @@ impl Client for Remote {
         self.with_body(Method::PUT, &path, &body).await
     }
 
-    async fn render_bytes(&self, id: &str) -> anyhow::Result<(Render, Vec<u8>)> {
+    async fn download_render(
+        &self,
+        id: &str,
+        sink: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<(Render, u64)> {
         let render = self.render(id).await?;
         let link: Download = self.get(&id_path("/v1/renders", id, "/download")).await?;
-        let mut bytes = Vec::new();
-        self.fetch_signed(&link.url, &mut bytes).await?;
-        Ok((render, bytes))
+        let written = self.fetch_signed(&link.url, sink).await?;
+        Ok((render, written))
     }
 
     async fn bom(&self, render: &str) -> anyhow::Result<Bom> {

@@ -1,7 +1,6 @@
 //! `facetra download RENDER [--out FILE|DIR|-]`, `facetra download --selected --out DIR`, and
 //! `facetra open RENDER`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use facetra_api::Render;
@@ -59,19 +58,36 @@ fn extension(render: &Render) -> &'static str {
     }
 }
 
-/// Writes `bytes` to `path` unless it exists and `force` is off; whether it was written.
-fn write_file(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<bool> {
-    if path.exists() && !force {
-        return Ok(false);
-    }
+/// Streams a render's image into `path` as it arrives, through `<path>.part` renamed once
+/// complete (an interrupted download leaves no half image under the real name); the render
+/// and its size.
+pub async fn stream_to_file(
+    client: &dyn Client,
+    id: &str,
+    path: &Path,
+) -> anyhow::Result<(Render, u64)> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             Error::invalid("--out", format!("cannot create {}: {e}", dir.display()))
         })?;
     }
-    std::fs::write(path, bytes)
-        .map_err(|e| Error::invalid("--out", format!("cannot write {}: {e}", path.display())))?;
-    Ok(true)
+    let cannot = |e: std::io::Error| {
+        Error::invalid("--out", format!("cannot write {}: {e}", path.display()))
+    };
+    let part = path.with_extension("part");
+    let mut file = tokio::fs::File::create(&part).await.map_err(cannot)?;
+    let fetched = client.download_render(id, &mut file).await;
+    drop(file);
+    match fetched {
+        Ok(done) => {
+            std::fs::rename(&part, path).map_err(cannot)?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            Err(e)
+        }
+    }
 }
 
 impl Cmd {
@@ -92,27 +108,28 @@ impl Cmd {
             };
             return self.selected(client, &dir, global).await;
         };
-        let (render, bytes) = client.render_bytes(id).await?;
         let path = match target {
             Target::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&bytes)?;
-                out.flush()?;
+                client.download_render(id, &mut tokio::io::stdout()).await?;
                 return Ok(());
             }
             Target::File(path) => path,
-            Target::Folder(dir) => dir.join(format!("{}.{}", render.id, extension(&render))),
+            Target::Folder(dir) => {
+                let render = client.render(id).await?;
+                dir.join(format!("{}.{}", render.id, extension(&render)))
+            }
         };
-        if !write_file(&path, &bytes, self.force)? {
+        if path.exists() && !self.force {
             return Err(Error::Conflict(format!(
                 "{} exists and was kept; pass --force to replace it",
                 path.display()
             ))
             .into());
         }
+        let (render, size) = stream_to_file(client, id, &path).await?;
         if global.json {
             return output::json(&serde_json::json!({
-                "render_id": render.id, "path": path.display().to_string(), "bytes": bytes.len(),
+                "render_id": render.id, "path": path.display().to_string(), "bytes": size,
             }));
         }
         println!(
@@ -143,8 +160,8 @@ impl Cmd {
                 let written = if path.exists() && !self.force {
                     false
                 } else {
-                    let (_, bytes) = client.render_bytes(&render.id).await?;
-                    write_file(&path, &bytes, self.force)?
+                    stream_to_file(client, &render.id, &path).await?;
+                    true
                 };
                 saved.push((render.id, path.display().to_string(), written));
             }
@@ -192,12 +209,16 @@ pub struct Open {
 impl Open {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
         let client = connect(global).await?;
-        let fetched = client.render_bytes(&self.render).await;
+        let fetched = async {
+            let render = client.render(&self.render).await?;
+            let dir = std::env::temp_dir().join("facetra-open");
+            let path = dir.join(format!("{}.{}", render.id, extension(&render)));
+            stream_to_file(client.as_ref(), &render.id, &path).await?;
+            anyhow::Ok((render, path))
+        }
+        .await;
         client.close().await;
-        let (render, bytes) = fetched?;
-        let dir = std::env::temp_dir().join("facetra-open");
-        let path = dir.join(format!("{}.{}", render.id, extension(&render)));
-        write_file(&path, &bytes, true)?;
+        let (render, path) = fetched?;
         let display = ["DISPLAY", "WAYLAND_DISPLAY"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));

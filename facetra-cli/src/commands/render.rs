@@ -394,21 +394,21 @@ fn describe(v: &Variant) -> String {
     }
 }
 
-/// Saves a job's finished images under `out`.
+/// Saves a job's finished images under `out`, each streamed to its file.
 pub async fn save_files(client: &dyn Client, job: &Job, out: &Path) -> anyhow::Result<Vec<Saved>> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| Error::invalid("--out", format!("cannot create {}: {e}", out.display())))?;
     let mut files = Vec::new();
-    for (render, bytes) in client.job_renders(job.id.as_str()).await? {
+    for v in &job.variants {
+        let Some(id) = v.render_id.as_deref() else {
+            continue;
+        };
+        let render = client.render(id).await?;
         let ext = if render.mime == "image/jpeg" {
             "jpg"
         } else {
             "png"
         };
         let path = out.join(format!("{}-{}.{ext}", job.id, render.variant));
-        std::fs::write(&path, &bytes).map_err(|e| {
-            Error::invalid("--out", format!("cannot write {}: {e}", path.display()))
-        })?;
+        crate::commands::download::stream_to_file(client, id, &path).await?;
         files.push(Saved {
             variant: render.variant,
             render_id: render.id.clone(),
