@@ -8,7 +8,7 @@ use facetra_core::Error;
 
 use crate::cli::Global;
 use crate::client::{connect, Client};
-use crate::commands::render::{print_job, save_files, wait_with_bars};
+use crate::commands::render::{print_job, save_files, settled, wait_with_bars};
 use crate::exit::Interrupted;
 use crate::output;
 
@@ -71,13 +71,7 @@ impl Cmd {
             if global.json {
                 return output::json(&job);
             }
-            println!(
-                "Job {}: {}; {} charged, {} refunded.",
-                job.id,
-                job.status.as_str(),
-                output::count(job.credits_charged, "credit"),
-                job.credits_refunded
-            );
+            println!("{}", settled(&job));
             return Ok(());
         }
         match &self.id {

@@ -433,11 +433,16 @@ pub fn print_job(job: &Job, files: &[Saved]) {
         ]);
     }
     println!("{t}");
-    println!(
+    println!("{}", settled(job));
+}
+
+/// A job's end in one line: its status and what it cost.
+pub fn settled(job: &Job) -> String {
+    format!(
         "Job {}: {}; {} charged, {} refunded.",
         job.id,
         job.status.as_str(),
         output::count(job.credits_charged, "credit"),
         job.credits_refunded
-    );
+    )
 }
