@@ -2544,3 +2544,29 @@ fn config_set_checks_the_value_first_keeps_secrets_unprinted_and_get_and_list_ag
     assert_eq!(credits["value"], "25");
     assert_eq!(credits["from"], "file");
 }
+
+#[test]
+fn jobs_cancel_refunds_the_variants_not_started() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = facetra_in(dir.path());
+    let sketch = example_sketch();
+    let queued = json_of(&facetra(&[
+        "render",
+        sketch.to_str().unwrap(),
+        "--prompt",
+        "a cane chair",
+        "--variants",
+        "3",
+        "--no-wait",
+        "--json",
+    ]));
+    let id = queued["id"].as_str().unwrap().to_owned();
+    assert_eq!(json_of(&facetra(&["credits", "--json"]))["balance"], 7);
+    let cancelled = json_of(&facetra(&["jobs", "cancel", &id, "--json"]));
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["credits_refunded"], 3, "{cancelled}");
+    assert_eq!(json_of(&facetra(&["credits", "--json"]))["balance"], 10);
+    let listed = json_of(&facetra(&["jobs", "--status", "cancelled", "--json"]));
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+}
