@@ -185,13 +185,21 @@ impl utoipa::Modify for Shared {
         for (path, item) in doc.paths.paths.iter_mut() {
             let public = PUBLIC.contains(&path.as_str());
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
             ];
-            for op in operations.into_iter().flatten() {
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                // Unique across the document (handlers share names like `create`), so a
+                // client generator names one method per operation: `post_v1_jobs_id_cancel`.
+                let words: Vec<&str> = path
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                op.operation_id = Some(format!("{method}_{}", words.join("_")));
                 if !public {
                     op.security = Some(vec![
                         SecurityRequirement::new("bearer", Vec::<String>::new()),

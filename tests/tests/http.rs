@@ -517,6 +517,19 @@ async fn the_openapi_document_describes_every_route_its_errors_and_who_may_call_
         );
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // A client generator names one method per operation: the ids must differ.
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let all = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "operation ids repeat");
+    assert_eq!(all, CONTRACT.len());
     app.stop().await;
 }
 
