@@ -83,11 +83,11 @@ pub enum Command {
     Credits(credits::Cmd),
     /// Buy a credit pack: prints a payment link and waits until it is paid.
     Buy(buy::Cmd),
-    /// Render a sketch: upload it, queue a job, render it, and save the images.
+    /// Render sketches (files, folders or uploads; one job each) and save the images.
     Render(render::Cmd),
-    /// List render jobs, or show (and with --wait, finish) one.
+    /// List render jobs, show one (with --wait, finish it), or cancel one.
     Jobs(jobs::Cmd),
-    /// List your renders.
+    /// List your renders (all, selected, or one job's).
     Renders(renders::Cmd),
     /// Select a render.
     Select(renders::Select),

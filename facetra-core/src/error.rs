@@ -86,7 +86,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The exit codes of both command lines, as their `--help` shows them.
 pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 failure; 2 bad usage; \
 3 not set up or misconfigured; 4 not found; 5 not signed in or not allowed; \
-6 storage or service unavailable; 7 conflict; 8 not enough credits.";
+6 storage or service unavailable; 7 conflict; 8 not enough credits; 130 stopped by Ctrl-C.";
 
 impl Error {
     /// The API's error code for this error (`{"error": {"code"}}`): the server answers it, and
