@@ -2570,3 +2570,32 @@ fn jobs_cancel_refunds_the_variants_not_started() {
     let listed = json_of(&facetra(&["jobs", "--status", "cancelled", "--json"]));
     assert_eq!(listed["items"][0]["id"], id.as_str());
 }
+
+#[test]
+fn render_reuses_an_upload_and_a_second_run_is_the_same_job() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let facetra = facetra_in(dir.path());
+    let sketch = example_sketch();
+    let upload = json_of(&facetra(&["upload", sketch.to_str().unwrap(), "--json"]));
+    let id = upload["id"].as_str().unwrap().to_owned();
+    let out = dir.path().join("out");
+    let args = [
+        "render",
+        "--sketch",
+        &id,
+        "--prompt",
+        "in white oak",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ];
+    let first = json_of(&facetra(&args));
+    assert_eq!(first["job"]["status"], "succeeded", "{first}");
+    let again = json_of(&facetra(&args));
+    assert_eq!(
+        again["job"]["id"], first["job"]["id"],
+        "the same inputs, the same job"
+    );
+    assert_eq!(json_of(&facetra(&["credits", "--json"]))["balance"], 9);
+}
