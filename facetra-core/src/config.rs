@@ -561,12 +561,7 @@ pub fn setting(name: &str) -> Result<Setting> {
 impl Config {
     /// Builds the configuration from its layers.
     pub fn load(sources: Sources) -> Result<Config> {
-        let explicit = sources
-            .config_file
-            .clone()
-            .or_else(|| sources.flags.get(keys::CONFIG).map(PathBuf::from))
-            .or_else(|| sources.env.get(keys::CONFIG).map(PathBuf::from));
-        let path = explicit.or_else(|| default_config_file().filter(|p| p.exists()));
+        let path = config_file(&sources);
         let file = match &path {
             Some(path) => read_toml(path)?,
             None => toml::Table::new(),

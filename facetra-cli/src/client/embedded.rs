@@ -17,13 +17,18 @@ use facetra_core::{Actor, Error, Facetra, OpenMode, SystemClock};
 use super::{Client, Progress};
 use crate::cli::Global;
 
-/// The configuration from the global flags and the environment.
-pub fn load_config(global: &Global) -> anyhow::Result<Config> {
+/// Where the configuration comes from: the global flags, the environment, the file.
+pub fn sources(global: &Global) -> Sources {
     let mut flags = BTreeMap::new();
     if let Some(dir) = &global.data_dir {
         flags.insert(keys::DATA_DIR.to_owned(), dir.display().to_string());
     }
-    let config = Config::load(Sources::from_process(flags, global.config.clone()))?;
+    Sources::from_process(flags, global.config.clone())
+}
+
+/// The configuration from the global flags and the environment.
+pub fn load_config(global: &Global) -> anyhow::Result<Config> {
+    let config = Config::load(sources(global))?;
     for warning in &config.warnings {
         eprintln!("facetra: warning: {warning}");
     }

@@ -18,7 +18,7 @@ use facetra_api::{
 use facetra_core::studio::UploadKind;
 
 pub use credentials::{normalise_server, Credentials, Login, TOKEN_ENV};
-pub use embedded::{load_config, open_embedded, Embedded};
+pub use embedded::{load_config, open_embedded, sources, Embedded};
 pub use remote::{ApiFailure, Remote};
 
 use crate::cli::Global;

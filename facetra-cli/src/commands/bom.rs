@@ -150,7 +150,7 @@ impl Cmd {
                                  (Your edits stay: `facetra bom show {render} --version {}`.)",
                                 latest.version, latest.version
                             );
-                            if !crate::commands::portfolio::confirm(&question).map_err(|_| {
+                            if !crate::commands::confirm(&question).map_err(|_| {
                                 Error::Conflict(format!(
                                     "version {} holds your edits; pass --force to generate a \
                                      new version over it (the edits stay in the history)",
@@ -170,7 +170,7 @@ impl Cmd {
                 file,
                 version,
             } => {
-                let bytes = crate::commands::render::read_input(file, "FILE")?;
+                let bytes = crate::commands::read_input(file, "FILE")?;
                 let text = String::from_utf8_lossy(&bytes);
                 let (saved, items) = read_edit(&text)?;
                 let Some(version) = version.or(saved) else {

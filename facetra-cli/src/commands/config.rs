@@ -1,7 +1,6 @@
 //! `facetra config list|get|set`: the settings as this command line sees them, and the TOML
 //! file they can be kept in. Secrets are never printed.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -10,6 +9,7 @@ use facetra_core::Error;
 use serde_json::json;
 
 use crate::cli::Global;
+use crate::client::sources;
 use crate::output;
 
 /// Show or change settings (docs/CONFIG.md lists them all).
@@ -30,14 +30,6 @@ pub enum Cmd {
         /// Its value.
         value: String,
     },
-}
-
-fn sources(global: &Global) -> Sources {
-    let mut flags = BTreeMap::new();
-    if let Some(dir) = &global.data_dir {
-        flags.insert(keys::DATA_DIR.to_owned(), dir.display().to_string());
-    }
-    Sources::from_process(flags, global.config.clone())
 }
 
 /// The file `set` writes: the one in use, else the default place.

@@ -37,9 +37,10 @@ enum Target {
 
 impl Target {
     fn of(out: &Path) -> Target {
-        let image_name = out.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            ["png", "jpg", "jpeg", "webp"].contains(&e.to_ascii_lowercase().as_str())
-        });
+        let image_name = out
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(crate::commands::is_image_extension);
         if out == Path::new("-") {
             Target::Stdout
         } else if image_name && !out.is_dir() {
@@ -50,7 +51,8 @@ impl Target {
     }
 }
 
-fn extension(render: &Render) -> &'static str {
+/// The file extension of a render's image.
+pub fn extension(render: &Render) -> &'static str {
     if render.mime == "image/jpeg" {
         "jpg"
     } else {

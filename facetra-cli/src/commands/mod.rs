@@ -20,7 +20,45 @@ pub mod tokens;
 pub mod upload;
 pub mod whoami;
 
+use std::io::IsTerminal;
+use std::path::Path;
+
+use facetra_core::Error;
+
 use crate::cli::{Cli, Command};
+
+/// Whether a file name's extension is one of the image types Facetra takes.
+pub fn is_image_extension(ext: &str) -> bool {
+    ["png", "jpg", "jpeg", "webp"].contains(&ext.to_ascii_lowercase().as_str())
+}
+
+/// Reads an input file, with an error that names it and says what to do (exit 2).
+pub fn read_input(path: &Path, what: &'static str) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "you may not read it".to_owned(),
+            std::io::ErrorKind::IsADirectory => "it is a folder".to_owned(),
+            _ => e.to_string(),
+        };
+        Error::invalid(what, format!("cannot read {}: {why}", path.display())).into()
+    })
+}
+
+/// Asks a yes/no question on the terminal; refuses without one.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "--yes",
+            "there is no terminal to ask on; pass --yes to go ahead",
+        )
+        .into());
+    }
+    Ok(dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()?)
+}
 
 /// Runs the chosen subcommand.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {

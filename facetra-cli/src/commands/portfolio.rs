@@ -1,12 +1,11 @@
 //! `facetra portfolio list|create|rename|delete|add|remove|show`.
 
-use std::io::IsTerminal;
-
 use facetra_api::{List, Portfolio};
 use facetra_core::Error;
 
 use crate::cli::Global;
 use crate::client::{connect, Client};
+use crate::commands::confirm;
 use crate::output;
 
 /// Named, ordered collections of your renders.
@@ -168,19 +167,4 @@ async fn find(c: &dyn Client, id_or_name: &str) -> anyhow::Result<Portfolio> {
             None => return Err(Error::NotFound("portfolio").into()),
         }
     }
-}
-
-/// Asks a yes/no question on the terminal; refuses without one.
-pub fn confirm(question: &str) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid(
-            "--yes",
-            "there is no terminal to ask on; pass --yes to go ahead",
-        )
-        .into());
-    }
-    Ok(dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()?)
 }

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::cli::Global;
 use crate::client::{load_config, target, Client, Embedded, Remote, Target};
-use crate::commands::init;
+use crate::commands::{init, is_image_extension, read_input};
 use crate::exit::Interrupted;
 use crate::output;
 
@@ -78,19 +78,6 @@ enum Sketch {
     Upload(String),
 }
 
-/// Reads an input file, with an error that names it and says what to do (exit 2).
-pub fn read_input(path: &Path, what: &'static str) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "you may not read it".to_owned(),
-            std::io::ErrorKind::IsADirectory => "it is a folder".to_owned(),
-            _ => e.to_string(),
-        };
-        Error::invalid(what, format!("cannot read {}: {why}", path.display())).into()
-    })
-}
-
 /// The images of a folder (by name), or the file itself.
 fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !path.is_dir() {
@@ -102,9 +89,9 @@ fn expand(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                    ["png", "jpg", "jpeg", "webp"].contains(&e.to_ascii_lowercase().as_str())
-                })
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(is_image_extension)
         })
         .collect();
     images.sort();
@@ -402,11 +389,7 @@ pub async fn save_files(client: &dyn Client, job: &Job, out: &Path) -> anyhow::R
             continue;
         };
         let render = client.render(id).await?;
-        let ext = if render.mime == "image/jpeg" {
-            "jpg"
-        } else {
-            "png"
-        };
+        let ext = crate::commands::download::extension(&render);
         let path = out.join(format!("{}-{}.{ext}", job.id, render.variant));
         crate::commands::download::stream_to_file(client, id, &path).await?;
         files.push(Saved {

@@ -113,7 +113,7 @@ impl Delete {
                 "Delete {} (variant {} of {}) and its image? This cannot be undone.",
                 render.id, render.variant, render.job_id
             );
-            if !self.yes && !crate::commands::portfolio::confirm(&question)? {
+            if !self.yes && !crate::commands::confirm(&question)? {
                 eprintln!("Nothing was deleted.");
                 return Ok(());
             }

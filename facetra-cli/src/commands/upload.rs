@@ -21,7 +21,7 @@ pub struct Cmd {
 impl Cmd {
     pub async fn run(&self, global: &Global) -> anyhow::Result<()> {
         let kind = UploadKind::parse(&self.kind)?;
-        let bytes = crate::commands::render::read_input(&self.file, "FILE")?;
+        let bytes = crate::commands::read_input(&self.file, "FILE")?;
         let client = connect(global).await?;
         let uploaded = client.upload(kind, bytes).await;
         client.close().await;
